@@ -1,0 +1,38 @@
+// Package dsp is calmline's ear: streaming prosody analysis of 16 kHz mono PCM.
+//
+// It finds where the caller speaks (VAD and endpointing) and measures how they speak
+// (pitch, loudness, speech rate, pauses), so the emotion model can judge arousal even
+// when no word was recognised. It is pure Go and allocates nothing per frame.
+package dsp
+
+// Features summarises how one utterance was spoken. The emotion package reads these
+// fields; units are in the names so nobody has to guess.
+type Features struct {
+	DurationS float64 `json:"duration_s"` // utterance length, first to last speech frame
+	VoicedS   float64 `json:"voiced_s"`   // time with a pitch (phonation time)
+
+	PitchMeanHz      float64 `json:"pitch_mean_hz"`        // mean F0 over voiced frames
+	PitchMedianHz    float64 `json:"pitch_median_hz"`      // median F0 over voiced frames
+	PitchMinHz       float64 `json:"pitch_min_hz"`         // 5th percentile of F0
+	PitchMaxHz       float64 `json:"pitch_max_hz"`         // 95th percentile of F0
+	PitchRangeST     float64 `json:"pitch_range_st"`       // 5th to 95th percentile, semitones
+	PitchSDST        float64 `json:"pitch_sd_st"`          // standard deviation of F0, semitones
+	PitchSlopeSTPerS float64 `json:"pitch_slope_st_per_s"` // least-squares slope of F0 in semitones per second
+
+	LoudMeanDB   float64 `json:"loud_mean_db"`   // mean frame level over speech frames, dBFS
+	LoudSDDB     float64 `json:"loud_sd_db"`     // its standard deviation
+	LoudMaxDB    float64 `json:"loud_max_db"`    // loudest frame, dBFS
+	LoudPeakRate float64 `json:"loud_peak_rate"` // loudness peaks per second
+
+	Syllables        int     `json:"syllables"`         // syllable nuclei found
+	SpeechRate       float64 `json:"speech_rate"`       // syllable nuclei per second of the whole utterance
+	ArticulationRate float64 `json:"articulation_rate"` // syllable nuclei per second of phonation
+
+	Pauses     int     `json:"pauses"`       // silent gaps inside the utterance
+	PauseMeanS float64 `json:"pause_mean_s"` // their mean length
+	PauseMaxS  float64 `json:"pause_max_s"`  // the longest
+	PauseRatio float64 `json:"pause_ratio"`  // pause time / utterance time
+
+	Jitter  float64 `json:"jitter,omitempty"`  // local period jitter, ratio (optional)
+	Shimmer float64 `json:"shimmer,omitempty"` // local amplitude shimmer, ratio (optional)
+}

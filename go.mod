@@ -1,0 +1,3 @@
+module github.com/calmline/calmline
+
+go 1.26
