@@ -1,0 +1,561 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/calmline/calmline/dsp"
+	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/telephony"
+)
+
+// Config bounds one call. Zero fields take the defaults in withDefaults.
+type Config struct {
+	NoInput      time.Duration // silence after a reply before the dialog is told "no input"
+	MaxDuration  time.Duration // hard cap on a call
+	ASRTimeout   time.Duration
+	TTSTimeout   time.Duration
+	DigitTimeout time.Duration // gap that ends a run of DTMF digits
+	// BargeInFrames is how many consecutive 20 ms speech frames stop a reply; with the
+	// ear's own onset delay this keeps the stop well inside 200 ms.
+	BargeInFrames int
+	// EchoCorrelation is the normalised correlation with the reply being played above
+	// which caller "speech" is taken for the reply's own echo.
+	EchoCorrelation float64
+	Logger          *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.NoInput <= 0 {
+		c.NoInput = 8 * time.Second
+	}
+	if c.MaxDuration <= 0 {
+		c.MaxDuration = time.Hour
+	}
+	if c.ASRTimeout <= 0 {
+		c.ASRTimeout = 10 * time.Second
+	}
+	if c.TTSTimeout <= 0 {
+		c.TTSTimeout = 10 * time.Second
+	}
+	if c.DigitTimeout <= 0 {
+		c.DigitTimeout = 800 * time.Millisecond
+	}
+	if c.BargeInFrames <= 0 {
+		c.BargeInFrames = 3
+	}
+	if c.EchoCorrelation <= 0 {
+		c.EchoCorrelation = 0.5
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// State is where a call is in its life, for live views.
+type State string
+
+// Call states shown to supervisors.
+const (
+	StateGreeting    State = "greeting"
+	StateListening   State = "listening"
+	StateThinking    State = "thinking"
+	StateSpeaking    State = "speaking"
+	StateTransferred State = "transferred"
+	StateEnded       State = "ended"
+)
+
+// Status is a snapshot of a live call for supervisors and the REST API.
+type Status struct {
+	Info       telephony.CallInfo `json:"info"`
+	State      State              `json:"state"`
+	Turns      int                `json:"turns"`
+	Reading    *emotion.Reading   `json:"reading,omitempty"`
+	Trajectory emotion.Trajectory `json:"trajectory"`
+	Queue      string             `json:"queue,omitempty"`
+}
+
+// Session is one call. Create it with New and drive it with Run.
+type Session struct {
+	leg  telephony.Leg
+	deps Deps
+	cfg  Config
+	log  *slog.Logger
+
+	ear      Ear
+	listener Listener
+	dialog   Dialog
+
+	info telephony.CallInfo
+
+	mu     sync.Mutex
+	status Status
+	play   *playback // the reply being played, nil when silent
+
+	utterances chan utterance
+	keys       chan rune
+}
+
+type utterance struct {
+	audio []int16
+	f     dsp.Features
+}
+
+// playback is the reply on the wire, kept so barge-in can stop it and echo can be
+// told from the caller.
+type playback struct {
+	pcm    []int16
+	start  time.Time
+	cancel context.CancelFunc
+	barged bool
+}
+
+// New prepares a session; nothing runs until Run.
+func New(leg telephony.Leg, deps Deps, cfg Config) *Session {
+	cfg = cfg.withDefaults()
+	info := leg.Info()
+	return &Session{
+		leg:        leg,
+		deps:       deps,
+		cfg:        cfg,
+		log:        cfg.Logger.With("call", info.ID, "channel", info.Channel.String()),
+		info:       info,
+		status:     Status{Info: info, State: StateGreeting},
+		utterances: make(chan utterance, 4),
+		keys:       make(chan rune, 32),
+	}
+}
+
+// Status returns a snapshot of the call; safe from any goroutine.
+func (s *Session) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.status
+	st.Trajectory.History = nil
+	return st
+}
+
+// Info describes the call.
+func (s *Session) Info() telephony.CallInfo { return s.info }
+
+// Run drives the call until it ends and returns how it ended. It always hangs up the
+// leg (unless the caller already has), records the end, and waits for its goroutines.
+func (s *Session) Run(ctx context.Context) Outcome {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.MaxDuration)
+	defer cancel()
+
+	s.emit(ctx, "call.started", s.info)
+	s.ear = s.deps.NewEar()
+	s.listener = s.deps.NewListener()
+
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); s.listen(ctx, cancel) }()
+	go func() { defer wg.Done(); s.pumpKeys(ctx) }()
+	go func() { // the caller hanging up ends everything
+		defer wg.Done()
+		select {
+		case <-s.leg.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	out := s.runInner(ctx)
+
+	traj := s.listener.Trajectory()
+	out.FinalLevel, out.PeakLevel = traj.Smoothed, traj.Peak
+	out.EmotionFell = traj.Turns > 1 && traj.Trend == emotion.Falling
+	if s.dialog != nil {
+		s.dialog.End(out)
+	}
+	cancel()
+	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := s.leg.Hangup(hctx, out.Reason); err != nil {
+		s.log.Warn("hang up", "err", err)
+	}
+	wg.Wait()
+	s.setState(StateEnded)
+	s.emit(hctx, "call.ended", out)
+	hcancel()
+	s.log.Info("call ended", "reason", out.Reason, "handed_off", out.HandedOff, "peak", out.PeakLevel.String())
+	return out
+}
+
+// runInner is the conversation; it returns the reason the call ended.
+func (s *Session) runInner(ctx context.Context) Outcome {
+	d, err := s.deps.NewDialog(ctx, s.info)
+	if err != nil {
+		s.log.Error("start dialog", "err", err)
+		return Outcome{Reason: "error"}
+	}
+	s.dialog = d
+	reply := d.Start(ctx)
+	for {
+		s.speak(ctx, reply)
+		if ctx.Err() != nil {
+			return s.endReason(ctx)
+		}
+		switch reply.Next {
+		case HangupCall:
+			return Outcome{Reason: "bot_hangup"}
+		case TransferCall:
+			if s.transfer(ctx, reply) {
+				s.listenAfterHandoff(ctx)
+				return Outcome{Reason: "transferred", HandedOff: true, Queue: reply.Transfer.Queue}
+			}
+			if ctx.Err() != nil {
+				return s.endReason(ctx)
+			}
+			// Nobody answered: the bot keeps the caller and says so.
+			reply = Reply{Say: noAgentLine(reply.Lang), Lang: reply.Lang, Style: "soothing"}
+			continue
+		}
+		in, ok := s.waitInput(ctx)
+		if !ok {
+			return s.endReason(ctx)
+		}
+		s.setState(StateThinking)
+		reply = d.Turn(ctx, in)
+	}
+}
+
+func (s *Session) endReason(ctx context.Context) Outcome {
+	select {
+	case <-s.leg.Done():
+		return Outcome{Reason: "caller_hangup"}
+	default:
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return Outcome{Reason: "timeout"}
+	}
+	return Outcome{Reason: "shutdown"}
+}
+
+func noAgentLine(lang string) string {
+	if lang == "zh" {
+		return "非常抱歉，专家暂时都在忙，我会继续为您处理，并安排专家尽快回电。"
+	}
+	return "I'm sorry, all our experts are busy right now. I'll stay with you and arrange a call back as soon as one is free."
+}
+
+// listen reads caller audio frame by frame: it feeds the ear, stops replies when the
+// caller barges in, and hands finished utterances to the conversation. The frame
+// buffer is reused, so the loop allocates only when an utterance ends.
+func (s *Session) listen(ctx context.Context, endCall context.CancelFunc) {
+	frame := make([]int16, telephony.FrameSamples)
+	speechRun, echoFrames, speechFrames := 0, 0, 0
+	for {
+		if err := s.leg.ReadFrame(ctx, frame); err != nil {
+			if ctx.Err() == nil {
+				s.log.Info("caller audio ended", "err", err)
+				endCall()
+			}
+			return
+		}
+		ended := s.ear.Write(frame)
+		if s.ear.Speaking() {
+			speechFrames++
+			if p := s.currentPlayback(); p != nil {
+				if s.isEcho(p, frame) {
+					echoFrames++
+					speechRun = 0
+				} else if speechRun++; speechRun >= s.cfg.BargeInFrames {
+					s.bargeIn(ctx)
+					speechRun = 0
+				}
+			}
+		} else {
+			speechRun = 0
+		}
+		if !ended {
+			continue
+		}
+		audio, f := s.ear.Utterance()
+		echo := speechFrames > 0 && echoFrames*2 > speechFrames
+		speechFrames, echoFrames = 0, 0
+		if echo {
+			s.log.Debug("dropped an utterance that was the reply's own echo")
+			continue
+		}
+		u := utterance{audio: append([]int16(nil), audio...), f: f}
+		select {
+		case s.utterances <- u:
+		default:
+			s.log.Warn("conversation too slow, dropping an utterance")
+		}
+	}
+}
+
+// pumpKeys moves DTMF from the leg into the session; a key stops the reply too.
+func (s *Session) pumpKeys(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case k, ok := <-s.leg.DTMF():
+			if !ok {
+				return
+			}
+			s.bargeIn(ctx)
+			select {
+			case s.keys <- k:
+			default:
+			}
+		}
+	}
+}
+
+func (s *Session) currentPlayback() *playback {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.play
+}
+
+func (s *Session) bargeIn(ctx context.Context) {
+	s.mu.Lock()
+	p := s.play
+	if p != nil && !p.barged {
+		p.barged = true
+		p.cancel()
+	}
+	s.mu.Unlock()
+	if p != nil && p.barged {
+		s.emit(ctx, "bargein", map[string]any{"after_ms": time.Since(p.start).Milliseconds()})
+	}
+}
+
+// isEcho reports whether frame looks like the reply coming back: its best normalised
+// correlation with what was sent in the last 300 ms is high. A caller talking over
+// the bot correlates poorly with the bot's own words.
+func (s *Session) isEcho(p *playback, frame []int16) bool {
+	pos := int(time.Since(p.start).Seconds() * telephony.SampleRate)
+	lo, hi := pos-300*telephony.SampleRate/1000, pos
+	if lo < 0 {
+		lo = 0
+	}
+	if hi+len(frame) > len(p.pcm) {
+		hi = len(p.pcm) - len(frame)
+	}
+	var fe float64
+	for _, v := range frame {
+		fe += float64(v) * float64(v)
+	}
+	if fe == 0 || hi < lo {
+		return false
+	}
+	best := 0.0
+	for lag := lo; lag <= hi; lag += 2 {
+		var dot, pe float64
+		ref := p.pcm[lag : lag+len(frame)]
+		for i, v := range frame {
+			r := float64(ref[i])
+			dot += float64(v) * r
+			pe += r * r
+		}
+		if pe == 0 {
+			continue
+		}
+		if c := math.Abs(dot) / math.Sqrt(fe*pe); c > best {
+			best = c
+		}
+	}
+	return best >= s.cfg.EchoCorrelation
+}
+
+// speak synthesises and plays a reply; barge-in or a key press stops it early.
+func (s *Session) speak(ctx context.Context, r Reply) {
+	if r.Say == "" && r.Action == nil {
+		return
+	}
+	s.emit(ctx, "reply", map[string]any{"text": r.Say, "lang": r.Lang, "style": r.Style})
+	if r.Action != nil {
+		s.emit(ctx, "action", r.Action)
+	}
+	if r.Say == "" {
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, s.cfg.TTSTimeout)
+	pcm, err := s.deps.Synth.Synthesize(tctx, r.Say, r.Lang, r.Style)
+	cancel()
+	if err != nil {
+		s.log.Error("synthesise reply", "err", err)
+		s.emit(ctx, "error", map[string]any{"stage": "tts", "error": err.Error()})
+		return
+	}
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	s.mu.Lock()
+	s.play = &playback{pcm: pcm, start: time.Now(), cancel: pcancel}
+	s.status.State = StateSpeaking
+	s.mu.Unlock()
+	err = s.leg.Play(pctx, pcm)
+	s.mu.Lock()
+	s.play = nil
+	s.status.State = StateListening
+	s.mu.Unlock()
+	if err != nil && pctx.Err() == nil {
+		s.log.Warn("play reply", "err", err)
+	}
+}
+
+// waitInput waits for the caller's next turn: an utterance, digits, or silence.
+func (s *Session) waitInput(ctx context.Context) (Input, bool) {
+	s.setState(StateListening)
+	timer := time.NewTimer(s.cfg.NoInput)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return Input{}, false
+		case k := <-s.keys:
+			digits := s.collectDigits(ctx, k)
+			s.emit(ctx, "dtmf", map[string]any{"digits": digits})
+			in := s.withEmotion(Input{DTMF: digits}, "", nil)
+			return in, true
+		case u := <-s.utterances:
+			if len(u.audio) == 0 {
+				continue
+			}
+			return s.hear(ctx, u), true
+		case <-timer.C:
+			s.emit(ctx, "noinput", nil)
+			return s.withEmotion(Input{NoInput: true}, "", nil), true
+		}
+	}
+}
+
+func (s *Session) collectDigits(ctx context.Context, first rune) string {
+	digits := []rune{first}
+	for first != '#' {
+		t := time.NewTimer(s.cfg.DigitTimeout)
+		select {
+		case k := <-s.keys:
+			t.Stop()
+			if k == '#' {
+				return string(digits)
+			}
+			digits = append(digits, k)
+			continue
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		break
+	}
+	return string(digits)
+}
+
+// hear recognises an utterance and reads its emotion. A failed recogniser still gives
+// the dialog an emotion reading from the voice, and tells it to fall back to keys.
+func (s *Session) hear(ctx context.Context, u utterance) Input {
+	s.setState(StateThinking)
+	actx, cancel := context.WithTimeout(ctx, s.cfg.ASRTimeout)
+	heard, err := s.deps.Recognizer.Recognize(actx, u.audio, s.info.Lang, s.dialog.Expect())
+	cancel()
+	in := Input{Text: heard.Text, Lang: heard.Lang, NoMatch: heard.NoMatch}
+	if err != nil {
+		s.log.Warn("recognise utterance", "err", err)
+		in = Input{ASRFailed: true}
+	}
+	s.emit(ctx, "transcript", map[string]any{
+		"text": in.Text, "lang": in.Lang, "confidence": heard.Confidence, "no_match": in.NoMatch,
+		"asr_failed": in.ASRFailed, "duration_s": u.f.DurationS,
+	})
+	f := u.f
+	return s.withEmotion(in, in.Text, &f)
+}
+
+func (s *Session) withEmotion(in Input, text string, f *dsp.Features) Input {
+	in.Reading = s.listener.Turn(text, f)
+	in.Trajectory = s.listener.Trajectory()
+	s.mu.Lock()
+	s.status.Turns++
+	r := in.Reading
+	s.status.Reading = &r
+	s.status.Trajectory = in.Trajectory
+	s.mu.Unlock()
+	t := in.Trajectory
+	t.History = nil
+	s.emit(context.Background(), "emotion", map[string]any{"reading": in.Reading, "trajectory": t})
+	return in
+}
+
+// transfer hands the caller to a human when the leg can. It returns false when the
+// leg cannot transfer or nobody answered.
+func (s *Session) transfer(ctx context.Context, r Reply) bool {
+	sw, ok := s.leg.(telephony.Switch)
+	if !ok || r.Transfer == nil {
+		s.log.Warn("handoff requested but this call cannot be transferred")
+		s.emit(ctx, "handoff", map[string]any{"ok": false, "error": "this call cannot be transferred"})
+		return false
+	}
+	t := *r.Transfer
+	if err := sw.Transfer(ctx, t); err != nil {
+		s.log.Warn("hand off to a human", "queue", t.Queue, "err", err)
+		s.emit(ctx, "handoff", map[string]any{"ok": false, "queue": t.Queue, "error": err.Error()})
+		return false
+	}
+	s.mu.Lock()
+	s.status.State = StateTransferred
+	s.status.Queue = t.Queue
+	s.mu.Unlock()
+	s.emit(ctx, "handoff", map[string]any{"ok": true, "queue": t.Queue, "priority": t.Priority})
+	return true
+}
+
+// listenAfterHandoff keeps reading the caller's emotion while a human talks, so the
+// agent's console and the supervisors' views stay live.
+func (s *Session) listenAfterHandoff(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u := <-s.utterances:
+			s.hear(ctx, u)
+		case <-s.keys:
+		}
+	}
+}
+
+func (s *Session) setState(st State) {
+	s.mu.Lock()
+	changed := s.status.State != st
+	s.status.State = st
+	s.mu.Unlock()
+	if changed && s.deps.Publisher != nil {
+		s.deps.Publisher.Publish(s.event("state", map[string]any{"state": st}))
+	}
+}
+
+func (s *Session) event(typ string, data any) telephony.Event {
+	return telephony.Event{Type: typ, CallID: s.info.ID, Time: time.Now().UTC(), Data: data}
+}
+
+// emit records an event (synchronously: nothing is lost) and publishes it to live views
+// and, when the leg can show them, to the caller's page.
+func (s *Session) emit(ctx context.Context, typ string, data any) {
+	ev := s.event(typ, data)
+	if s.deps.Recorder != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if err := s.deps.Recorder.Record(rctx, ev); err != nil {
+			s.log.Error("record event", "type", typ, "err", err)
+		}
+		cancel()
+	}
+	if s.deps.Publisher != nil {
+		s.deps.Publisher.Publish(ev)
+	}
+	if n, ok := s.leg.(telephony.Notifier); ok {
+		n.Notify(ev)
+	}
+}
+
+// String names the session in logs.
+func (s *Session) String() string { return fmt.Sprintf("call %s", s.info.ID) }

@@ -1,0 +1,307 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/calmline/calmline/telephony"
+	"go.uber.org/goleak"
+)
+
+type harness struct {
+	leg      telephony.Leg
+	fl       *fakeLeg
+	asr      *fakeASR
+	listener *fakeListener
+	dialog   *scriptDialog
+	rec      *recorder
+	done     chan Outcome
+}
+
+func start(t *testing.T, leg telephony.Leg, fl *fakeLeg, d *scriptDialog, asr *fakeASR, cfg Config) *harness {
+	t.Helper()
+	h := &harness{leg: leg, fl: fl, asr: asr, listener: &fakeListener{}, dialog: d, rec: &recorder{}, done: make(chan Outcome, 1)}
+	deps := Deps{
+		NewEar:      func() Ear { return &fakeEar{} },
+		NewListener: func() Listener { return h.listener },
+		NewDialog:   func(context.Context, telephony.CallInfo) (Dialog, error) { return d, nil },
+		Recognizer:  asr,
+		Synth:       fakeSynth{},
+		Recorder:    h.rec,
+	}
+	s := New(leg, deps, cfg)
+	go func() { h.done <- s.Run(context.Background()) }()
+	return h
+}
+
+func (h *harness) wait(t *testing.T, within time.Duration) Outcome {
+	t.Helper()
+	select {
+	case o := <-h.done:
+		return o
+	case <-time.After(within):
+		t.Fatalf("call did not end within %v; events %v", within, h.rec.types())
+		return Outcome{}
+	}
+}
+
+// speakFor makes the caller talk (noise) for frames [from, from+n) and be silent otherwise.
+func speakAt(from, n int) func(int, []int16) []int16 {
+	talk := noise(1, 3000)
+	return func(i int, p []int16) []int16 {
+		if i >= from && i < from+n {
+			return talk(i, p)
+		}
+		return nil
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSessionTurnThenHangup(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fl := newFakeLeg()
+	d := &scriptDialog{
+		greet:   Reply{Say: "hello how can I help", Lang: "en"},
+		replies: []Reply{{Say: "sorry to hear that, bye", Lang: "en", Next: HangupCall}},
+	}
+	h := start(t, fl, fl, d, &fakeASR{answers: []string{"I am angry about my refund"}}, Config{})
+	// Speak after the greeting (5 words = 250 ms) has been played.
+	fl.setSource(speakAt(20, 25))
+	out := h.wait(t, 10*time.Second)
+
+	if out.Reason != "bot_hangup" {
+		t.Errorf("reason = %q, want bot_hangup", out.Reason)
+	}
+	if len(d.inputs) != 1 || d.inputs[0].Text != "I am angry about my refund" || d.inputs[0].Reading.Category.String() != "angry" {
+		t.Fatalf("dialog inputs = %+v", d.inputs)
+	}
+	if !slices.Equal(h.asr.expects[0], []string{"refund", "agent"}) {
+		t.Errorf("recogniser was not given the node's phrases: %v", h.asr.expects)
+	}
+	if fl.hungup != "bot_hangup" {
+		t.Errorf("leg hang-up reason = %q", fl.hungup)
+	}
+	if d.ended == nil || d.ended.Reason != "bot_hangup" {
+		t.Errorf("dialog not told the outcome: %+v", d.ended)
+	}
+	want := []string{"call.started", "reply", "transcript", "emotion", "reply", "call.ended"}
+	got := slices.DeleteFunc(h.rec.types(), func(s string) bool { return s == "state" })
+	if !slices.Equal(got, want) {
+		t.Errorf("recorded events = %v, want %v", got, want)
+	}
+	if len(fl.played) != 2 || len(fl.played[0]) != 5*800 {
+		t.Errorf("played %d replies (first %d samples)", len(fl.played), len(fl.played[0]))
+	}
+}
+
+func TestSessionBargeInStopsReply(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fl := newFakeLeg()
+	long := "this is a very long reply " + "that goes on and on " + "and on and on and on and on and on and on and on and on and on"
+	d := &scriptDialog{greet: Reply{Say: long, Lang: "en"}}
+	h := start(t, fl, fl, d, &fakeASR{answers: []string{"stop"}}, Config{})
+	// The caller interrupts 400 ms into a ~1.5 s reply.
+	fl.setSource(speakAt(20, 25))
+	began := time.Now()
+	waitFor(t, "the reply to stop", func() bool {
+		fl.mu.Lock()
+		defer fl.mu.Unlock()
+		return len(fl.playStopped) > 0
+	})
+	fl.mu.Lock()
+	stopped := fl.playStopped[0].Sub(began)
+	playedSamples := len(fl.played[0])
+	fl.mu.Unlock()
+	speechAt := 400 * time.Millisecond
+	if lag := stopped - speechAt; lag > 200*time.Millisecond {
+		t.Errorf("reply stopped %v after the caller began (want < 200 ms)", lag)
+	}
+	if playedSamples >= 800*len(splitWords(long)) {
+		t.Errorf("reply was not cut short: played %d samples", playedSamples)
+	}
+	h.wait(t, 10*time.Second)
+	if h.rec.count("bargein") != 1 {
+		t.Errorf("bargein events = %d", h.rec.count("bargein"))
+	}
+}
+
+func splitWords(s string) []string {
+	var out []string
+	word := false
+	for _, r := range s {
+		if r == ' ' {
+			word = false
+		} else if !word {
+			word = true
+			out = append(out, "")
+		}
+	}
+	return out
+}
+
+func TestSessionEchoDoesNotBargeIn(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fl := newFakeLeg()
+	d := &scriptDialog{greet: Reply{Say: "one two three four five six seven eight nine ten eleven twelve", Lang: "en"}}
+	// The line echoes the bot back, 6 dB down: that is not the caller speaking.
+	fl.setSource(func(_ int, playing []int16) []int16 {
+		out := make([]int16, len(playing))
+		for i, v := range playing {
+			out[i] = v / 2
+		}
+		return out
+	})
+	h := start(t, fl, fl, d, &fakeASR{}, Config{NoInput: 300 * time.Millisecond})
+	out := h.wait(t, 10*time.Second)
+	if h.rec.count("bargein") != 0 {
+		t.Errorf("the reply's own echo barged in")
+	}
+	if len(fl.played[0]) != 12*800 {
+		t.Errorf("greeting cut to %d samples, want all %d", len(fl.played[0]), 12*800)
+	}
+	if len(d.inputs) != 1 || !d.inputs[0].NoInput {
+		t.Errorf("echo became a caller turn: %+v", d.inputs)
+	}
+	if out.Reason != "bot_hangup" {
+		t.Errorf("reason %q", out.Reason)
+	}
+}
+
+func TestSessionFallbacks(t *testing.T) {
+	tests := []struct {
+		name  string
+		asr   []string
+		check func(t *testing.T, in Input, voiceTurns int)
+	}{
+		{"asr failure still reads the voice", []string{"ERR"}, func(t *testing.T, in Input, voice int) {
+			if !in.ASRFailed || in.Text != "" || voice != 1 {
+				t.Errorf("input %+v, voice turns %d", in, voice)
+			}
+		}},
+		{"no match", nil, func(t *testing.T, in Input, _ int) {
+			if !in.NoMatch || in.ASRFailed {
+				t.Errorf("input %+v", in)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fl := newFakeLeg()
+			d := &scriptDialog{greet: Reply{Say: "hi", Lang: "en"}}
+			h := start(t, fl, fl, d, &fakeASR{answers: tt.asr}, Config{})
+			fl.setSource(speakAt(10, 20))
+			h.wait(t, 10*time.Second)
+			if len(d.inputs) != 1 {
+				t.Fatalf("inputs %+v", d.inputs)
+			}
+			tt.check(t, d.inputs[0], h.listener.voice)
+		})
+	}
+}
+
+func TestSessionDTMFDigits(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fl := newFakeLeg()
+	d := &scriptDialog{greet: Reply{Say: "enter your order number", Lang: "en"}}
+	h := start(t, fl, fl, d, &fakeASR{}, Config{DigitTimeout: 300 * time.Millisecond})
+	for _, k := range "4711#" {
+		fl.dtmf <- k
+	}
+	h.wait(t, 10*time.Second)
+	if len(d.inputs) != 1 || d.inputs[0].DTMF != "4711" {
+		t.Errorf("inputs %+v", d.inputs)
+	}
+}
+
+func TestSessionTransfer(t *testing.T) {
+	tests := []struct {
+		name       string
+		canSwitch  bool
+		err        error
+		wantReason string
+		wantSorry  bool
+	}{
+		{"answered", true, nil, "transferred", false},
+		{"nobody answers", true, errors.New("no answer"), "bot_hangup", true},
+		{"leg cannot transfer", false, nil, "bot_hangup", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t)
+			fl := newFakeLeg()
+			fl.transferErr = tt.err
+			var leg telephony.Leg = fl
+			if tt.canSwitch {
+				leg = switchLeg{fl}
+			}
+			d := &scriptDialog{greet: Reply{
+				Say: "connecting you", Lang: "en", Next: TransferCall,
+				Transfer: &telephony.Transfer{Queue: "experts", Priority: 9},
+			}}
+			h := start(t, leg, fl, d, &fakeASR{}, Config{NoInput: 200 * time.Millisecond})
+			if tt.wantReason == "transferred" {
+				time.Sleep(300 * time.Millisecond)
+				fl.callerHangsUp()
+			}
+			out := h.wait(t, 10*time.Second)
+			if out.Reason != tt.wantReason || out.HandedOff != (tt.wantReason == "transferred") {
+				t.Errorf("outcome %+v", out)
+			}
+			if tt.canSwitch && (len(fl.transfers) != 1 || fl.transfers[0].Queue != "experts") {
+				t.Errorf("transfers %+v", fl.transfers)
+			}
+			if got := len(fl.played) >= 2; got != tt.wantSorry {
+				t.Errorf("apology played = %v, want %v", got, tt.wantSorry)
+			}
+		})
+	}
+}
+
+func TestSessionCallerHangsUp(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fl := newFakeLeg()
+	d := &scriptDialog{greet: Reply{Say: "hello", Lang: "en"}}
+	h := start(t, fl, fl, d, &fakeASR{}, Config{})
+	time.Sleep(200 * time.Millisecond)
+	fl.callerHangsUp()
+	out := h.wait(t, 5*time.Second)
+	if out.Reason != "caller_hangup" {
+		t.Errorf("reason %q", out.Reason)
+	}
+	if h.rec.count("call.ended") != 1 {
+		t.Errorf("call.ended not recorded: %v", h.rec.types())
+	}
+}
+
+func TestSessionTTSFailureKeepsCallGoing(t *testing.T) {
+	fl := newFakeLeg()
+	d := &scriptDialog{greet: Reply{Say: "hello", Lang: "en"}}
+	h := &harness{listener: &fakeListener{}, rec: &recorder{}, done: make(chan Outcome, 1)}
+	deps := Deps{
+		NewEar:      func() Ear { return &fakeEar{} },
+		NewListener: func() Listener { return h.listener },
+		NewDialog:   func(context.Context, telephony.CallInfo) (Dialog, error) { return d, nil },
+		Recognizer:  &fakeASR{answers: []string{"hello"}},
+		Synth:       fakeSynth{fail: true},
+		Recorder:    h.rec,
+	}
+	go func() { h.done <- New(fl, deps, Config{}).Run(context.Background()) }()
+	fl.setSource(speakAt(5, 20))
+	out := h.wait(t, 10*time.Second)
+	if out.Reason != "bot_hangup" || len(d.inputs) != 1 || h.rec.count("error") == 0 {
+		t.Errorf("outcome %+v inputs %d events %v", out, len(d.inputs), h.rec.types())
+	}
+}

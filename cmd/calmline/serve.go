@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/calmline/calmline/call"
+	"github.com/calmline/calmline/config"
+	"github.com/calmline/calmline/web"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config/calmline.yaml", "configuration file")
+	logFormat := fs.String("log-format", "", "text or json (overrides log.format)")
+	listen := fs.String("listen", "", "HTTP address (overrides listen)")
+	drain := fs.Duration("drain", 30*time.Second, "how long live calls may go on after a shutdown signal")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*path, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if *logFormat != "" {
+		cfg.Log.Format = *logFormat
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	srv, err := newServer(ctx, cfg, log)
+	if err != nil {
+		log.Error("start calmline", "err", err)
+		return 1
+	}
+	if err := srv.run(ctx, *drain, stdout); err != nil {
+		log.Error("calmline stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(c config.LogConfig, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", c.Level, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.Format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("log format %q: want text or json", c.Format)
+	}
+}
+
+// server is one running calmline: the HTTP face, the call paths and what they share.
+type server struct {
+	cfg      config.Config
+	log      *slog.Logger
+	metrics  *prometheus.Registry
+	registry *call.Registry
+	hub      *call.Hub
+	web      *web.Server
+	closers  []func() error // run in reverse order at shutdown, after calls have drained
+	calls    sync.WaitGroup
+	callsCtx context.Context
+	endCalls context.CancelFunc
+}
+
+func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*server, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	s := &server{cfg: cfg, log: log, metrics: prometheus.NewRegistry(), registry: call.NewRegistry(cfg.Call.MaxCalls)}
+	s.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "calmline_events_dropped_total", Help: "Call events lost because a live view could not keep up.",
+	})
+	s.metrics.MustRegister(dropped, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "calmline_calls_live", Help: "Calls in progress.",
+	}, func() float64 { return float64(s.registry.Len()) }))
+	s.hub = call.NewHub(log, dropped.Inc)
+	// Calls get their own context: a shutdown signal stops new calls at once but lets
+	// live ones finish (drain) before they are cancelled.
+	s.callsCtx, s.endCalls = context.WithCancel(context.WithoutCancel(ctx))
+
+	s.web = web.New(web.Options{
+		Logger:   log,
+		Build:    web.BuildInfo{Version: version, Started: time.Now().UTC()},
+		Registry: s.registry,
+		Hub:      s.hub,
+		Metrics:  s.metrics,
+		APIToken: cfg.Secrets.APIToken,
+	})
+	return s, nil
+}
+
+func (s *server) run(ctx context.Context, drain time.Duration, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	hs := &http.Server{Handler: s.web, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("calmline serving", "url", "http://"+ln.Addr().String(), "version", version, "config", s.cfg.File)
+	fmt.Fprintf(stdout, "calmline is up: open http://%s\n", ln.Addr())
+
+	select {
+	case err := <-errc:
+		s.shutdown(0)
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: no new calls, draining live ones", "live", s.registry.Len(), "drain", drain)
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.log.Warn("http shutdown", "err", err)
+	}
+	s.shutdown(drain)
+	s.log.Info("calmline stopped cleanly")
+	return nil
+}
+
+// shutdown waits up to drain for live calls, cancels what is left, then closes the
+// call paths and the store in reverse order of opening.
+func (s *server) shutdown(drain time.Duration) {
+	done := make(chan struct{})
+	go func() { s.calls.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(drain):
+		s.log.Warn("drain time over, ending live calls", "live", s.registry.Len())
+		s.endCalls()
+		<-done
+	}
+	s.endCalls()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil {
+			s.log.Warn("close", "err", err)
+		}
+	}
+}

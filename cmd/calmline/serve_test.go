@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the calmline program built once for the tests that run it as a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "calmline-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "calmline")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		panic("build calmline: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "calmline.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestServeBadConfigExits2WithFileLine(t *testing.T) {
+	tests := []struct{ name, body, want string }{
+		{"unknown key", "listen: 127.0.0.1:0\nlisten_port: 9\n", `bad.yaml:2: listen_port: unknown key`},
+		{"bad value", "listen: 127.0.0.1:0\nasr:\n  backend: kaldi\n", `bad.yaml:3: asr.backend: "kaldi" is not allowed`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "bad.yaml")
+			os.WriteFile(p, []byte(tt.body), 0o644)
+			cmd := exec.Command(binary, "serve", "--config", p)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errorsAs(err, &ee) || ee.ExitCode() != 2 {
+				t.Fatalf("exit = %v, want code 2; stderr %s", err, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func errorsAs(err error, target **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+var upLine = regexp.MustCompile(`open (http://\S+)`)
+
+// startServer runs the real binary and returns its base URL.
+func startServer(t *testing.T, cfgBody string, extraEnv ...string) (string, *exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	p := writeConfig(t, cfgBody)
+	cmd := exec.Command(binary, "serve", "--config", p, "--listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), extraEnv...)
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := upLine.FindStringSubmatch(sc.Text()); m != nil {
+				lines <- m[1]
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case u := <-lines:
+		return u, cmd, &stderr
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not come up; stderr:\n%s", stderr.String())
+	}
+	return "", nil, nil
+}
+
+func TestServeHealthMetricsAndGracefulStop(t *testing.T) {
+	base, cmd, stderr := startServer(t, "listen: 127.0.0.1:0\ndata_dir: data\n")
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health struct {
+		Status string `json:"status"`
+		Build  struct {
+			Version string `json:"version"`
+		} `json:"build"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil || resp.StatusCode != 200 || health.Status != "ok" || health.Build.Version == "" {
+		t.Fatalf("/healthz = %d %+v %v", resp.StatusCode, health, err)
+	}
+	resp.Body.Close()
+
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "calmline_calls_live 0") || !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("/metrics lacks calmline gauges:\n%.500s", body)
+	}
+
+	resp, err = http.Get(base + "/v1/calls/live")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/v1/calls/live: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "stopped cleanly") {
+		t.Errorf("no clean-stop log line:\n%s", stderr.String())
+	}
+}
+
+func TestServeAPIToken(t *testing.T) {
+	base, _, _ := startServer(t, "listen: 127.0.0.1:0\ndata_dir: data\n", "CALMLINE_API_TOKEN=s3cret")
+	for _, tt := range []struct {
+		auth string
+		code int
+	}{{"", 401}, {"Bearer nope", 401}, {"Bearer s3cret", 200}} {
+		req, _ := http.NewRequestWithContext(context.Background(), "GET", base+"/v1/calls/live", nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.code {
+			t.Errorf("auth %q: %d, want %d", tt.auth, resp.StatusCode, tt.code)
+		}
+	}
+}
