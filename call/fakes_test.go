@@ -18,15 +18,15 @@ import (
 // fakeLeg is a real-time leg: ReadFrame delivers one frame every 20 ms from source,
 // Play consumes 20 ms per frame and remembers what is on the wire for echo sources.
 type fakeLeg struct {
-	mu      sync.Mutex
-	source  func(n int, playing []int16) []int16
-	played  [][]int16 // every Play call's audio (as far as it got)
-	current []int16   // the frame on the wire right now
-	dtmf    chan rune
-	done    chan struct{}
-	once    sync.Once
-	hungup  string
-	n       int
+	mu          sync.Mutex
+	source      func(n int, playing []int16) []int16
+	played      [][]int16 // every Play call's audio (as far as it got)
+	current     []int16   // the frame on the wire right now
+	dtmf        chan rune
+	done        chan struct{}
+	once        sync.Once
+	hungup      string
+	n           int
 	transferErr error
 	transfers   []telephony.Transfer
 	canTransfer bool
@@ -94,7 +94,7 @@ func (l *fakeLeg) Play(ctx context.Context, pcm []int16) error {
 	return nil
 }
 
-func (l *fakeLeg) DTMF() <-chan rune      { return l.dtmf }
+func (l *fakeLeg) DTMF() <-chan rune     { return l.dtmf }
 func (l *fakeLeg) Done() <-chan struct{} { return l.done }
 func (l *fakeLeg) Hangup(_ context.Context, reason string) error {
 	l.once.Do(func() {
