@@ -105,6 +105,18 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	// live ones finish (drain) before they are cancelled.
 	s.callsCtx, s.endCalls = context.WithCancel(context.WithoutCancel(ctx))
 
+	if len(cfg.Webhooks) > 0 {
+		hooks := make([]web.Webhook, len(cfg.Webhooks))
+		for i, h := range cfg.Webhooks {
+			hooks[i] = web.Webhook{URL: h.URL, Events: h.Events}
+		}
+		wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() { web.NewWebhooks(hooks, cfg.Secrets.WebhookSecret, log).Run(wctx, s.hub); close(done) }()
+		// Stopped after the calls have drained, so their last events still go out.
+		s.closers = append(s.closers, func() error { time.Sleep(200 * time.Millisecond); stop(); <-done; return nil })
+	}
+
 	s.web = web.New(web.Options{
 		Logger:   log,
 		Build:    web.BuildInfo{Version: version, Started: time.Now().UTC()},
