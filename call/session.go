@@ -81,6 +81,45 @@ type Status struct {
 	Queue      string             `json:"queue,omitempty"`
 }
 
+// Line is one line of the call's transcript, as the human expert reads it.
+type Line struct {
+	At      time.Time        `json:"at"`
+	Speaker string           `json:"speaker"` // "caller" or "bot"
+	Text    string           `json:"text"`
+	Reading *emotion.Reading `json:"reading,omitempty"`
+}
+
+// Report is what a human expert sees when a call is handed over: who is calling, how
+// their emotion moved, every word so far, and the dialog's own report (cues, the
+// suggested compensation, the tier that fired).
+type Report struct {
+	Info       telephony.CallInfo `json:"info"`
+	Trajectory emotion.Trajectory `json:"trajectory"`
+	Transcript []Line             `json:"transcript"`
+	Dialog     any                `json:"dialog,omitempty"`
+}
+
+// Report returns the call's handoff report; safe from any goroutine.
+func (s *Session) Report() Report {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Report{
+		Info:       s.info,
+		Trajectory: s.status.Trajectory,
+		Transcript: append([]Line(nil), s.transcript...),
+		Dialog:     s.report,
+	}
+}
+
+func (s *Session) addLine(speaker, text string, r *emotion.Reading) {
+	if text == "" {
+		return
+	}
+	s.mu.Lock()
+	s.transcript = append(s.transcript, Line{At: time.Now().UTC(), Speaker: speaker, Text: text, Reading: r})
+	s.mu.Unlock()
+}
+
 // Session is one call. Create it with New and drive it with Run.
 type Session struct {
 	leg  telephony.Leg
@@ -94,9 +133,11 @@ type Session struct {
 
 	info telephony.CallInfo
 
-	mu     sync.Mutex
-	status Status
-	play   *playback // the reply being played, nil when silent
+	mu         sync.Mutex
+	status     Status
+	play       *playback // the reply being played, nil when silent
+	transcript []Line
+	report     any // the dialog's latest handoff report
 
 	utterances chan utterance
 	keys       chan rune
@@ -375,7 +416,13 @@ func (s *Session) speak(ctx context.Context, r Reply) {
 		return
 	}
 	s.emit(ctx, "reply", map[string]any{"text": r.Say, "lang": r.Lang, "style": r.Style})
+	s.addLine("bot", r.Say, nil)
 	if r.Action != nil {
+		if rep, ok := r.Action["report"]; ok && rep != nil {
+			s.mu.Lock()
+			s.report = rep
+			s.mu.Unlock()
+		}
 		s.emit(ctx, "action", r.Action)
 	}
 	if r.Say == "" {
@@ -469,7 +516,9 @@ func (s *Session) hear(ctx context.Context, u utterance) Input {
 		"asr_failed": in.ASRFailed, "duration_s": u.f.DurationS,
 	})
 	f := u.f
-	return s.withEmotion(in, in.Text, &f)
+	in = s.withEmotion(in, in.Text, &f)
+	s.addLine("caller", in.Text, &in.Reading)
+	return in
 }
 
 func (s *Session) withEmotion(in Input, text string, f *dsp.Features) Input {
@@ -483,7 +532,7 @@ func (s *Session) withEmotion(in Input, text string, f *dsp.Features) Input {
 	s.mu.Unlock()
 	t := in.Trajectory
 	t.History = nil
-	s.emit(context.Background(), "emotion", map[string]any{"reading": in.Reading, "trajectory": t})
+	s.emit(context.Background(), "emotion", map[string]any{"turn": s.status.Turns, "reading": in.Reading, "trajectory": t})
 	return in
 }
 

@@ -19,7 +19,10 @@ type harness struct {
 	dialog   *scriptDialog
 	rec      *recorder
 	done     chan Outcome
+	session  *Session
 }
+
+func (h *harness) report() Report { return h.session.Report() }
 
 func start(t *testing.T, leg telephony.Leg, fl *fakeLeg, d *scriptDialog, asr *fakeASR, cfg Config) *harness {
 	t.Helper()
@@ -33,6 +36,7 @@ func start(t *testing.T, leg telephony.Leg, fl *fakeLeg, d *scriptDialog, asr *f
 		Recorder:    h.rec,
 	}
 	s := New(leg, deps, cfg)
+	h.session = s
 	go func() { h.done <- s.Run(context.Background()) }()
 	return h
 }
@@ -101,6 +105,10 @@ func TestSessionTurnThenHangup(t *testing.T) {
 	got := slices.DeleteFunc(h.rec.types(), func(s string) bool { return s == "state" })
 	if !slices.Equal(got, want) {
 		t.Errorf("recorded events = %v, want %v", got, want)
+	}
+	rep := h.report()
+	if len(rep.Transcript) != 3 || rep.Transcript[1].Speaker != "caller" || rep.Transcript[1].Reading == nil || rep.Transcript[1].Reading.Category.String() != "angry" {
+		t.Errorf("report transcript = %+v", rep.Transcript)
 	}
 	if len(fl.played) != 2 || len(fl.played[0]) != 5*800 {
 		t.Errorf("played %d replies (first %d samples)", len(fl.played), len(fl.played[0]))

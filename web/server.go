@@ -63,6 +63,7 @@ func New(o Options) *Server {
 	}
 	s.mux.Handle("GET /v1/calls/live", s.auth(http.HandlerFunc(s.liveCalls)))
 	s.mux.Handle("GET /v1/calls/live/{id}", s.auth(http.HandlerFunc(s.liveCall)))
+	s.mux.Handle("GET /v1/calls/live/{id}/report", s.auth(http.HandlerFunc(s.liveReport)))
 	s.mux.Handle("GET /v1/events", s.auth(http.HandlerFunc(s.events)))
 	for _, m := range o.Mount {
 		m(s.mux)
@@ -140,6 +141,20 @@ func (s *Server) liveCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	JSON(w, http.StatusOK, sess.Status())
+}
+
+// liveReport is the handoff report a human expert opens (CALMLINE_REPORT_URL).
+func (s *Server) liveReport(w http.ResponseWriter, r *http.Request) {
+	if s.o.Registry == nil {
+		Error(w, http.StatusNotFound, "no such live call")
+		return
+	}
+	sess, ok := s.o.Registry.Get(r.PathValue("id"))
+	if !ok {
+		Error(w, http.StatusNotFound, "no such live call (finished calls are under /v1/calls/{id})")
+		return
+	}
+	JSON(w, http.StatusOK, sess.Report())
 }
 
 // events streams call events as server-sent events; ?call=ID narrows to one call.
