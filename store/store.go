@@ -101,6 +101,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if db.w, err = sql.Open("pgx", cfg.DSN); err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
+		// Enough for many concurrent calls without eating a shared server's
+		// max_connections (100 by default) when several calmlines share it.
+		db.w.SetMaxOpenConns(16)
+		db.w.SetMaxIdleConns(16)
 		db.r = db.w
 	default:
 		return nil, fmt.Errorf("%w: driver %q (want sqlite or postgres)", ErrConfig, cfg.Driver)
