@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/store/redact"
+)
+
+// classify maps constraint violations to the package's sentinel errors so
+// callers can tell "no such call" and "already recorded" from real failures.
+func classify(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %w", ErrNotFound, err)
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return fmt.Errorf("%w: %w", ErrDuplicate, err)
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23503":
+			return fmt.Errorf("%w: %w", ErrNotFound, err)
+		case "23505":
+			return fmt.Errorf("%w: %w", ErrDuplicate, err)
+		}
+	}
+	return err
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.UnixMilli()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// StartCall records a new call. Started defaults to now.
+func (db *DB) StartCall(ctx context.Context, c Call) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	if c.ID == "" {
+		return fmt.Errorf("store: start call: empty id")
+	}
+	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO calls
+		(id, channel, caller_id, called, lang, variant, started_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		c.ID, c.Channel.String(), db.crypt.seal("caller_id", c.CallerID), db.crypt.seal("called", c.Called),
+		c.Lang, c.Variant, ms(c.Started))
+	if err != nil {
+		return fmt.Errorf("store: start call %s: %w", c.ID, classify(err))
+	}
+	return nil
+}
+
+// AddTurn records one utterance, redacting its text first.
+func (db *DB) AddTurn(ctx context.Context, t Turn) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO turns
+		(call_id, seq, at_ms, speaker, text, asr_confidence) VALUES (?, ?, ?, ?, ?, ?)`),
+		t.CallID, t.Seq, ms(t.At), t.Speaker, db.crypt.seal("text", redact.Text(t.Text)), t.ASRConfidence)
+	if err != nil {
+		return fmt.Errorf("store: add turn %s/%d: %w", t.CallID, t.Seq, classify(err))
+	}
+	return nil
+}
+
+// AddReading records an emotion reading and returns its id, which feedback
+// labels refer to. Cue texts are redacted (they quote the caller).
+func (db *DB) AddReading(ctx context.Context, r Reading) (int64, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	cues := make([]emotion.Cue, len(r.Cues))
+	for i, c := range r.Cues {
+		c.Text = redact.Text(c.Text)
+		cues[i] = c
+	}
+	cuesJSON, err := json.Marshal(cues)
+	if err != nil {
+		return 0, fmt.Errorf("store: add reading %s/%d: encode cues: %w", r.CallID, r.TurnSeq, err)
+	}
+	scores, err := json.Marshal(r.Scores)
+	if err != nil {
+		return 0, fmt.Errorf("store: add reading %s/%d: encode scores: %w", r.CallID, r.TurnSeq, err)
+	}
+	var id int64
+	err = db.w.QueryRowContext(ctx, db.q(`INSERT INTO readings
+		(call_id, turn_seq, at_ms, category, level, confidence, arousal, valence, lang, cues, scores)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		r.CallID, r.TurnSeq, ms(r.At), r.Category.String(), int(r.Level), r.Confidence, r.Arousal, r.Valence,
+		r.Lang, db.crypt.seal("cues", string(cuesJSON)), string(scores)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: add reading %s/%d: %w", r.CallID, r.TurnSeq, classify(err))
+	}
+	return id, nil
+}
+
+// AddAction records what the dialog did. Compensation must be JSON (or empty).
+func (db *DB) AddAction(ctx context.Context, a Action) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	comp := string(a.Compensation)
+	if comp != "" && !json.Valid(a.Compensation) {
+		return fmt.Errorf("store: add action %s/%d: compensation is not valid JSON", a.CallID, a.Seq)
+	}
+	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO actions
+		(call_id, seq, turn_seq, at_ms, type, line, reply, queue, priority, compensation, tier, strategy, variant)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.CallID, a.Seq, a.TurnSeq, ms(a.At), a.Type, a.Line, db.crypt.seal("reply", redact.Text(a.Reply)),
+		a.Queue, a.Priority, comp, a.Tier, a.Strategy, a.Variant)
+	if err != nil {
+		return fmt.Errorf("store: add action %s/%d: %w", a.CallID, a.Seq, classify(err))
+	}
+	return nil
+}
+
+// EndCall closes a call and records its outcome, summarising the emotion levels
+// of its readings (first, peak, last) in the same transaction.
+func (db *DB) EndCall(ctx context.Context, o Outcome) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: end call %s: begin: %w", o.CallID, err)
+	}
+	defer tx.Rollback()
+	end := ms(o.Ended)
+	res, err := tx.ExecContext(ctx, db.q(`UPDATE calls SET ended_ms = ?, outcome = ?, handoff_queue = ? WHERE id = ?`),
+		end, o.Result, o.Queue, o.CallID)
+	if err != nil {
+		return fmt.Errorf("store: end call %s: %w", o.CallID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: end call %s: %w", o.CallID, ErrNotFound)
+	}
+	levels, err := tx.QueryContext(ctx, db.q(`SELECT level FROM readings WHERE call_id = ? ORDER BY turn_seq, id`), o.CallID)
+	if err != nil {
+		return fmt.Errorf("store: end call %s: read levels: %w", o.CallID, err)
+	}
+	var n, first, peak, last int
+	for levels.Next() {
+		var l int
+		if err := levels.Scan(&l); err != nil {
+			levels.Close()
+			return fmt.Errorf("store: end call %s: read levels: %w", o.CallID, err)
+		}
+		if n == 0 {
+			first = l
+		}
+		peak, last = max(peak, l), l
+		n++
+	}
+	if err := levels.Close(); err != nil {
+		return fmt.Errorf("store: end call %s: read levels: %w", o.CallID, err)
+	}
+	if err := levels.Err(); err != nil {
+		return fmt.Errorf("store: end call %s: read levels: %w", o.CallID, err)
+	}
+	_, err = tx.ExecContext(ctx, db.q(`INSERT INTO outcomes
+		(call_id, at_ms, result, resolved, handed_off, queue, note, readings, first_level, peak_level, last_level)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		o.CallID, end, o.Result, b2i(o.Resolved), b2i(o.HandedOff), o.Queue,
+		db.crypt.seal("note", redact.Text(o.Note)), n, first, peak, last)
+	if err != nil {
+		return fmt.Errorf("store: end call %s: record outcome: %w", o.CallID, classify(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: end call %s: commit: %w", o.CallID, err)
+	}
+	return nil
+}
+
+// AddFeedback records a human correction of a reading and returns its id.
+func (db *DB) AddFeedback(ctx context.Context, f Feedback) (int64, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	var readingID sql.NullInt64
+	if f.ReadingID != 0 {
+		readingID = sql.NullInt64{Int64: f.ReadingID, Valid: true}
+	}
+	var id int64
+	err := db.w.QueryRowContext(ctx, db.q(`INSERT INTO feedback
+		(call_id, turn_seq, reading_id, category, level, who, note, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		f.CallID, f.TurnSeq, readingID, f.Category.String(), int(f.Level), f.Who,
+		db.crypt.seal("note", redact.Text(f.Note)), ms(f.At)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: add feedback %s/%d: %w", f.CallID, f.TurnSeq, classify(err))
+	}
+	return id, nil
+}
+
+// Audit appends to the audit log. CallID need not exist (the log outlives calls).
+func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	if e.Who == "" || e.Action == "" {
+		return fmt.Errorf("store: audit: who and action are required")
+	}
+	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO audit (at_ms, who, action, call_id, mode, detail) VALUES (?, ?, ?, ?, ?, ?)`),
+		ms(e.At), e.Who, e.Action, e.CallID, e.Mode, db.crypt.seal("detail", redact.Text(e.Detail)))
+	if err != nil {
+		return fmt.Errorf("store: audit %s %s: %w", e.Who, e.Action, err)
+	}
+	return nil
+}
