@@ -88,9 +88,8 @@ type Reply struct {
 	Style    string
 	Next     Next
 	Transfer *telephony.Transfer // with TransferCall
-	// Action describes the decision for the record and live views (type, tier,
-	// queue, priority, compensation, strategy, variant, report).
-	Action map[string]any
+	// Action describes the decision for the record and live views; nil for plain lines.
+	Action *Action
 }
 
 // Outcome is how a call ended, for the record and for A/B results.

@@ -415,16 +415,21 @@ func (s *Session) speak(ctx context.Context, r Reply) {
 	if r.Say == "" && r.Action == nil {
 		return
 	}
-	s.emit(ctx, "reply", map[string]any{"text": r.Say, "lang": r.Lang, "style": r.Style})
-	s.addLine("bot", r.Say, nil)
+	seq := s.turns()
+	if r.Say != "" {
+		s.emit(ctx, "reply", ReplyEvent{Seq: seq, Text: r.Say, Lang: r.Lang, Style: r.Style})
+		s.addLine("bot", r.Say, nil)
+	}
+	act := Action{Type: "say"}
 	if r.Action != nil {
-		if rep, ok := r.Action["report"]; ok && rep != nil {
+		act = *r.Action
+		if act.Report != nil {
 			s.mu.Lock()
-			s.report = rep
+			s.report = act.Report
 			s.mu.Unlock()
 		}
-		s.emit(ctx, "action", r.Action)
 	}
+	s.emit(ctx, "action", ActionEvent{Seq: seq, Reply: r.Say, Action: act})
 	if r.Say == "" {
 		return
 	}
@@ -463,17 +468,18 @@ func (s *Session) waitInput(ctx context.Context) (Input, bool) {
 			return Input{}, false
 		case k := <-s.keys:
 			digits := s.collectDigits(ctx, k)
-			s.emit(ctx, "dtmf", map[string]any{"digits": digits})
-			in := s.withEmotion(Input{DTMF: digits}, "", nil)
-			return in, true
+			seq := s.nextTurn()
+			s.emit(ctx, "dtmf", TurnEvent{Seq: seq, DTMF: digits})
+			return s.withoutEmotion(Input{DTMF: digits}), true
 		case u := <-s.utterances:
 			if len(u.audio) == 0 {
 				continue
 			}
 			return s.hear(ctx, u), true
 		case <-timer.C:
-			s.emit(ctx, "noinput", nil)
-			return s.withEmotion(Input{NoInput: true}, "", nil), true
+			seq := s.nextTurn()
+			s.emit(ctx, "noinput", TurnEvent{Seq: seq, NoInput: true})
+			return s.withoutEmotion(Input{NoInput: true}), true
 		}
 	}
 }
@@ -511,28 +517,55 @@ func (s *Session) hear(ctx context.Context, u utterance) Input {
 		s.log.Warn("recognise utterance", "err", err)
 		in = Input{ASRFailed: true}
 	}
-	s.emit(ctx, "transcript", map[string]any{
-		"text": in.Text, "lang": in.Lang, "confidence": heard.Confidence, "no_match": in.NoMatch,
-		"asr_failed": in.ASRFailed, "duration_s": u.f.DurationS,
+	seq := s.nextTurn()
+	s.emit(ctx, "transcript", TurnEvent{
+		Seq: seq, Text: in.Text, Lang: in.Lang, Confidence: heard.Confidence, NoMatch: in.NoMatch,
+		ASRFailed: in.ASRFailed, DurationS: u.f.DurationS,
 	})
 	f := u.f
-	in = s.withEmotion(in, in.Text, &f)
+	in = s.withEmotion(ctx, seq, in, &f)
 	s.addLine("caller", in.Text, &in.Reading)
 	return in
 }
 
-func (s *Session) withEmotion(in Input, text string, f *dsp.Features) Input {
-	in.Reading = s.listener.Turn(text, f)
+// nextTurn numbers a new caller turn.
+func (s *Session) nextTurn() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status.Turns++
+	return s.status.Turns
+}
+
+func (s *Session) turns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status.Turns
+}
+
+// withEmotion reads the emotion of an utterance (its words and its voice).
+func (s *Session) withEmotion(ctx context.Context, seq int, in Input, f *dsp.Features) Input {
+	in.Reading = s.listener.Turn(in.Text, f)
 	in.Trajectory = s.listener.Trajectory()
 	s.mu.Lock()
-	s.status.Turns++
 	r := in.Reading
 	s.status.Reading = &r
 	s.status.Trajectory = in.Trajectory
 	s.mu.Unlock()
 	t := in.Trajectory
 	t.History = nil
-	s.emit(context.Background(), "emotion", map[string]any{"turn": s.status.Turns, "reading": in.Reading, "trajectory": t})
+	s.emit(ctx, "emotion", EmotionEvent{Seq: seq, Reading: in.Reading, Trajectory: t})
+	return in
+}
+
+// withoutEmotion fills a turn that had no speech (keys, silence) with where the call
+// stands, without inventing a reading from nothing.
+func (s *Session) withoutEmotion(in Input) Input {
+	s.mu.Lock()
+	if s.status.Reading != nil {
+		in.Reading = *s.status.Reading
+	}
+	s.mu.Unlock()
+	in.Trajectory = s.listener.Trajectory()
 	return in
 }
 
@@ -542,20 +575,20 @@ func (s *Session) transfer(ctx context.Context, r Reply) bool {
 	sw, ok := s.leg.(telephony.Switch)
 	if !ok || r.Transfer == nil {
 		s.log.Warn("handoff requested but this call cannot be transferred")
-		s.emit(ctx, "handoff", map[string]any{"ok": false, "error": "this call cannot be transferred"})
+		s.emit(ctx, "handoff", HandoffEvent{Error: "this call cannot be transferred"})
 		return false
 	}
 	t := *r.Transfer
 	if err := sw.Transfer(ctx, t); err != nil {
 		s.log.Warn("hand off to a human", "queue", t.Queue, "err", err)
-		s.emit(ctx, "handoff", map[string]any{"ok": false, "queue": t.Queue, "error": err.Error()})
+		s.emit(ctx, "handoff", HandoffEvent{Queue: t.Queue, Priority: t.Priority, Error: err.Error()})
 		return false
 	}
 	s.mu.Lock()
 	s.status.State = StateTransferred
 	s.status.Queue = t.Queue
 	s.mu.Unlock()
-	s.emit(ctx, "handoff", map[string]any{"ok": true, "queue": t.Queue, "priority": t.Priority})
+	s.emit(ctx, "handoff", HandoffEvent{OK: true, Queue: t.Queue, Priority: t.Priority})
 	return true
 }
 

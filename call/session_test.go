@@ -101,7 +101,7 @@ func TestSessionTurnThenHangup(t *testing.T) {
 	if d.ended == nil || d.ended.Reason != "bot_hangup" {
 		t.Errorf("dialog not told the outcome: %+v", d.ended)
 	}
-	want := []string{"call.started", "reply", "transcript", "emotion", "reply", "call.ended"}
+	want := []string{"call.started", "reply", "action", "transcript", "emotion", "reply", "action", "call.ended"}
 	got := slices.DeleteFunc(h.rec.types(), func(s string) bool { return s == "state" })
 	if !slices.Equal(got, want) {
 		t.Errorf("recorded events = %v, want %v", got, want)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/calmline/calmline/call"
 	"github.com/calmline/calmline/config"
+	"github.com/calmline/calmline/store"
 	"github.com/calmline/calmline/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -86,6 +87,25 @@ type server struct {
 	calls    sync.WaitGroup
 	callsCtx context.Context
 	endCalls context.CancelFunc
+	db       *store.DB
+	recorder *storeRecorder
+}
+
+// openStore opens the configured store; the encryption key comes from the environment.
+func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	sc := store.Config{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Secrets.PostgresDSN}
+	if cfg.Secrets.StoreKey != "" {
+		key, err := store.ParseKey(cfg.Secrets.StoreKey)
+		if err != nil {
+			return nil, fmt.Errorf("CALMLINE_STORE_KEY: %w", err)
+		}
+		sc.Key = key
+	}
+	db, err := store.Open(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return db, nil
 }
 
 func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*server, error) {
@@ -117,6 +137,14 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		s.closers = append(s.closers, func() error { time.Sleep(200 * time.Millisecond); stop(); <-done; return nil })
 	}
 
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.db = db
+	s.closers = append(s.closers, db.Close)
+	s.recorder = newStoreRecorder(db)
+
 	s.web = web.New(web.Options{
 		Logger:   log,
 		Build:    web.BuildInfo{Version: version, Started: time.Now().UTC()},
@@ -124,7 +152,14 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Hub:      s.hub,
 		Metrics:  s.metrics,
 		APIToken: cfg.Secrets.APIToken,
+		Checks: map[string]func() error{"store": func() error {
+			c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, err := db.SchemaVersion(c)
+			return err
+		}},
 	})
+	s.web.MountStoreAPI(db)
 	return s, nil
 }
 

@@ -181,3 +181,35 @@ func TestServeAPIToken(t *testing.T) {
 		}
 	}
 }
+
+func TestServeStoreAPI(t *testing.T) {
+	base, _, _ := startServer(t, "listen: 127.0.0.1:0\ndata_dir: data\n")
+	tests := []struct {
+		method, path, body string
+		code               int
+		inBody             string
+	}{
+		{"GET", "/v1/calls", "", 200, "[]"},
+		{"GET", "/v1/calls?from=yesterday", "", 400, "RFC 3339"},
+		{"GET", "/v1/calls?channel=pstn", "", 400, "unknown channel"},
+		{"GET", "/v1/calls/nope", "", 404, "not found"},
+		{"GET", "/v1/heatmap", "", 200, `"cells"`},
+		{"GET", "/v1/ab", "", 200, "[]"},
+		{"POST", "/v1/feedback", `{"call_id":"x","turn_seq":1,"category":"furious","level":"mild","who":"sup"}`, 400, "unknown category"},
+		{"POST", "/v1/feedback", `{"call_id":"x","turn_seq":1,"category":"angry","level":"mild","who":"sup"}`, 404, "no such call"},
+		{"POST", "/v1/feedback", `{"call_id":`, 400, "decode JSON"},
+		{"GET", "/v1/audit", "", 200, "[]"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, base+tt.path, strings.NewReader(tt.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code || !strings.Contains(string(b), tt.inBody) {
+			t.Errorf("%s %s = %d %s; want %d containing %q", tt.method, tt.path, resp.StatusCode, b, tt.code, tt.inBody)
+		}
+	}
+}
