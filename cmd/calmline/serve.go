@@ -89,6 +89,9 @@ type server struct {
 	endCalls context.CancelFunc
 	db       *store.DB
 	recorder *storeRecorder
+	deps     call.Deps // the per-call pipeline (pipeline.go)
+
+	callsTotal *prometheus.CounterVec
 }
 
 // openStore opens the configured store; the encryption key comes from the environment.
@@ -121,6 +124,10 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Name: "calmline_calls_live", Help: "Calls in progress.",
 	}, func() float64 { return float64(s.registry.Len()) }))
 	s.hub = call.NewHub(log, dropped.Inc)
+	s.callsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "calmline_calls_total", Help: "Calls answered, by channel.",
+	}, []string{"channel"})
+	s.metrics.MustRegister(s.callsTotal)
 	// Calls get their own context: a shutdown signal stops new calls at once but lets
 	// live ones finish (drain) before they are cancelled.
 	s.callsCtx, s.endCalls = context.WithCancel(context.WithoutCancel(ctx))
