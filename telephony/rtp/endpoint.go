@@ -338,9 +338,16 @@ func (e *Endpoint) ReadFrame(ctx context.Context, frame []int16) error {
 				return nil
 			}
 			if !now.Before(e.dueAt) {
-				// The frame is overdue: conceal it so time keeps moving.
+				// The frame is overdue: conceal it so time keeps moving. Skip
+				// its sequence number only when a later packet is already
+				// here (it was lost); otherwise the sender is just late (its
+				// clock runs slower than ours) and the packet still counts.
 				clear(frame)
-				e.advance(now)
+				if int16(e.maxSeen-e.next) > 0 {
+					e.advance(now)
+				} else {
+					e.dueAt = now.Add(telephony.FrameDuration)
+				}
 				e.st.Concealed++
 				e.mu.Unlock()
 				return nil
