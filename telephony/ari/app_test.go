@@ -1,0 +1,500 @@
+package ari
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"go.uber.org/goleak"
+
+	"github.com/calmline/calmline/telephony"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// syncBuffer is a log sink tests can read while the App writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type auditLog struct {
+	mu      sync.Mutex
+	entries []AuditEntry
+}
+
+func (a *auditLog) AuditListen(_ context.Context, e AuditEntry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.entries = append(a.entries, e)
+	return nil
+}
+
+func (a *auditLog) list() []AuditEntry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]AuditEntry(nil), a.entries...)
+}
+
+// speech makes a caller utterance with espeak-ng, resampled to 16 kHz by sox.
+func speech(t *testing.T) []int16 {
+	t.Helper()
+	for _, tool := range []string{"espeak-ng", "sox"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (make deps installs it)", tool)
+		}
+	}
+	dir := t.TempDir()
+	wav, raw := filepath.Join(dir, "caller.wav"), filepath.Join(dir, "caller.raw")
+	if out, err := exec.Command("espeak-ng", "-v", "en", "-w", wav, "I have been waiting for an hour").CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng: %v %s", err, out)
+	}
+	if out, err := exec.Command("sox", wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", "-L", "-t", "raw", raw).CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v %s", err, out)
+	}
+	b, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm := make([]int16, len(b)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	if len(pcm) < telephony.SampleRate/2 {
+		t.Fatalf("espeak-ng made only %d samples", len(pcm))
+	}
+	return pcm
+}
+
+// sendRTP plays pcm from Asterisk's ExternalMedia socket to calmline, paced
+// at 20 ms, as slin16 big-endian.
+func sendRTP(t *testing.T, c *fakeChan, pcm []int16, seq uint16) uint16 {
+	t.Helper()
+	payload := make([]byte, 640)
+	start := time.Now()
+	for i := 0; i+telephony.FrameSamples <= len(pcm); i += telephony.FrameSamples {
+		for j := 0; j < telephony.FrameSamples; j++ {
+			binary.BigEndian.PutUint16(payload[2*j:], uint16(pcm[i+j]))
+		}
+		p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 118, SequenceNumber: seq, Timestamp: uint32(seq) * 320, SSRC: 0xA5A5}, Payload: payload}
+		b, _ := p.Marshal()
+		if _, err := c.UDP.WriteToUDPAddrPort(b, c.Peer); err != nil {
+			t.Errorf("send RTP: %v", err)
+			return seq
+		}
+		seq++
+		time.Sleep(time.Until(start.Add(time.Duration(i/telephony.FrameSamples+1) * telephony.FrameDuration)))
+	}
+	return seq
+}
+
+func energy(f []int16) bool {
+	for _, s := range f {
+		if s != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// voiced keeps the frames that are not all zero.
+func voiced(pcm []int16) []int16 {
+	var out []int16
+	for i := 0; i+telephony.FrameSamples <= len(pcm); i += telephony.FrameSamples {
+		if f := pcm[i : i+telephony.FrameSamples]; energy(f) {
+			out = append(out, f...)
+		}
+	}
+	return out
+}
+
+func tone(n int) []int16 {
+	out := make([]int16, n)
+	for i := range out {
+		out[i] = int16(6000 * math.Sin(2*math.Pi*440*float64(i)/telephony.SampleRate))
+	}
+	return out
+}
+
+type harness struct {
+	f      *fakeAsterisk
+	app    *App
+	logs   *syncBuffer
+	audit  *auditLog
+	cancel context.CancelFunc
+	ran    chan error
+}
+
+func startApp(t *testing.T, h Handler) *harness {
+	t.Helper()
+	f := newFakeAsterisk(t)
+	logs := &syncBuffer{}
+	au := &auditLog{}
+	app, err := New(Config{
+		URL: f.url(), User: "calmline", Password: "secret",
+		SupervisorPINs: map[string]string{"1234": "dana"},
+		RingFor:        time.Second, ReconnectMin: 50 * time.Millisecond, ReconnectMax: 200 * time.Millisecond,
+		RequestTimeout: 2 * time.Second,
+	}, h, WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), WithAuditor(au))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	hs := &harness{f: f, app: app, logs: logs, audit: au, cancel: cancel, ran: make(chan error, 1)}
+	go func() { hs.ran <- app.Run(ctx) }()
+	f.waitWS(t)
+	t.Cleanup(func() {
+		hs.stop(t)
+		if t.Failed() {
+			t.Logf("calmline log:\n%s\nrequests:\n%s", logs.String(), f.dump())
+		}
+	})
+	return hs
+}
+
+func (h *harness) stop(t *testing.T) {
+	h.cancel()
+	select {
+	case err := <-h.ran:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("Run did not return after cancel")
+	}
+	h.ran <- nil // later stops return at once
+}
+
+// TestCallEndToEnd drives one call the way Asterisk does: StasisStart →
+// externalMedia → RTP both ways over loopback UDP → handoff to an expert
+// (first one does not answer) → supervisor listen/whisper/barge → hangup,
+// then checks every channel, bridge, port and goroutine is released.
+func TestCallEndToEnd(t *testing.T) {
+	utter := speech(t)
+	reply := tone(25 * telephony.FrameSamples)
+
+	type result struct {
+		heard       []int16
+		playErr     error
+		transferErr error
+		humanFrames int
+		ctxDone     bool
+	}
+	resc := make(chan result, 1)
+	transferred := make(chan struct{})
+	heardAll := make(chan struct{})
+	var legInfo telephony.CallInfo
+	handler := func(ctx context.Context, leg telephony.Leg) {
+		var r result
+		defer func() { r.ctxDone = ctx.Err() != nil; resc <- r }()
+		legInfo = leg.Info()
+		frame := make([]int16, telephony.FrameSamples)
+		// Listen until the utterance is over (speech, then 300 ms of silence).
+		silent := 0
+		for silent < 15 || len(r.heard) == 0 {
+			if err := leg.ReadFrame(ctx, frame); err != nil {
+				return
+			}
+			if energy(frame) || len(r.heard) > 0 {
+				r.heard = append(r.heard, frame...)
+			}
+			if energy(frame) {
+				silent = 0
+			} else if len(r.heard) > 0 {
+				silent++
+			}
+		}
+		close(heardAll)
+		r.playErr = leg.Play(ctx, reply)
+		sw := leg.(telephony.Switch)
+		r.transferErr = sw.Transfer(ctx, telephony.Transfer{
+			Queue: "experts", Endpoints: []string{"PJSIP/expert1", "PJSIP/expert2"}, Priority: 1,
+			RingFor: 300 * time.Millisecond, ReportURL: "http://calmline.local/calls/x/report",
+			Vars: map[string]string{"CALMLINE_LEVEL": "severe"},
+		})
+		close(transferred)
+		if err := leg.Play(ctx, reply); !errors.Is(err, ErrTransferred) {
+			t.Errorf("Play after transfer = %v, want ErrTransferred", err)
+		}
+		// The human part: keep measuring the caller until they hang up.
+		for {
+			err := leg.ReadFrame(ctx, frame)
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, context.Canceled) {
+					t.Errorf("ReadFrame at hangup = %v", err)
+				}
+				return
+			}
+			if energy(frame) {
+				r.humanFrames++
+			}
+		}
+	}
+	h := startApp(t, handler)
+	f := h.f
+	f.answers["PJSIP/expert2"] = true
+
+	// Bad input first: events with unknown or missing fields never hurt.
+	f.sendRaw([]byte(`not json`))
+	f.sendRaw([]byte(`{"type":"NoSuchEvent","channel":{"id":"zz"}}`))
+	f.sendRaw([]byte(`{"type":"StasisStart","application":"calmline"}`))
+	f.sendRaw([]byte(`{"type":"StasisStart","channel":"not-an-object"}`))
+	f.sendRaw([]byte(`{"type":"ChannelDtmfReceived","digit":"5"}`))
+
+	f.callerArrives("caller1")
+	em := f.waitReq(t, "POST /channels/externalMedia", 0)
+	for k, want := range map[string]string{"app": "calmline", "format": "slin16", "encapsulation": "rtp", "transport": "udp", "direction": "both"} {
+		if got := em.Query.Get(k); got != want {
+			t.Errorf("externalMedia %s = %q, want %q", k, got, want)
+		}
+	}
+	f.waitReq(t, "POST /bridges/", 0)
+	ext := waitChan(t, f, em.Query.Get("channelId"))
+	mainBridge := waitBridgeWith(t, f, "caller1", ext.ID)
+
+	// RTP from a stranger and a truncated packet are ignored.
+	stranger, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	loud := make([]byte, 12+640)
+	loud[0], loud[1] = 0x80, 118
+	for i := 12; i < len(loud); i++ {
+		loud[i] = 0x40
+	}
+	stranger.WriteToUDPAddrPort(loud, ext.Peer)
+	stranger.Close()
+	ext.UDP.WriteToUDPAddrPort(loud[:9], ext.Peer)
+
+	// Caller speech → calmline; calmline's reply ← read at Asterisk's socket.
+	replyc := make(chan []rtp.Packet, 1)
+	go func() {
+		var pkts []rtp.Packet
+		buf := make([]byte, 1500)
+		ext.UDP.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for len(pkts) < 25 {
+			n, err := ext.UDP.Read(buf)
+			if err != nil {
+				break
+			}
+			var p rtp.Packet
+			if p.Unmarshal(append([]byte(nil), buf[:n]...)) == nil {
+				pkts = append(pkts, p)
+			}
+		}
+		replyc <- pkts
+	}()
+	seq := sendRTP(t, ext, utter, 1000)
+	seq = sendRTP(t, ext, make([]int16, 20*telephony.FrameSamples), seq)
+	select {
+	case <-heardAll:
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler did not hear the utterance end")
+	}
+	pkts := <-replyc
+	if len(pkts) != 25 {
+		t.Fatalf("Asterisk got %d reply packets, want 25", len(pkts))
+	}
+	for i, p := range pkts {
+		if p.PayloadType != 118 || len(p.Payload) != 640 {
+			t.Fatalf("reply packet %d: pt %d, %d bytes", i, p.PayloadType, len(p.Payload))
+		}
+		if i > 0 && (p.SequenceNumber != pkts[i-1].SequenceNumber+1 || p.Timestamp-pkts[i-1].Timestamp != 320) {
+			t.Fatalf("reply packet %d: seq/ts not contiguous", i)
+		}
+		for j := 0; j < telephony.FrameSamples; j++ {
+			if got := int16(binary.BigEndian.Uint16(p.Payload[2*j:])); got != reply[i*telephony.FrameSamples+j] {
+				t.Fatalf("reply packet %d sample %d = %d, want %d", i, j, got, reply[i*telephony.FrameSamples+j])
+			}
+		}
+	}
+
+	// Transfer: expert1 does not answer, expert2 does.
+	select {
+	case <-transferred:
+	case <-time.After(10 * time.Second):
+		t.Fatal("transfer did not return")
+	}
+	orig := f.requests("POST /channels/calmline-expert-")
+	if len(orig) != 2 || orig[0].Query.Get("endpoint") != "PJSIP/expert1" || orig[1].Query.Get("endpoint") != "PJSIP/expert2" {
+		t.Fatalf("originates = %+v", orig)
+	}
+	vars, _ := orig[1].Body["variables"].(map[string]any)
+	for k, want := range map[string]string{"CALMLINE_LEVEL": "severe", "CALMLINE_REPORT_URL": "http://calmline.local/calls/x/report", "CALMLINE_CALL_ID": "ari-caller1", "CALMLINE_PRIORITY": "1"} {
+		if vars[k] != want {
+			t.Errorf("expert channel var %s = %v, want %q", k, vars[k], want)
+		}
+	}
+	if orig[1].Query.Get("timeout") != "1" || orig[1].Query.Get("app") != "calmline" {
+		t.Errorf("originate query = %v", orig[1].Query)
+	}
+	expertID := strings.TrimPrefix(orig[1].Path, "/channels/")
+	waitBridgeWith(t, f, "caller1", expertID)
+	f.mu.Lock()
+	if f.bridges[mainBridge][ext.ID] {
+		t.Error("the bot's media channel is still in the caller's bridge")
+	}
+	f.mu.Unlock()
+	measure := f.waitReq(t, "POST /channels/caller1/snoop/", 0)
+	if measure.Query.Get("spy") != "in" || measure.Query.Get("whisper") != "none" {
+		t.Errorf("measuring snoop = %v", measure.Query)
+	}
+	measureID := strings.TrimPrefix(measure.Path, "/channels/caller1/snoop/")
+	waitBridgeWith(t, f, measureID, ext.ID)
+	// The snoop feeds the same ExternalMedia socket: the caller keeps being measured.
+	seq = sendRTP(t, ext, utter[:10*telephony.FrameSamples], seq)
+
+	// Supervisor: wrong PIN, right PIN, most urgent call, whisper, barge.
+	f.callerArrives("sup1", "supervise")
+	f.waitReq(t, "POST /channels/sup1/answer", 0)
+	f.dtmf("sup1", "9999#")
+	f.waitReq(t, "POST /channels/sup1/play/", 0)
+	f.dtmf("sup1", "1234#")
+	f.waitReq(t, "POST /channels/sup1/play/", 1)
+	f.dtmf("sup1", "#")
+	listen := f.waitReq(t, "POST /channels/caller1/snoop/", 1)
+	if listen.Query.Get("spy") != "both" || listen.Query.Get("whisper") != "none" {
+		t.Errorf("listen snoop = %v", listen.Query)
+	}
+	waitBridgeWith(t, f, "sup1", strings.TrimPrefix(listen.Path, "/channels/caller1/snoop/"))
+	f.dtmf("sup1", "2")
+	whisper := f.waitReq(t, "POST /channels/"+expertID+"/snoop/", 0)
+	if whisper.Query.Get("spy") != "both" || whisper.Query.Get("whisper") != "out" {
+		t.Errorf("whisper snoop = %v", whisper.Query)
+	}
+	waitBridgeWith(t, f, "sup1", strings.TrimPrefix(whisper.Path, "/channels/"+expertID+"/snoop/"))
+	f.dtmf("sup1", "3")
+	waitBridgeWith(t, f, "caller1", expertID, "sup1")
+
+	// The caller hangs up: everything is released.
+	f.hangup("caller1", true)
+	var res result
+	select {
+	case res = <-resc:
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler did not return after hangup")
+	}
+	if !res.ctxDone {
+		t.Error("handler ctx not cancelled on StasisEnd")
+	}
+	if res.playErr != nil || res.transferErr != nil {
+		t.Fatalf("play: %v, transfer: %v", res.playErr, res.transferErr)
+	}
+	if res.humanFrames < 3 {
+		t.Errorf("only %d voiced frames measured during the human part", res.humanFrames)
+	}
+	// What the handler heard is exactly the caller's speech (slin16 is
+	// lossless); silent frames are left out on both sides, since the jitter
+	// buffer may insert silence when the sender's clock lags.
+	want, heard := voiced(utter[:len(utter)-len(utter)%telephony.FrameSamples]), voiced(res.heard)
+	if len(heard) != len(want) {
+		t.Fatalf("heard %d voiced samples, sent %d", len(heard), len(want))
+	}
+	for i := range want {
+		if heard[i] != want[i] {
+			t.Fatalf("heard sample %d = %d, want %d (caller audio altered)", i, heard[i], want[i])
+		}
+	}
+	if legInfo.CallerID != "1001" || legInfo.Channel != telephony.ChannelSIP || legInfo.Called != "100" {
+		t.Errorf("leg info = %+v", legInfo)
+	}
+
+	// Supervisor drops back to picking; then hangs up too.
+	waitFor(t, "barge audit stop", func() bool {
+		for _, e := range h.audit.list() {
+			if e.Mode == ModeBarge && e.Action == "stop" {
+				return true
+			}
+		}
+		return false
+	})
+	f.hangup("sup1", true)
+	waitFor(t, "all bridges destroyed and channels hung up", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.bridges) == 0 && len(f.channels) == 0
+	})
+	var modes []string
+	for _, e := range h.audit.list() {
+		if e.Supervisor != "dana" || e.CallID != "ari-caller1" || e.Number != 1 || e.At.IsZero() {
+			t.Errorf("audit entry = %+v", e)
+		}
+		modes = append(modes, e.Mode.String()+":"+e.Action)
+	}
+	if got := strings.Join(modes, " "); got != "listen:start listen:stop whisper:start whisper:stop barge:start barge:stop" {
+		t.Errorf("audit = %s", got)
+	}
+	// calmline's RTP port is free again.
+	if c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort(em.Query.Get("external_host")))); err != nil {
+		t.Errorf("RTP port still held: %v", err)
+	} else {
+		c.Close()
+	}
+	if !strings.Contains(h.logs.String(), "ARI event not understood") {
+		t.Error("bad event not logged")
+	}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok() {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func waitChan(t *testing.T, f *fakeAsterisk, id string) *fakeChan {
+	t.Helper()
+	var c *fakeChan
+	waitFor(t, "channel "+id, func() bool { c = f.channel(id); return c != nil })
+	return c
+}
+
+// waitBridgeWith waits until one bridge holds all the channels and returns its id.
+func waitBridgeWith(t *testing.T, f *fakeAsterisk, chans ...string) string {
+	t.Helper()
+	var id string
+	waitFor(t, "a bridge with "+strings.Join(chans, ", "), func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for bid, b := range f.bridges {
+			all := true
+			for _, c := range chans {
+				all = all && b[c]
+			}
+			if all {
+				id = bid
+				return true
+			}
+		}
+		return false
+	})
+	return id
+}

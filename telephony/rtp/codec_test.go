@@ -1,0 +1,120 @@
+package rtp
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+func TestCodecRoundTrip(t *testing.T) {
+	for _, c := range []Codec{CodecSlin16, CodecPCMU, CodecPCMA} {
+		got, err := ParseCodec(c.String())
+		if err != nil || got != c {
+			t.Errorf("ParseCodec(%q) = %v, %v; want %v", c.String(), got, err, c)
+		}
+	}
+	for _, bad := range []string{"", "unknown", "opus"} {
+		if _, err := ParseCodec(bad); !errors.Is(err, ErrUnknownCodec) {
+			t.Errorf("ParseCodec(%q) err = %v, want ErrUnknownCodec", bad, err)
+		}
+	}
+	if s := Codec(9).String(); s != "Codec(9)" {
+		t.Errorf("out of range String = %q", s)
+	}
+}
+
+func TestG711TablesRoundTrip(t *testing.T) {
+	for i := 0; i < 256; i++ {
+		b := byte(i)
+		if got := ulawEncode(ulawDecode[b]); ulawDecode[got] != ulawDecode[b] {
+			t.Errorf("ulaw %#x -> %d -> %#x", b, ulawDecode[b], got)
+		}
+		if got := alawEncode(alawDecode[b]); got != b {
+			t.Errorf("alaw %#x -> %d -> %#x", b, alawDecode[b], got)
+		}
+	}
+	// Known anchor values of G.711.
+	if ulawDecode[0xFF] != 0 || ulawDecode[0x00] != -32124 || ulawDecode[0x80] != 32124 {
+		t.Errorf("ulaw anchors: %d %d %d", ulawDecode[0xFF], ulawDecode[0x00], ulawDecode[0x80])
+	}
+	if alawDecode[0xD5] != 8 || alawDecode[0x55] != -8 || alawDecode[0xAA] != 32256 {
+		t.Errorf("alaw anchors: %d %d %d", alawDecode[0xD5], alawDecode[0x55], alawDecode[0xAA])
+	}
+	// Quantisation error stays within G.711's ~1/16 relative step.
+	for _, x := range []int16{-30000, -1000, -100, 0, 50, 700, 12345, 32000} {
+		for name, f := range map[string]func(int16) int16{
+			"ulaw": func(v int16) int16 { return ulawDecode[ulawEncode(v)] },
+			"alaw": func(v int16) int16 { return alawDecode[alawEncode(v)] },
+		} {
+			y := f(x)
+			if d := math.Abs(float64(y) - float64(x)); d > 16+math.Abs(float64(x))/16 {
+				t.Errorf("%s(%d) = %d, error %v", name, x, y, d)
+			}
+		}
+	}
+}
+
+// A 1 kHz tone survives slin16 exactly and G.711 (8 kHz, resampled) with a
+// high signal-to-noise ratio, and the resampler keeps state across frames.
+func TestTranscodeTone(t *testing.T) {
+	const n = 320
+	for _, tc := range []struct {
+		codec  Codec
+		minSNR float64 // dB
+	}{{CodecSlin16, math.Inf(1)}, {CodecPCMU, 18}, {CodecPCMA, 18}} {
+		enc := transcoder{codec: tc.codec}
+		dec := transcoder{codec: tc.codec}
+		src := make([]int16, n)
+		out := make([]int16, n)
+		payload := make([]byte, tc.codec.PayloadBytes())
+		var sig, noise float64
+		for f := 0; f < 10; f++ {
+			for i := range src {
+				k := f*n + i
+				src[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(k)/16000))
+			}
+			m := enc.encode(src, payload)
+			if m != tc.codec.PayloadBytes() {
+				t.Fatalf("%v: encode wrote %d bytes", tc.codec, m)
+			}
+			if got := dec.decode(payload[:m], out); got != n {
+				t.Fatalf("%v: decode wrote %d samples", tc.codec, got)
+			}
+			if f == 0 {
+				continue // resampler warm-up
+			}
+			// The 2x resampling chain delays the signal by one 16 kHz sample.
+			delay := 0
+			if tc.codec != CodecSlin16 {
+				delay = 1
+			}
+			for i := delay; i < n; i++ {
+				sig += float64(src[i-delay]) * float64(src[i-delay])
+				d := float64(out[i]) - float64(src[i-delay])
+				noise += d * d
+			}
+		}
+		snr := 10 * math.Log10(sig/noise)
+		if noise == 0 {
+			snr = math.Inf(1)
+		}
+		if snr < tc.minSNR {
+			t.Errorf("%v: SNR %.1f dB < %.1f", tc.codec, snr, tc.minSNR)
+		}
+		t.Logf("%v: SNR %.1f dB", tc.codec, snr)
+	}
+}
+
+func TestSlin16IsBigEndian(t *testing.T) {
+	tr := transcoder{codec: CodecSlin16}
+	buf := make([]byte, 4)
+	tr.encode([]int16{0x0102, -2}, buf)
+	if buf[0] != 0x01 || buf[1] != 0x02 || buf[2] != 0xFF || buf[3] != 0xFE {
+		t.Fatalf("slin16 bytes = % x, want 01 02 ff fe", buf)
+	}
+	out := make([]int16, 2)
+	// An odd trailing byte is ignored, never read past the payload.
+	if n := tr.decode([]byte{0x01, 0x02, 0xFF, 0xFE, 0x7F}, out); n != 2 || out[0] != 0x0102 || out[1] != -2 {
+		t.Fatalf("decode = %d %v", n, out)
+	}
+}
