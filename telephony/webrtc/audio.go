@@ -19,7 +19,7 @@ import (
 // Opus on the wire: RTP clock 48 kHz whatever the sample rate we decode at.
 const (
 	opusClock        = 48000
-	rtpPerSample     = opusClock / telephony.SampleRate // RTP ticks per 16 kHz sample
+	rtpPerSample     = opusClock / telephony.SampleRate  // RTP ticks per 16 kHz sample
 	maxOpusSamples   = telephony.SampleRate * 120 / 1000 // longest Opus packet (120 ms) at 16 kHz
 	maxConcealFrames = 25                                // conceal at most 0.5 s of loss; longer gaps are skipped
 	queueFrames      = 50                                // 1 s of caller audio buffered for ReadFrame

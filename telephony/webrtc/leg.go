@@ -25,7 +25,7 @@ type Leg struct {
 	frame  []int16    // Play's pacing scratch
 
 	mu        sync.Mutex
-	agent     *agent            // the human the caller talks to, once bridged
+	agent     *agent             // the human the caller talks to, once bridged
 	listeners map[*listener]bool // supervisors listening in
 }
 

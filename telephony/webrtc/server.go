@@ -43,7 +43,7 @@ type AuditEntry struct {
 	Actor   string    `json:"actor"`  // supervisor name as given at listen-in
 	Action  string    `json:"action"` // "listen_in.start", "listen_in.stop"
 	CallID  string    `json:"call_id"`
-	Remote  string    `json:"remote"`             // HTTP remote address of the supervisor
+	Remote  string    `json:"remote"`            // HTTP remote address of the supervisor
 	Details string    `json:"details,omitempty"` // e.g. how long the listen-in lasted
 }
 
@@ -188,11 +188,11 @@ func newID() string {
 type peerSpec struct {
 	kind    PeerKind
 	offer   string
-	send    bool              // we send audio to this peer
-	onFrame func([]int16)     // caller/agent audio in 16 kHz frames; nil to ignore incoming audio
-	onMsg   func(msg []byte)  // data channel messages from the page
-	label   string            // for logs (caller id, agent name, supervisor name)
-	setup   func(p *peer)     // runs before the answer is made, e.g. to register the peer
+	send    bool             // we send audio to this peer
+	onFrame func([]int16)    // caller/agent audio in 16 kHz frames; nil to ignore incoming audio
+	onMsg   func(msg []byte) // data channel messages from the page
+	label   string           // for logs (caller id, agent name, supervisor name)
+	setup   func(p *peer)    // runs before the answer is made, e.g. to register the peer
 }
 
 // accept answers an offer: it returns the peer and the SDP answer with all host
