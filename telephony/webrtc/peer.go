@@ -106,6 +106,9 @@ func (p *peer) closeReason() string {
 // checkOffer parses an SDP offer and requires an audio section offering Opus.
 // Everything in it is hostile until parsed.
 func checkOffer(offer string) error {
+	if strings.TrimSpace(offer) == "" {
+		return fmt.Errorf("%w: empty body", ErrBadOffer)
+	}
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadOffer, err)

@@ -28,11 +28,14 @@ type BotOptions struct {
 }
 
 // Tone returns d of a sine at hz, 16 kHz, amplitude 8000.
-func Tone(hz float64, d time.Duration) []int16 {
-	n := int(d.Seconds() * telephony.SampleRate)
+func Tone(hz float64, d time.Duration) []int16 { return ToneAt(telephony.SampleRate, hz, d) }
+
+// ToneAt returns d of a sine at hz sampled at rate, amplitude 8000.
+func ToneAt(rate int, hz float64, d time.Duration) []int16 {
+	n := int(d.Seconds() * float64(rate))
 	out := make([]int16, n)
 	for i := range out {
-		out[i] = int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/telephony.SampleRate))
+		out[i] = int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/float64(rate)))
 	}
 	return out
 }

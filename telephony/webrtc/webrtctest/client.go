@@ -29,6 +29,7 @@ type Client struct {
 
 	speak  chan []int16
 	events chan telephony.Event
+	raw    chan []byte
 	opened chan struct{}
 	dc     *webrtc.DataChannel
 
@@ -69,7 +70,7 @@ func Dial(ctx context.Context, base string, o DialOptions) (*Client, error) {
 		return nil, err
 	}
 	cctx, cancel := context.WithCancel(context.Background())
-	c := &Client{PC: pc, speak: make(chan []int16, 4), events: make(chan telephony.Event, 256),
+	c := &Client{PC: pc, speak: make(chan []int16, 4), events: make(chan telephony.Event, 256), raw: make(chan []byte, 256),
 		opened: make(chan struct{}), cancel: cancel}
 	fail := func(err error) (*Client, error) {
 		c.Close()
@@ -97,6 +98,10 @@ func Dial(ctx context.Context, base string, o DialOptions) (*Client, error) {
 	c.dc = dc
 	dc.OnOpen(func() { close(c.opened) })
 	dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		select {
+		case c.raw <- append([]byte(nil), m.Data...):
+		default:
+		}
 		var ev telephony.Event
 		if json.Unmarshal(m.Data, &ev) == nil {
 			select {
@@ -251,6 +256,9 @@ func (c *Client) receive(tr *webrtc.TrackRemote) {
 
 // Events delivers the call events that arrived on the data channel.
 func (c *Client) Events() <-chan telephony.Event { return c.events }
+
+// Messages delivers every data channel message as sent (agent console protocol).
+func (c *Client) Messages() <-chan []byte { return c.raw }
 
 // Received returns the decoded audio so far and the packet count.
 func (c *Client) Received() ([]int16, int) {
