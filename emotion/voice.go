@@ -32,6 +32,12 @@ type VoiceModel struct {
 	bias        []float64
 	temperature float64 // softmax temperature fitted on out-of-speaker predictions
 
+	// Optional hidden layer: when present, class logits are w2·tanh(h1·x + hb1) + bias
+	// and w is unused.
+	h1  [][nVoiceFeatures]float64
+	hb1 []float64
+	w2  [][]float64
+
 	aw        [nVoiceFeatures]float64 // arousal head on standardised features
 	ab        float64
 	aScale    float64 // Platt scaling of the arousal logit, fitted out-of-speaker
@@ -42,22 +48,30 @@ type VoiceModel struct {
 
 // voiceModelFile is the JSON layout of models/voice.json.
 type voiceModelFile struct {
-	Version     int         `json:"version"`
-	About       string      `json:"about"`
-	Features    []string    `json:"features"`
-	Classes     []string    `json:"classes"`
-	Categories  []Category  `json:"categories"`
-	High        []bool      `json:"high_arousal"`
-	Mean        []float64   `json:"mean"`
-	Scale       []float64   `json:"scale"`
-	Weights     [][]float64 `json:"weights"`
-	Bias        []float64   `json:"bias"`
-	Temperature float64     `json:"temperature"`
-	ArousalW    []float64   `json:"arousal_weights"`
-	ArousalB    float64     `json:"arousal_bias"`
-	ArousalA    float64     `json:"arousal_platt_a"`
-	ArousalC    float64     `json:"arousal_platt_b"`
-	BaselineS   float64     `json:"baseline_s"`
+	Version     int          `json:"version"`
+	About       string       `json:"about"`
+	Features    []string     `json:"features"`
+	Classes     []string     `json:"classes"`
+	Categories  []Category   `json:"categories"`
+	High        []bool       `json:"high_arousal"`
+	Mean        []float64    `json:"mean"`
+	Scale       []float64    `json:"scale"`
+	Weights     [][]float64  `json:"weights"`
+	Bias        []float64    `json:"bias"`
+	Temperature float64      `json:"temperature"`
+	Hidden      *voiceHidden `json:"hidden,omitempty"`
+	ArousalW    []float64    `json:"arousal_weights"`
+	ArousalB    float64      `json:"arousal_bias"`
+	ArousalA    float64      `json:"arousal_platt_a"`
+	ArousalC    float64      `json:"arousal_platt_b"`
+	BaselineS   float64      `json:"baseline_s"`
+}
+
+// voiceHidden is the optional hidden layer of a small MLP.
+type voiceHidden struct {
+	W1 [][]float64 `json:"w1"` // hidden × features
+	B1 []float64   `json:"b1"`
+	W2 [][]float64 `json:"w2"` // classes × hidden
 }
 
 // DefaultVoice loads the voice model shipped in the binary (trained on EmoDB by
@@ -102,6 +116,37 @@ func LoadVoice(data []byte) (*VoiceModel, error) {
 			dst  *[nVoiceFeatures]float64
 		}{fmt.Sprintf("weights[%d]", i), f.Weights[i], &m.w[i]})
 	}
+	if h := f.Hidden; h != nil {
+		nh := len(h.W1)
+		if nh == 0 || nh > 256 || len(h.B1) != nh || len(h.W2) != k {
+			return nil, fmt.Errorf("%w: hidden layer of %d units with %d biases and %d output rows", ErrVoiceModel, nh, len(h.B1), len(h.W2))
+		}
+		m.h1 = make([][nVoiceFeatures]float64, nh)
+		m.hb1 = h.B1
+		for i := range h.W1 {
+			vecs = append(vecs, struct {
+				name string
+				src  []float64
+				dst  *[nVoiceFeatures]float64
+			}{fmt.Sprintf("hidden.w1[%d]", i), h.W1[i], &m.h1[i]})
+		}
+		for i, row := range h.W2 {
+			if len(row) != nh {
+				return nil, fmt.Errorf("%w: hidden.w2[%d] has %d values, want %d", ErrVoiceModel, i, len(row), nh)
+			}
+			for _, x := range row {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, fmt.Errorf("%w: hidden.w2[%d] is not finite", ErrVoiceModel, i)
+				}
+			}
+		}
+		m.w2 = h.W2
+		for _, x := range h.B1 {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("%w: hidden.b1 is not finite", ErrVoiceModel)
+			}
+		}
+	}
 	for _, v := range vecs {
 		if len(v.src) != nVoiceFeatures {
 			return nil, fmt.Errorf("%w: %s has %d values, want %d", ErrVoiceModel, v.name, len(v.src), nVoiceFeatures)
@@ -145,6 +190,13 @@ func (m *VoiceModel) MarshalJSON() ([]byte, error) {
 	for i := range m.w {
 		f.Weights = append(f.Weights, m.w[i][:])
 	}
+	if len(m.h1) > 0 {
+		h := &voiceHidden{B1: m.hb1, W2: m.w2}
+		for i := range m.h1 {
+			h.W1 = append(h.W1, m.h1[i][:])
+		}
+		f.Hidden = h
+	}
 	return json.Marshal(f)
 }
 
@@ -168,21 +220,47 @@ func (m *VoiceModel) Predict(f dsp.Features, b *VoiceBaseline) VoicePrediction {
 	var x [nVoiceFeatures]float64
 	voiceVector(&x, f, b)
 	p := VoicePrediction{Class: make([]float64, len(m.classes))}
-	m.predictVec(&x, &p)
+	m.predictVec(&x, &p, make([]float64, len(m.h1)))
 	return p
 }
 
+// classLogits writes the class logits of standardised x into dst; hbuf holds the
+// hidden layer (len(m.h1)).
+func (m *VoiceModel) classLogits(x *[nVoiceFeatures]float64, dst, hbuf []float64) {
+	if len(m.h1) == 0 {
+		for k := range m.w {
+			z := m.bias[k]
+			for i, xi := range x {
+				z += m.w[k][i] * xi
+			}
+			dst[k] = z
+		}
+		return
+	}
+	for j := range m.h1 {
+		z := m.hb1[j]
+		for i, xi := range x {
+			z += m.h1[j][i] * xi
+		}
+		hbuf[j] = math.Tanh(z)
+	}
+	for k := range m.w2 {
+		z := m.bias[k]
+		for j, h := range hbuf {
+			z += m.w2[k][j] * h
+		}
+		dst[k] = z
+	}
+}
+
 // predictVec standardises x in place and fills p.Class (len = classes) and p.Arousal.
-func (m *VoiceModel) predictVec(x *[nVoiceFeatures]float64, p *VoicePrediction) {
+func (m *VoiceModel) predictVec(x *[nVoiceFeatures]float64, p *VoicePrediction, hbuf []float64) {
 	for i := range x {
 		x[i] = (x[i] - m.mean[i]) / m.scale[i]
 	}
-	for k := range m.w {
-		z := m.bias[k]
-		for i, xi := range x {
-			z += m.w[k][i] * xi
-		}
-		p.Class[k] = z / m.temperature
+	m.classLogits(x, p.Class, hbuf)
+	for k := range p.Class {
+		p.Class[k] /= m.temperature
 	}
 	voiceSoftmax(p.Class)
 	z := m.ab

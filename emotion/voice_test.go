@@ -41,7 +41,9 @@ func aroused(pitchHz float64) voiceUtt {
 
 // synthVoiceModel trains a two-class (calm/aroused) model on synthetic speakers, so
 // the listener logic is tested independently of the shipped EmoDB weights.
-func synthVoiceModel(t testing.TB) *VoiceModel {
+func synthVoiceModel(t testing.TB) *VoiceModel { return synthVoiceModelHidden(t, 0) }
+
+func synthVoiceModelHidden(t testing.TB, hidden int) *VoiceModel {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	jitter := func(u voiceUtt) voiceUtt {
@@ -65,7 +67,7 @@ func synthVoiceModel(t testing.TB) *VoiceModel {
 	}
 	m, err := TrainVoice(ex, VoiceTrainConfig{
 		Classes: []string{"calm", "aroused"}, Categories: []Category{Neutral, Angry}, High: []bool{false, true},
-		Iters: 800, BaselineS: 4,
+		Iters: 800, BaselineS: 4, Hidden: hidden, Seed: 3,
 	})
 	if err != nil {
 		t.Fatalf("TrainVoice: %v", err)
@@ -252,7 +254,12 @@ func argmaxF(x []float64) int {
 }
 
 func TestVoiceModelRoundTrip(t *testing.T) {
-	m := synthVoiceModel(t)
+	for _, hidden := range []int{0, 6} {
+		testVoiceModelRoundTrip(t, synthVoiceModelHidden(t, hidden))
+	}
+}
+
+func testVoiceModelRoundTrip(t *testing.T, m *VoiceModel) {
 	if err := m.SetCalibration(1.3, 0.9, 0.1, "synthetic"); err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +274,9 @@ func TestVoiceModelRoundTrip(t *testing.T) {
 	base := &VoiceBaseline{}
 	base.Add(calm(130).features())
 	p1, p2 := m.Predict(aroused(130).features(), base), m2.Predict(aroused(130).features(), base)
+	if p1.Arousal < 0.5 || p1.Class[1] < 0.5 {
+		t.Errorf("model (hidden %d) misjudges an aroused utterance: %+v", len(m.h1), p1)
+	}
 	if math.Abs(p1.Arousal-p2.Arousal) > 1e-12 || math.Abs(p1.Class[1]-p2.Class[1]) > 1e-12 || m2.About() != "synthetic" {
 		t.Errorf("round trip changed the model: %+v vs %+v", p1, p2)
 	}

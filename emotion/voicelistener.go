@@ -21,15 +21,16 @@ const (
 // baseline_s, a few seconds) teach it how this caller normally sounds; until then
 // readings carry lower confidence.
 func (m *VoiceModel) NewListener() VoiceListener {
-	return &voiceListener{m: m, probs: make([]float64, len(m.classes))}
+	return &voiceListener{m: m, probs: make([]float64, len(m.classes)), hidden: make([]float64, len(m.h1))}
 }
 
 type voiceListener struct {
-	m     *VoiceModel
-	base  VoiceBaseline
-	x     [nVoiceFeatures]float64
-	raw   [nVoiceFeatures]float64
-	probs []float64
+	m      *VoiceModel
+	base   VoiceBaseline
+	x      [nVoiceFeatures]float64
+	raw    [nVoiceFeatures]float64
+	probs  []float64
+	hidden []float64
 }
 
 // Listen judges one utterance against the caller's baseline and then updates it.
@@ -49,7 +50,7 @@ func (l *voiceListener) Listen(f dsp.Features) Acoustic {
 	voiceVector(&l.raw, f, &l.base)
 	l.x = l.raw
 	p := VoicePrediction{Class: l.probs}
-	m.predictVec(&l.x, &p)
+	m.predictVec(&l.x, &p, l.hidden)
 
 	scores := make(map[Category]float64, len(Categories))
 	for _, c := range Categories {

@@ -3,6 +3,7 @@ package emotion
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/calmline/calmline/dsp"
 )
@@ -25,6 +26,8 @@ type VoiceTrainConfig struct {
 	Iters      int        // gradient steps; 0 means 3000
 	BaselineS  float64    // voiced seconds a listener's baseline needs; 0 means 4
 	About      string     // provenance stored in the model file
+	Hidden     int        // hidden tanh units for the class head; 0 = logistic regression
+	Seed       uint64     // initialisation of the hidden layer
 }
 
 // TrainVoice fits the voice model: standardisation from the examples, then a
@@ -105,7 +108,11 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 			cw[c] = n / (float64(k) * counts[c])
 		}
 	}
-	fitSoftmax(m.w, m.bias, xs, ys, cw, cfg.L2, cfg.Iters)
+	if cfg.Hidden > 0 {
+		fitMLP(m, xs, ys, cw, cfg.L2, cfg.Iters, cfg.Hidden, cfg.Seed)
+	} else {
+		fitSoftmax(m.w, m.bias, xs, ys, cw, cfg.L2, cfg.Iters)
+	}
 	// Arousal head: binary, balanced.
 	aw := [][nVoiceFeatures]float64{{}, {}}
 	ab := []float64{0, 0}
@@ -214,13 +221,8 @@ func (m *VoiceModel) Logits(f dsp.Features, b *VoiceBaseline) VoiceLogits {
 	for i := range x {
 		x[i] = (x[i] - m.mean[i]) / m.scale[i]
 	}
-	out := VoiceLogits{Class: make([]float64, len(m.w)), Arousal: m.ab}
-	for k := range m.w {
-		out.Class[k] = m.bias[k]
-		for i, xi := range x {
-			out.Class[k] += m.w[k][i] * xi
-		}
-	}
+	out := VoiceLogits{Class: make([]float64, len(m.classes)), Arousal: m.ab}
+	m.classLogits(&x, out.Class, make([]float64, len(m.h1)))
 	for i, xi := range x {
 		out.Arousal += m.aw[i] * xi
 	}
@@ -266,4 +268,114 @@ func FitVoiceCalibration(logits []VoiceLogits, classes []int, high []bool) (temp
 		b -= 0.1 * gb / nf
 	}
 	return temperature, a, b
+}
+
+// adam is one Adam optimiser state over a flat parameter vector.
+type adam struct {
+	m, v []float64
+	t    int
+}
+
+func (a *adam) step(params, grad []float64, lr float64) {
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	if a.m == nil {
+		a.m, a.v = make([]float64, len(params)), make([]float64, len(params))
+	}
+	a.t++
+	c1 := 1 - math.Pow(b1, float64(a.t))
+	c2 := 1 - math.Pow(b2, float64(a.t))
+	for i, g := range grad {
+		a.m[i] = b1*a.m[i] + (1-b1)*g
+		a.v[i] = b2*a.v[i] + (1-b2)*g*g
+		params[i] -= lr * (a.m[i] / c1) / (math.Sqrt(a.v[i]/c2) + eps)
+	}
+}
+
+// fitMLP trains a one-hidden-layer tanh network for the class head by full-batch
+// Adam with L2; parameters are packed in one vector so one optimiser serves all.
+func fitMLP(m *VoiceModel, xs [][nVoiceFeatures]float64, ys []int, cw []float64, l2 float64, iters, nh int, seed uint64) {
+	k, nf := len(m.classes), nVoiceFeatures
+	// Layout: W1 (nh*nf), b1 (nh), W2 (k*nh), b2 (k).
+	oW1, oB1, oW2, oB2 := 0, nh*nf, nh*nf+nh, nh*nf+nh+k*nh
+	np := oB2 + k
+	theta := make([]float64, np)
+	rng := rand.New(rand.NewPCG(seed, 0x766f696365))
+	for i := 0; i < nh*nf; i++ {
+		theta[oW1+i] = rng.NormFloat64() / math.Sqrt(float64(nf))
+	}
+	for i := 0; i < k*nh; i++ {
+		theta[oW2+i] = rng.NormFloat64() / math.Sqrt(float64(nh))
+	}
+	grad := make([]float64, np)
+	h := make([]float64, nh)
+	dh := make([]float64, nh)
+	p := make([]float64, k)
+	wsum := 0.0
+	for _, y := range ys {
+		wsum += cw[y]
+	}
+	var opt adam
+	for it := 0; it < iters; it++ {
+		clear(grad)
+		for j, x := range xs {
+			for u := 0; u < nh; u++ {
+				z := theta[oB1+u]
+				row := theta[oW1+u*nf : oW1+(u+1)*nf]
+				for i, xi := range x {
+					z += row[i] * xi
+				}
+				h[u] = math.Tanh(z)
+			}
+			for c := 0; c < k; c++ {
+				z := theta[oB2+c]
+				row := theta[oW2+c*nh : oW2+(c+1)*nh]
+				for u, hu := range h {
+					z += row[u] * hu
+				}
+				p[c] = z
+			}
+			voiceSoftmax(p)
+			sw := cw[ys[j]] / wsum
+			clear(dh)
+			for c := 0; c < k; c++ {
+				d := p[c]
+				if c == ys[j] {
+					d--
+				}
+				d *= sw
+				grad[oB2+c] += d
+				row := theta[oW2+c*nh : oW2+(c+1)*nh]
+				g := grad[oW2+c*nh : oW2+(c+1)*nh]
+				for u, hu := range h {
+					g[u] += d * hu
+					dh[u] += d * row[u]
+				}
+			}
+			for u := 0; u < nh; u++ {
+				d := dh[u] * (1 - h[u]*h[u])
+				grad[oB1+u] += d
+				g := grad[oW1+u*nf : oW1+(u+1)*nf]
+				for i, xi := range x {
+					g[i] += d * xi
+				}
+			}
+		}
+		for i := 0; i < oB1; i++ {
+			grad[i] += l2 * theta[i]
+		}
+		for i := oW2; i < oB2; i++ {
+			grad[i] += l2 * theta[i]
+		}
+		opt.step(theta, grad, 0.01)
+	}
+	m.h1 = make([][nVoiceFeatures]float64, nh)
+	for u := 0; u < nh; u++ {
+		copy(m.h1[u][:], theta[oW1+u*nf:oW1+(u+1)*nf])
+	}
+	m.hb1 = append([]float64(nil), theta[oB1:oB1+nh]...)
+	m.w2 = make([][]float64, k)
+	for c := 0; c < k; c++ {
+		m.w2[c] = append([]float64(nil), theta[oW2+c*nh:oW2+(c+1)*nh]...)
+	}
+	copy(m.bias, theta[oB2:oB2+k])
 }
