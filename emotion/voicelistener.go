@@ -39,15 +39,16 @@ func (l *voiceListener) Listen(f dsp.Features) Acoustic {
 		return Acoustic{Voiced: false}
 	}
 	m := l.m
-	// While the baseline is young the utterance joins it before being judged: the
-	// first utterance is its own reference, later ones are judged against a mix.
-	prior := l.base.VoicedS()
-	learning := prior < m.baselineS
+	// Each utterance is judged against what came before it (as in training, where the
+	// baseline never contains the scored clip); the very first one has nothing before
+	// it and is its own reference, so only its within-utterance shape counts. While
+	// the baseline is young every voiced utterance joins it afterwards.
+	others := l.base.VoicedS()
+	learning := others < m.baselineS
+	voiceVector(&l.raw, f, &l.base)
 	if learning {
 		l.base.Add(f)
 	}
-	others := prior // voiced seconds of the reference that are not this utterance
-	voiceVector(&l.raw, f, &l.base)
 	l.x = l.raw
 	p := VoicePrediction{Class: l.probs}
 	m.predictVec(&l.x, &p, l.hidden)
