@@ -1,0 +1,289 @@
+package emotion
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/calmline/calmline/dsp"
+)
+
+// ErrVoiceModel is returned when a voice model file cannot be used: wrong layout,
+// wrong feature list or non-finite numbers. A broken model must fail loudly at start,
+// never produce quiet nonsense during a call.
+var ErrVoiceModel = errors.New("emotion: invalid voice model")
+
+//go:embed models/voice.json
+var defaultVoiceJSON []byte
+
+// VoiceModel turns baseline-relative prosody into emotion probabilities. It is
+// read-only after loading, so one model serves every call; each call gets its own
+// listener (NewListener) holding that caller's baseline.
+type VoiceModel struct {
+	classes    []string   // the training corpus's classes (EmoDB: anger, boredom, ...)
+	categories []Category // calmline category of each class
+	high       []bool     // whether each class is high arousal
+
+	mean, scale [nVoiceFeatures]float64 // standardisation
+	w           [][nVoiceFeatures]float64
+	bias        []float64
+	temperature float64 // softmax temperature fitted on out-of-speaker predictions
+
+	// Optional hidden layer: when present, class logits are w2·tanh(h1·x + hb1) + bias
+	// and w is unused.
+	h1  [][nVoiceFeatures]float64
+	hb1 []float64
+	w2  [][]float64
+
+	aw        [nVoiceFeatures]float64 // arousal head on standardised features
+	ab        float64
+	aScale    float64 // Platt scaling of the arousal logit, fitted out-of-speaker
+	aShift    float64
+	baselineS float64 // voiced seconds the baseline needs to be trusted
+	about     string
+}
+
+// voiceModelFile is the JSON layout of models/voice.json.
+type voiceModelFile struct {
+	Version     int          `json:"version"`
+	About       string       `json:"about"`
+	Features    []string     `json:"features"`
+	Classes     []string     `json:"classes"`
+	Categories  []Category   `json:"categories"`
+	High        []bool       `json:"high_arousal"`
+	Mean        []float64    `json:"mean"`
+	Scale       []float64    `json:"scale"`
+	Weights     [][]float64  `json:"weights"`
+	Bias        []float64    `json:"bias"`
+	Temperature float64      `json:"temperature"`
+	Hidden      *voiceHidden `json:"hidden,omitempty"`
+	ArousalW    []float64    `json:"arousal_weights"`
+	ArousalB    float64      `json:"arousal_bias"`
+	ArousalA    float64      `json:"arousal_platt_a"`
+	ArousalC    float64      `json:"arousal_platt_b"`
+	BaselineS   float64      `json:"baseline_s"`
+}
+
+// voiceHidden is the optional hidden layer of a small MLP.
+type voiceHidden struct {
+	W1 [][]float64 `json:"w1"` // hidden × features
+	B1 []float64   `json:"b1"`
+	W2 [][]float64 `json:"w2"` // classes × hidden
+}
+
+// DefaultVoice loads the voice model shipped in the binary (trained on EmoDB by
+// emotion/trainvoice; see docs/emotion-voice.md).
+func DefaultVoice() (*VoiceModel, error) {
+	return LoadVoice(defaultVoiceJSON)
+}
+
+// LoadVoice parses a voice model file, refusing anything that does not match this
+// build's feature layout.
+func LoadVoice(data []byte) (*VoiceModel, error) {
+	var f voiceModelFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("%w: decode: %v", ErrVoiceModel, err)
+	}
+	if f.Version != 1 {
+		return nil, fmt.Errorf("%w: version %d, want 1", ErrVoiceModel, f.Version)
+	}
+	if !slices.Equal(f.Features, voiceFeatureNames[:]) {
+		return nil, fmt.Errorf("%w: feature list %v does not match this build", ErrVoiceModel, f.Features)
+	}
+	k := len(f.Classes)
+	if k < 2 || len(f.Categories) != k || len(f.High) != k || len(f.Weights) != k || len(f.Bias) != k {
+		return nil, fmt.Errorf("%w: %d classes but %d categories, %d arousal flags, %d weight rows, %d biases",
+			ErrVoiceModel, k, len(f.Categories), len(f.High), len(f.Weights), len(f.Bias))
+	}
+	m := &VoiceModel{
+		classes: f.Classes, categories: f.Categories, high: f.High,
+		w: make([][nVoiceFeatures]float64, k), bias: f.Bias,
+		temperature: f.Temperature, ab: f.ArousalB, aScale: f.ArousalA, aShift: f.ArousalC,
+		baselineS: f.BaselineS, about: f.About,
+	}
+	vecs := []struct {
+		name string
+		src  []float64
+		dst  *[nVoiceFeatures]float64
+	}{{"mean", f.Mean, &m.mean}, {"scale", f.Scale, &m.scale}, {"arousal_weights", f.ArousalW, &m.aw}}
+	for i := range f.Weights {
+		vecs = append(vecs, struct {
+			name string
+			src  []float64
+			dst  *[nVoiceFeatures]float64
+		}{fmt.Sprintf("weights[%d]", i), f.Weights[i], &m.w[i]})
+	}
+	if h := f.Hidden; h != nil {
+		nh := len(h.W1)
+		if nh == 0 || nh > 256 || len(h.B1) != nh || len(h.W2) != k {
+			return nil, fmt.Errorf("%w: hidden layer of %d units with %d biases and %d output rows", ErrVoiceModel, nh, len(h.B1), len(h.W2))
+		}
+		m.h1 = make([][nVoiceFeatures]float64, nh)
+		m.hb1 = h.B1
+		for i := range h.W1 {
+			vecs = append(vecs, struct {
+				name string
+				src  []float64
+				dst  *[nVoiceFeatures]float64
+			}{fmt.Sprintf("hidden.w1[%d]", i), h.W1[i], &m.h1[i]})
+		}
+		for i, row := range h.W2 {
+			if len(row) != nh {
+				return nil, fmt.Errorf("%w: hidden.w2[%d] has %d values, want %d", ErrVoiceModel, i, len(row), nh)
+			}
+			for _, x := range row {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					return nil, fmt.Errorf("%w: hidden.w2[%d] is not finite", ErrVoiceModel, i)
+				}
+			}
+		}
+		m.w2 = h.W2
+		for _, x := range h.B1 {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("%w: hidden.b1 is not finite", ErrVoiceModel)
+			}
+		}
+	}
+	for _, v := range vecs {
+		if len(v.src) != nVoiceFeatures {
+			return nil, fmt.Errorf("%w: %s has %d values, want %d", ErrVoiceModel, v.name, len(v.src), nVoiceFeatures)
+		}
+		for i, x := range v.src {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("%w: %s[%d] is not finite", ErrVoiceModel, v.name, i)
+			}
+			v.dst[i] = x
+		}
+	}
+	for i, s := range m.scale {
+		if !(s > 0) {
+			return nil, fmt.Errorf("%w: scale[%d] = %g, want > 0", ErrVoiceModel, i, s)
+		}
+	}
+	for _, c := range m.categories {
+		if c < 0 || c >= numCategories {
+			return nil, fmt.Errorf("%w: category %d out of range", ErrVoiceModel, int(c))
+		}
+	}
+	for _, x := range append([]float64{m.temperature, m.ab, m.aScale, m.aShift, m.baselineS}, m.bias...) {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%w: a scalar parameter is not finite", ErrVoiceModel)
+		}
+	}
+	if !(m.temperature > 0) || !(m.baselineS > 0) {
+		return nil, fmt.Errorf("%w: temperature %g and baseline_s %g must be > 0", ErrVoiceModel, m.temperature, m.baselineS)
+	}
+	return m, nil
+}
+
+// MarshalJSON writes the model in the layout LoadVoice reads, so trainvoice can save it.
+func (m *VoiceModel) MarshalJSON() ([]byte, error) {
+	f := voiceModelFile{
+		Version: 1, About: m.about, Features: voiceFeatureNames[:],
+		Classes: m.classes, Categories: m.categories, High: m.high,
+		Mean: m.mean[:], Scale: m.scale[:], Bias: m.bias, Temperature: m.temperature,
+		ArousalW: m.aw[:], ArousalB: m.ab, ArousalA: m.aScale, ArousalC: m.aShift, BaselineS: m.baselineS,
+	}
+	for i := range m.w {
+		f.Weights = append(f.Weights, m.w[i][:])
+	}
+	if len(m.h1) > 0 {
+		h := &voiceHidden{B1: m.hb1, W2: m.w2}
+		for i := range m.h1 {
+			h.W1 = append(h.W1, m.h1[i][:])
+		}
+		f.Hidden = h
+	}
+	return json.Marshal(f)
+}
+
+// Classes are the training corpus's class names, in the order of VoicePrediction.Class.
+func (m *VoiceModel) Classes() []string { return append([]string(nil), m.classes...) }
+
+// About says what the model was trained on and how well it did, as stored in the file.
+func (m *VoiceModel) About() string { return m.about }
+
+// VoicePrediction is the model's raw answer for one utterance against a baseline;
+// trainvoice evaluates it, the listener turns it into an Acoustic.
+type VoicePrediction struct {
+	Class   []float64 // calibrated probability per model class (Classes order)
+	Arousal float64   // calibrated probability of high arousal
+	logit   float64   // arousal logit, before Platt scaling' sigmoid
+}
+
+// Predict judges f against baseline b (which may be empty: then the utterance is its
+// own reference and only within-utterance cues count).
+func (m *VoiceModel) Predict(f dsp.Features, b *VoiceBaseline) VoicePrediction {
+	var x [nVoiceFeatures]float64
+	voiceVector(&x, f, b)
+	p := VoicePrediction{Class: make([]float64, len(m.classes))}
+	m.predictVec(&x, &p, make([]float64, len(m.h1)))
+	return p
+}
+
+// classLogits writes the class logits of standardised x into dst; hbuf holds the
+// hidden layer (len(m.h1)).
+func (m *VoiceModel) classLogits(x *[nVoiceFeatures]float64, dst, hbuf []float64) {
+	if len(m.h1) == 0 {
+		for k := range m.w {
+			z := m.bias[k]
+			for i, xi := range x {
+				z += m.w[k][i] * xi
+			}
+			dst[k] = z
+		}
+		return
+	}
+	for j := range m.h1 {
+		z := m.hb1[j]
+		for i, xi := range x {
+			z += m.h1[j][i] * xi
+		}
+		hbuf[j] = math.Tanh(z)
+	}
+	for k := range m.w2 {
+		z := m.bias[k]
+		for j, h := range hbuf {
+			z += m.w2[k][j] * h
+		}
+		dst[k] = z
+	}
+}
+
+// predictVec standardises x in place and fills p.Class (len = classes) and p.Arousal.
+func (m *VoiceModel) predictVec(x *[nVoiceFeatures]float64, p *VoicePrediction, hbuf []float64) {
+	for i := range x {
+		x[i] = (x[i] - m.mean[i]) / m.scale[i]
+	}
+	m.classLogits(x, p.Class, hbuf)
+	for k := range p.Class {
+		p.Class[k] /= m.temperature
+	}
+	voiceSoftmax(p.Class)
+	z := m.ab
+	for i, xi := range x {
+		z += m.aw[i] * xi
+	}
+	p.logit = z
+	p.Arousal = voiceSigmoid(m.aScale*z + m.aShift)
+}
+
+func voiceSoftmax(z []float64) {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = math.Max(mx, v)
+	}
+	s := 0.0
+	for i, v := range z {
+		z[i] = math.Exp(v - mx)
+		s += z[i]
+	}
+	for i := range z {
+		z[i] /= s
+	}
+}
+
+func voiceSigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
