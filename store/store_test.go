@@ -680,3 +680,50 @@ func TestFeedbackAndAudit(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenRace opens the same database from several goroutines at once, as
+// several servers starting together would: each must see one migrated schema.
+func TestOpenRace(t *testing.T) {
+	dsn := os.Getenv("CALMLINE_TEST_POSTGRES_DSN")
+	path := t.TempDir() + "/race.db"
+	var shared string
+	if dsn != "" {
+		// One schema shared by all openers.
+		db := openPostgres(t, dsn, nil)
+		var schema string
+		db.r.QueryRow("SELECT current_schema()").Scan(&schema)
+		db.w.Exec("DROP TABLE IF EXISTS audit, feedback, outcomes, actions, readings, turns, calls, schema_version CASCADE")
+		shared = schema
+	}
+	ms, _ := loadMigrations(DriverSQLite)
+	latest := ms[len(ms)-1].version
+	const n = 6
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			cfg := Config{Path: path}
+			if dsn != "" && i%2 == 1 {
+				sep := "?"
+				if strings.Contains(dsn, "?") {
+					sep = "&"
+				}
+				cfg = Config{Driver: "postgres", DSN: dsn + sep + "search_path=" + shared}
+			}
+			db, err := Open(context.Background(), cfg)
+			if err == nil {
+				var v int
+				v, err = db.SchemaVersion(context.Background())
+				if err == nil && v != latest {
+					err = fmt.Errorf("schema version %d", v)
+				}
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+}
