@@ -211,7 +211,7 @@ func TestErrors(t *testing.T) {
 			tests := []struct {
 				name string
 				err  error
-				want error
+				want error // nil: any error
 			}{
 				{"duplicate call", db.StartCall(ctx, Call{ID: "c1"}), ErrDuplicate},
 				{"turn of unknown call", db.AddTurn(ctx, Turn{CallID: "nope", Seq: 1, Text: "x"}), ErrNotFound},
@@ -226,12 +226,25 @@ func TestErrors(t *testing.T) {
 					_, err := db.AddFeedback(ctx, Feedback{CallID: "c1", TurnSeq: 1, ReadingID: 999})
 					return err
 				}(), ErrNotFound},
+				{"bad channel", db.StartCall(ctx, Call{ID: "c9", Channel: telephony.Channel(42)}), nil},
+				{"bad category", func() error {
+					_, err := db.AddReading(ctx, Reading{CallID: "c1", Reading: emotion.Reading{Category: 99}})
+					return err
+				}(), nil},
+				{"bad level", func() error {
+					_, err := db.AddFeedback(ctx, Feedback{CallID: "c1", Level: -1})
+					return err
+				}(), nil},
 				{"get unknown call", func() error { _, err := db.Call(ctx, "nope"); return err }(), ErrNotFound},
 			}
 			for _, tt := range tests {
-				if !errors.Is(tt.err, tt.want) {
+				if tt.want == nil && tt.err == nil || tt.want != nil && !errors.Is(tt.err, tt.want) {
 					t.Errorf("%s: err = %v, want %v", tt.name, tt.err, tt.want)
 				}
+			}
+			// Refused writes left nothing behind that breaks reading the call.
+			if c, err := db.Call(ctx, "c1"); err != nil || len(c.Readings) != 0 {
+				t.Errorf("call after refused writes: %+v, %v", c, err)
 			}
 			if err := db.AddAction(ctx, Action{CallID: "c1", Seq: 9, Compensation: json.RawMessage("{oops")}); err == nil {
 				t.Error("invalid compensation JSON accepted")
@@ -526,6 +539,9 @@ func TestHeatmap(t *testing.T) {
 			cells, err := db.Heatmap(ctx, day, day.Add(24*time.Hour))
 			if err != nil {
 				t.Fatal(err)
+			}
+			if open, _ := db.Heatmap(ctx, day, time.Time{}); len(open) != 4 {
+				t.Errorf("open-ended heatmap has %d cells, want 4 (incl. next day's hour 2)", len(open))
 			}
 			want := []HeatCell{
 				{Hour: 9, Channel: telephony.ChannelSIP, Calls: 3, MeanArousal: 0.55, ModerateShare: 1.0 / 3},
