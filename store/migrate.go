@@ -65,10 +65,6 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("store: create schema_version: %w", err)
-	}
 	for _, m := range ms {
 		if err := db.apply(ctx, m, ms[len(ms)-1].version); err != nil {
 			return err
@@ -88,6 +84,12 @@ func (db *DB) apply(ctx context.Context, m migration, latest int) error {
 		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(1667329133)`); err != nil {
 			return fmt.Errorf("store: migrate: lock: %w", err)
 		}
+	}
+	// Created under the lock: two Postgres servers racing on CREATE TABLE IF
+	// NOT EXISTS can otherwise both try to create it.
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: create schema_version: %w", err)
 	}
 	var cur sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_version`).Scan(&cur); err != nil {

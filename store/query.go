@@ -250,17 +250,21 @@ func (db *DB) Calls(ctx context.Context, f CallFilter) ([]Call, error) {
 	return out, nil
 }
 
-// Heatmap counts calls started in [from, to) by hour of day and channel. Hours are
+// Heatmap counts calls started in [from, to) by hour of day and channel (a zero
+// to means up to now). Hours are
 // in from's location, so a supervisor in Shanghai passes times in Asia/Shanghai.
 // Only cells with calls are returned, ordered by hour then channel.
 func (db *DB) Heatmap(ctx context.Context, from, to time.Time) ([]HeatCell, error) {
 	if err := db.check(); err != nil {
 		return nil, err
 	}
+	w := where{conds: []string{"c.started_ms >= ?"}, args: []any{from.UnixMilli()}}
+	if !to.IsZero() {
+		w.add("c.started_ms < ?", to.UnixMilli())
+	}
 	rows, err := db.r.QueryContext(ctx, db.q(`SELECT c.started_ms, c.channel, COALESCE(MAX(r.level), 0), AVG(r.arousal)
-		FROM calls c LEFT JOIN readings r ON r.call_id = c.id
-		WHERE c.started_ms >= ? AND c.started_ms < ?
-		GROUP BY c.id, c.started_ms, c.channel`), from.UnixMilli(), to.UnixMilli())
+		FROM calls c LEFT JOIN readings r ON r.call_id = c.id`+w.String()+`
+		GROUP BY c.id, c.started_ms, c.channel`), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: heatmap: %w", err)
 	}

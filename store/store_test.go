@@ -211,7 +211,7 @@ func TestErrors(t *testing.T) {
 			tests := []struct {
 				name string
 				err  error
-				want error
+				want error // nil: any error
 			}{
 				{"duplicate call", db.StartCall(ctx, Call{ID: "c1"}), ErrDuplicate},
 				{"turn of unknown call", db.AddTurn(ctx, Turn{CallID: "nope", Seq: 1, Text: "x"}), ErrNotFound},
@@ -226,12 +226,25 @@ func TestErrors(t *testing.T) {
 					_, err := db.AddFeedback(ctx, Feedback{CallID: "c1", TurnSeq: 1, ReadingID: 999})
 					return err
 				}(), ErrNotFound},
+				{"bad channel", db.StartCall(ctx, Call{ID: "c9", Channel: telephony.Channel(42)}), nil},
+				{"bad category", func() error {
+					_, err := db.AddReading(ctx, Reading{CallID: "c1", Reading: emotion.Reading{Category: 99}})
+					return err
+				}(), nil},
+				{"bad level", func() error {
+					_, err := db.AddFeedback(ctx, Feedback{CallID: "c1", Level: -1})
+					return err
+				}(), nil},
 				{"get unknown call", func() error { _, err := db.Call(ctx, "nope"); return err }(), ErrNotFound},
 			}
 			for _, tt := range tests {
-				if !errors.Is(tt.err, tt.want) {
+				if tt.want == nil && tt.err == nil || tt.want != nil && !errors.Is(tt.err, tt.want) {
 					t.Errorf("%s: err = %v, want %v", tt.name, tt.err, tt.want)
 				}
+			}
+			// Refused writes left nothing behind that breaks reading the call.
+			if c, err := db.Call(ctx, "c1"); err != nil || len(c.Readings) != 0 {
+				t.Errorf("call after refused writes: %+v, %v", c, err)
 			}
 			if err := db.AddAction(ctx, Action{CallID: "c1", Seq: 9, Compensation: json.RawMessage("{oops")}); err == nil {
 				t.Error("invalid compensation JSON accepted")
@@ -527,6 +540,9 @@ func TestHeatmap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if open, _ := db.Heatmap(ctx, day, time.Time{}); len(open) != 4 {
+				t.Errorf("open-ended heatmap has %d cells, want 4 (incl. next day's hour 2)", len(open))
+			}
 			want := []HeatCell{
 				{Hour: 9, Channel: telephony.ChannelSIP, Calls: 3, MeanArousal: 0.55, ModerateShare: 1.0 / 3},
 				{Hour: 9, Channel: telephony.ChannelWebRTC, Calls: 1, MeanArousal: 0.5, ModerateShare: 0},
@@ -678,5 +694,52 @@ func TestFeedbackAndAudit(t *testing.T) {
 				t.Errorf("whisper entry = %+v", log)
 			}
 		})
+	}
+}
+
+// TestOpenRace opens the same database from several goroutines at once, as
+// several servers starting together would: each must see one migrated schema.
+func TestOpenRace(t *testing.T) {
+	dsn := os.Getenv("CALMLINE_TEST_POSTGRES_DSN")
+	path := t.TempDir() + "/race.db"
+	var shared string
+	if dsn != "" {
+		// One schema shared by all openers.
+		db := openPostgres(t, dsn, nil)
+		var schema string
+		db.r.QueryRow("SELECT current_schema()").Scan(&schema)
+		db.w.Exec("DROP TABLE IF EXISTS audit, feedback, outcomes, actions, readings, turns, calls, schema_version CASCADE")
+		shared = schema
+	}
+	ms, _ := loadMigrations(DriverSQLite)
+	latest := ms[len(ms)-1].version
+	const n = 6
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			cfg := Config{Path: path}
+			if dsn != "" && i%2 == 1 {
+				sep := "?"
+				if strings.Contains(dsn, "?") {
+					sep = "&"
+				}
+				cfg = Config{Driver: "postgres", DSN: dsn + sep + "search_path=" + shared}
+			}
+			db, err := Open(context.Background(), cfg)
+			if err == nil {
+				var v int
+				v, err = db.SchemaVersion(context.Background())
+				if err == nil && v != latest {
+					err = fmt.Errorf("schema version %d", v)
+				}
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
 	}
 }

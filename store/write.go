@@ -14,6 +14,7 @@ import (
 
 	"github.com/calmline/calmline/emotion"
 	"github.com/calmline/calmline/store/redact"
+	"github.com/calmline/calmline/telephony"
 )
 
 // classify maps constraint violations to the package's sentinel errors so
@@ -54,6 +55,18 @@ func b2i(b bool) int {
 	return 0
 }
 
+// validEmotion refuses values outside the enums, which would otherwise be
+// written as "Category(9)" and break every later read of the call.
+func validEmotion(c emotion.Category, l emotion.Level) error {
+	if _, err := emotion.ParseCategory(c.String()); err != nil {
+		return err
+	}
+	if _, err := emotion.ParseLevel(l.String()); err != nil {
+		return err
+	}
+	return nil
+}
+
 // StartCall records a new call. Started defaults to now.
 func (db *DB) StartCall(ctx context.Context, c Call) error {
 	if err := db.check(); err != nil {
@@ -61,6 +74,9 @@ func (db *DB) StartCall(ctx context.Context, c Call) error {
 	}
 	if c.ID == "" {
 		return fmt.Errorf("store: start call: empty id")
+	}
+	if _, err := telephony.ParseChannel(c.Channel.String()); err != nil {
+		return fmt.Errorf("store: start call %s: %w", c.ID, err)
 	}
 	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO calls
 		(id, channel, caller_id, called, lang, variant, started_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -91,6 +107,9 @@ func (db *DB) AddTurn(ctx context.Context, t Turn) error {
 func (db *DB) AddReading(ctx context.Context, r Reading) (int64, error) {
 	if err := db.check(); err != nil {
 		return 0, err
+	}
+	if err := validEmotion(r.Category, r.Level); err != nil {
+		return 0, fmt.Errorf("store: add reading %s/%d: %w", r.CallID, r.TurnSeq, err)
 	}
 	cues := make([]emotion.Cue, len(r.Cues))
 	for i, c := range r.Cues {
@@ -198,6 +217,9 @@ func (db *DB) EndCall(ctx context.Context, o Outcome) error {
 func (db *DB) AddFeedback(ctx context.Context, f Feedback) (int64, error) {
 	if err := db.check(); err != nil {
 		return 0, err
+	}
+	if err := validEmotion(f.Category, f.Level); err != nil {
+		return 0, fmt.Errorf("store: add feedback %s/%d: %w", f.CallID, f.TurnSeq, err)
 	}
 	var readingID sql.NullInt64
 	if f.ReadingID != 0 {

@@ -5,7 +5,8 @@
 // What goes: phone numbers (Chinese mobiles, +country numbers, formatted
 // landlines and North-American numbers), e-mail addresses, bank and credit card
 // numbers (13-19 digits that pass the Luhn check) and 18-digit Chinese resident ID
-// numbers (valid ISO 7064 check digit). What stays: order, ticket and tracking
+// numbers (valid ISO 7064 check digit), also when dictated in Chinese numerals
+// (幺三八…) or full-width digits. What stays: order, ticket and tracking
 // numbers, so an agent reading the transcript can still find the order. A number
 // right after an order word ("order", "ticket", "订单", "单号", "#") is always kept;
 // a bare digit string that is none of the above is kept too.
@@ -14,6 +15,7 @@ package redact
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Placeholders written in place of what was removed. They are words an agent
@@ -43,12 +45,31 @@ func Text(s string) string {
 		return s
 	}
 	s = emailRE.ReplaceAllString(s, Email)
-	locs := numberRE.FindAllStringIndex(s, -1)
+	s = replaceNumbers(s, numberRE, false)
+	return replaceNumbers(s, hanNumberRE, true)
+}
+
+// hanNumberRE finds numbers dictated in Chinese numerals (幺三八…, 幺 is how a
+// one is read out in phone numbers) or in full-width digits, as ASR may write them.
+var hanNumberRE = regexp.MustCompile(`[〇零一二三四五六七八九幺０-９](?:[ ]?[〇零一二三四五六七八九幺０-９])+[Xx]?`)
+
+// hanDigits maps Chinese numerals and full-width digits to ASCII digits.
+var hanDigits = strings.NewReplacer(
+	"〇", "0", "零", "0", "一", "1", "幺", "1", "二", "2", "三", "3", "四", "4",
+	"五", "5", "六", "6", "七", "7", "八", "8", "九", "9",
+	"０", "0", "１", "1", "２", "2", "３", "3", "４", "4",
+	"５", "5", "６", "6", "７", "7", "８", "8", "９", "9",
+)
+
+// orderLookback is how far before a number an order word is looked for.
+const orderLookback = 48
+
+func replaceNumbers(s string, re *regexp.Regexp, han bool) string {
+	locs := re.FindAllStringIndex(s, -1)
 	if locs == nil {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s))
 	last := 0
 	for _, loc := range locs {
 		start, end := loc[0], loc[1]
@@ -57,12 +78,16 @@ func Text(s string) string {
 		if start > 0 && isWordByte(s[start-1]) || end < len(s) && isWordByte(s[end]) {
 			continue
 		}
-		if orderRE.MatchString(s[:start]) {
+		m := s[start:end]
+		if han {
+			m = strings.ReplaceAll(hanDigits.Replace(m), " ", "")
+		}
+		tag := classify(m)
+		if tag == "" || afterOrderWord(s[:start]) {
 			continue
 		}
-		tag := classify(s[start:end])
-		if tag == "" {
-			continue
+		if last == 0 {
+			b.Grow(len(s))
 		}
 		b.WriteString(s[last:start])
 		b.WriteString(tag)
@@ -73,6 +98,19 @@ func Text(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// afterOrderWord reports whether prefix ends with an order word, looking only at
+// its tail so a long transcript with many numbers stays linear.
+func afterOrderWord(prefix string) bool {
+	if len(prefix) > orderLookback {
+		cut := len(prefix) - orderLookback
+		for cut < len(prefix) && !utf8.RuneStart(prefix[cut]) {
+			cut++
+		}
+		prefix = prefix[cut:]
+	}
+	return orderRE.MatchString(prefix)
 }
 
 func isWordByte(c byte) bool {

@@ -35,6 +35,12 @@ func TestText(t *testing.T) {
 		{"small numbers stay", "3 times in 2 days, 45.50 each", "3 times in 2 days, 45.50 each"},
 		{"identifier stays", "model A13812345678 broke", "model A13812345678 broke"},
 		{"two in one", "phone 13812345678 and mail a@b.cn", "phone [phone] and mail [email]"},
+		{"han numerals mobile", "我的电话是幺三八一二三四五六七八，记一下", "我的电话是[phone]，记一下"},
+		{"han numerals spaced", "号码一三九 一二三四 五六七八", "号码[phone]"},
+		{"full-width mobile", "手机１３８１２３４５６７８", "手机[phone]"},
+		{"han order stays", "订单号一三九一二三四五六七八怎么没到", "订单号一三九一二三四五六七八怎么没到"},
+		{"han short stays", "打了三四次了，等了五六天", "打了三四次了，等了五六天"},
+		{"order word far back", "order is late. also call 13812345678", "order is late. also call [phone]"},
 		{"phone then order", "13812345678, order 13912345678", "[phone], order 13912345678"},
 	}
 	for _, tt := range tests {
