@@ -71,6 +71,9 @@ func New(o Options) *Server {
 	return s
 }
 
+// Mount lets another package register its own routes (WebRTC signaling, the pages).
+func (s *Server) Mount(m func(mux *http.ServeMux)) { m(s.mux) }
+
 // Handle registers an extra route (used by the store-backed API when a store exists).
 func (s *Server) Handle(pattern string, h http.Handler, needsAuth bool) {
 	if needsAuth {

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"log/slog"
 
 	"github.com/calmline/calmline/call"
 	"github.com/calmline/calmline/telephony"
@@ -43,14 +40,4 @@ func (s *server) callConfig() call.Config {
 		TTSTimeout:  s.cfg.Call.TTSTimeout,
 		Logger:      s.log,
 	}
-}
-
-// newCallID makes a call id that is unique across restarts and machines, so calls
-// from several calmline servers can share one store.
-func newCallID() string {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		slog.Default().Error("read random call id", "err", err)
-	}
-	return hex.EncodeToString(b[:])
 }

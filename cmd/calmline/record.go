@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/calmline/calmline/call"
 	"github.com/calmline/calmline/store"
@@ -82,11 +81,4 @@ func (r *storeRecorder) Record(ctx context.Context, ev telephony.Event) error {
 		})
 	}
 	return nil
-}
-
-// storeAuditor writes supervisor listen-ins and other access to the audit log.
-type storeAuditor struct{ db *store.DB }
-
-func (a storeAuditor) Audit(ctx context.Context, who, action, callID, mode, detail string) error {
-	return a.db.Audit(ctx, store.AuditEntry{At: time.Now().UTC(), Who: who, Action: action, CallID: callID, Mode: mode, Detail: detail})
 }
