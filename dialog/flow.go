@@ -33,8 +33,9 @@ type Flow struct {
 	Proactive     []*Personal       `yaml:"proactive"`   // suggestions offered before the caller asks
 	LLM           *LLMConfig        `yaml:"llm"`
 
-	Pos  int    `yaml:"-"`
-	File string `yaml:"-"`
+	Pos    int            `yaml:"-"`
+	KeyPos map[string]int `yaml:"-"` // line of each key, for precise errors
+	File   string         `yaml:"-"`
 
 	pack *Pack
 }
@@ -48,21 +49,22 @@ type Queue struct {
 
 // Node is one step of a flow.
 type Node struct {
-	Type     string    `yaml:"type"` // say, ask, menu, collect, transfer, webhook, hangup
-	Say      *Line     `yaml:"say"`
-	Solution *Line     `yaml:"solution"` // the concrete fix offered to a mildly upset caller here
-	Explain  *Line     `yaml:"explain"`  // a slower, step-by-step version for a confused caller
-	Issue    string    `yaml:"issue"`    // issue type for routing and compensation (refund, delivery, ...)
-	Next     string    `yaml:"next"`
-	Intents  []*Intent `yaml:"intents"`
-	Branch   []*Branch `yaml:"branch"` // profile-based jumps taken when the node is entered
-	Collect  *Collect  `yaml:"collect"`
-	Queue    string    `yaml:"queue"`
-	Priority int       `yaml:"priority"`
-	Webhook  *Webhook  `yaml:"webhook"`
-	NoInput  *Retry    `yaml:"no_input"`
-	NoMatch  *Retry    `yaml:"no_match"`
-	Pos      int       `yaml:"-"`
+	Type     string         `yaml:"type"` // say, ask, menu, collect, transfer, webhook, hangup
+	Say      *Line          `yaml:"say"`
+	Solution *Line          `yaml:"solution"` // the concrete fix offered to a mildly upset caller here
+	Explain  *Line          `yaml:"explain"`  // a slower, step-by-step version for a confused caller
+	Issue    string         `yaml:"issue"`    // issue type for routing and compensation (refund, delivery, ...)
+	Next     string         `yaml:"next"`
+	Intents  []*Intent      `yaml:"intents"`
+	Branch   []*Branch      `yaml:"branch"` // profile-based jumps taken when the node is entered
+	Collect  *Collect       `yaml:"collect"`
+	Queue    string         `yaml:"queue"`
+	Priority int            `yaml:"priority"`
+	Webhook  *Webhook       `yaml:"webhook"`
+	NoInput  *Retry         `yaml:"no_input"`
+	NoMatch  *Retry         `yaml:"no_match"`
+	Pos      int            `yaml:"-"`
+	KeyPos   map[string]int `yaml:"-"` // line of each key, for precise errors
 }
 
 // Intent is something the caller may want, recognised by keywords, regular
@@ -140,14 +142,15 @@ type Policy struct {
 
 // Tier is one emotion threshold and what to do past it.
 type Tier struct {
-	Level         string   `yaml:"level"`          // calm, mild, moderate, severe
-	MinConfidence float64  `yaml:"min_confidence"` // 0..1; readings less sure than this do not trigger the tier
-	Categories    []string `yaml:"categories"`     // which emotions count (default angry, anxious, sad)
-	Line          string   `yaml:"line"`           // library line spoken when the tier fires
-	Queue         string   `yaml:"queue"`
-	Priority      int      `yaml:"priority"`
-	Compensate    *bool    `yaml:"compensate"`
-	Pos           int      `yaml:"-"`
+	Level         string         `yaml:"level"`          // calm, mild, moderate, severe
+	MinConfidence float64        `yaml:"min_confidence"` // 0..1; readings less sure than this do not trigger the tier
+	Categories    []string       `yaml:"categories"`     // which emotions count (default angry, anxious, sad)
+	Line          string         `yaml:"line"`           // library line spoken when the tier fires
+	Queue         string         `yaml:"queue"`
+	Priority      int            `yaml:"priority"`
+	Compensate    *bool          `yaml:"compensate"`
+	Pos           int            `yaml:"-"`
+	KeyPos        map[string]int `yaml:"-"` // line of each key, for precise errors
 
 	level emotion.Level
 	cats  map[emotion.Category]bool
@@ -155,11 +158,12 @@ type Tier struct {
 
 // Rising escalates a caller whose anger keeps rising, even below the severe tier.
 type Rising struct {
-	Turns  int    `yaml:"turns"`  // consecutive rising turns that trigger it
-	Action string `yaml:"action"` // escalate (default) or handoff
-	Queue  string `yaml:"queue"`
-	Line   string `yaml:"line"`
-	Pos    int    `yaml:"-"`
+	Turns  int            `yaml:"turns"`  // consecutive rising turns that trigger it
+	Action string         `yaml:"action"` // escalate (default) or handoff
+	Queue  string         `yaml:"queue"`
+	Line   string         `yaml:"line"`
+	Pos    int            `yaml:"-"`
+	KeyPos map[string]int `yaml:"-"` // line of each key, for precise errors
 }
 
 // Topic is a subject the bot must never handle alone (legal dispute, fraud).

@@ -195,7 +195,7 @@ func parseFile(file string, data []byte) (*Flow, *Pack, []error) {
 			errs = append(errs, yamlErr(file, err))
 		}
 	}
-	walk(file, doc, reflect.ValueOf(target), kind, &errs)
+	walk(file, doc, doc.Line, reflect.ValueOf(target), kind, &errs)
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
@@ -220,7 +220,8 @@ var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
 // walk rejects keys the Go types do not know (with the nearest known key as the fix)
 // and records each element's line in its Pos field.
-func walk(file string, n *yaml.Node, v reflect.Value, where string, errs *[]error) {
+// pos is the line of the key that holds n, where an operator looks for the element.
+func walk(file string, n *yaml.Node, pos int, v reflect.Value, where string, errs *[]error) {
 	if n == nil {
 		return
 	}
@@ -242,12 +243,19 @@ func walk(file string, n *yaml.Node, v reflect.Value, where string, errs *[]erro
 	switch v.Kind() {
 	case reflect.Struct:
 		if f := v.FieldByName("Pos"); f.IsValid() && f.Kind() == reflect.Int && f.CanSet() {
-			f.SetInt(int64(n.Line))
+			f.SetInt(int64(pos))
 		}
 		if n.Kind != yaml.MappingNode {
 			return
 		}
 		fields, names := yamlFields(v.Type())
+		kp := v.FieldByName("KeyPos")
+		if kp.IsValid() && kp.CanSet() {
+			kp.Set(reflect.ValueOf(map[string]int{}))
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				kp.SetMapIndex(reflect.ValueOf(n.Content[i].Value), reflect.ValueOf(n.Content[i].Line))
+			}
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			idx, ok := fields[k.Value]
@@ -255,7 +263,7 @@ func walk(file string, n *yaml.Node, v reflect.Value, where string, errs *[]erro
 				*errs = append(*errs, &Error{File: file, Line: k.Line, Msg: fmt.Sprintf("unknown key %q in %s", k.Value, where), Fix: suggest(k.Value, names)})
 				continue
 			}
-			walk(file, n.Content[i+1], v.Field(idx), k.Value, errs)
+			walk(file, n.Content[i+1], k.Line, v.Field(idx), k.Value, errs)
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
@@ -268,7 +276,7 @@ func walk(file string, n *yaml.Node, v reflect.Value, where string, errs *[]erro
 			}
 			ev := v.MapIndex(kv)
 			if ev.IsValid() {
-				walk(file, n.Content[i+1], ev, where+" "+strconv.Quote(n.Content[i].Value), errs)
+				walk(file, n.Content[i+1], n.Content[i].Line, ev, where+" "+strconv.Quote(n.Content[i].Value), errs)
 			}
 		}
 	case reflect.Slice:
@@ -277,7 +285,7 @@ func walk(file string, n *yaml.Node, v reflect.Value, where string, errs *[]erro
 		}
 		for i, c := range n.Content {
 			if i < v.Len() {
-				walk(file, c, v.Index(i), where, errs)
+				walk(file, c, c.Line, v.Index(i), where, errs)
 			}
 		}
 	}
@@ -307,7 +315,7 @@ func suggest(got string, known []string) string {
 			best, bestD = k, d
 		}
 	}
-	if best != "" && bestD <= max(2, len(got)/3) {
+	if best != "" && (bestD <= max(2, len(got)/2) || strings.HasPrefix(got, best) || strings.HasPrefix(best, got)) {
 		return fmt.Sprintf("did you mean %q? (allowed: %s)", best, strings.Join(known, ", "))
 	}
 	if len(known) == 0 {

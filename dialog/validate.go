@@ -165,7 +165,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 	if f.Pack != "" {
 		p, ok := packs[f.Pack]
 		if !ok {
-			c.add(f.Pos, suggest(f.Pack, keys(packs)), "unknown pack %q", f.Pack)
+			c.add(at(f.KeyPos, "pack", f.Pos), suggest(f.Pack, keys(packs)), "unknown pack %q", f.Pack)
 		}
 		f.pack = p
 	}
@@ -228,7 +228,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 	if f.Start == "" {
 		c.add(f.Pos, fmt.Sprintf("add start: NODE (one of %s)", strings.Join(nodeNames, ", ")), "flow %q has no start node", f.Name)
 	}
-	target(f.Pos, "start", f.Start)
+	target(at(f.KeyPos, "start", f.Pos), "start", f.Start)
 	for name, q := range f.Queues {
 		if len(q.Endpoints) == 0 {
 			c.add(q.Pos, "add endpoints: [PJSIP/agent1]", "queue %q has no endpoints", name)
@@ -298,10 +298,10 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 			}
 		case "hangup":
 		default:
-			c.add(n.Pos, suggest(n.Type, NodeTypes), "%s has unknown type %q", what, n.Type)
+			c.add(at(n.KeyPos, "type", n.Pos), suggest(n.Type, NodeTypes), "%s has unknown type %q", what, n.Type)
 		}
-		queue(n.Pos, n.Queue)
-		target(n.Pos, what+" next", n.Next)
+		queue(at(n.KeyPos, "queue", n.Pos), n.Queue)
+		target(at(n.KeyPos, "next", n.Pos), what+" next", n.Next)
 		line(n.Say, what+" say")
 		line(n.Solution, what+" solution")
 		line(n.Explain, what+" explain")
@@ -333,12 +333,13 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 		if t.Level != "" {
 			l, err := emotion.ParseLevel(t.Level)
 			if err != nil {
-				c.add(t.Pos, "use one of calm, mild, moderate, severe", "policy %s: bad threshold level %q", name, t.Level)
+				c.add(at(t.KeyPos, "level", t.Pos), "use one of calm, mild, moderate, severe", "policy %s: bad threshold level %q", name, t.Level)
+			} else {
+				t.level = l
 			}
-			t.level = l
 		}
 		if t.MinConfidence < 0 || t.MinConfidence > 1 {
-			c.add(t.Pos, "write a probability between 0 and 1, e.g. min_confidence: 0.6", "policy %s: bad threshold min_confidence %v", name, t.MinConfidence)
+			c.add(at(t.KeyPos, "min_confidence", t.Pos), "write a probability between 0 and 1, e.g. min_confidence: 0.6", "policy %s: bad threshold min_confidence %v", name, t.MinConfidence)
 		}
 		t.cats = map[emotion.Category]bool{}
 		for _, s := range t.Categories {
@@ -371,7 +372,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 	}
 	if r := p.Rising; r != nil {
 		if r.Turns < 2 {
-			c.add(r.Pos, "use turns: 2 or more (3 is a good start)", "policy rising: bad threshold turns %d", r.Turns)
+			c.add(at(r.KeyPos, "turns", r.Pos), "use turns: 2 or more (3 is a good start)", "policy rising: bad threshold turns %d", r.Turns)
 		}
 		if r.Action != "" && r.Action != "escalate" && r.Action != "handoff" {
 			c.add(r.Pos, "use action: escalate or action: handoff", "policy rising: unknown action %q", r.Action)
@@ -418,6 +419,14 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 		c.add(f.Pos, "add queues: {agents: {endpoints: [PJSIP/agent1]}}", "flow %q has no queues, so it can never hand a caller to a human", f.Name)
 	}
 	return c.errs
+}
+
+// at is the line of key in an element, or the element's own line.
+func at(keyPos map[string]int, key string, pos int) int {
+	if l, ok := keyPos[key]; ok {
+		return l
+	}
+	return pos
 }
 
 func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
