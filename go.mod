@@ -53,6 +53,7 @@ require (
 	github.com/pion/webrtc/v4 v4.2.26
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/rotisserie/eris v0.4.1 // indirect
+	github.com/sashabaranov/go-openai v1.43.0
 	github.com/wlynxg/anet v0.0.5 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/net v0.62.0
