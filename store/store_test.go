@@ -743,3 +743,41 @@ func TestOpenRace(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteAndPrune(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := be.open(t, nil)
+			for i, id := range []string{"old1", "old2", "new"} {
+				mustStart(t, db, id, telephony.ChannelSIP, t0.Add(time.Duration(i)*24*time.Hour))
+				db.AddTurn(ctx, Turn{CallID: id, Seq: 1, Text: "hello"})
+				rid, _ := db.AddReading(ctx, Reading{CallID: id, TurnSeq: 1, Reading: reading(emotion.Sad, emotion.Mild, 0.3)})
+				db.AddAction(ctx, Action{CallID: id, Seq: 1, TurnSeq: 1, Type: "say"})
+				db.AddFeedback(ctx, Feedback{CallID: id, TurnSeq: 1, ReadingID: rid, Category: emotion.Neutral, Who: "sup"})
+				db.EndCall(ctx, Outcome{CallID: id, Result: "resolved"})
+				db.Audit(ctx, AuditEntry{Who: "sup", Action: "listen", CallID: id})
+			}
+			if err := db.DeleteCall(ctx, "old1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.DeleteCall(ctx, "old1"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("second delete: %v, want ErrNotFound", err)
+			}
+			n, err := db.PruneCalls(ctx, t0.Add(36*time.Hour))
+			if err != nil || n != 1 {
+				t.Errorf("PruneCalls = %d, %v; want 1", n, err)
+			}
+			for _, table := range []string{"calls", "turns", "readings", "actions", "outcomes", "feedback"} {
+				var c int
+				db.r.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&c)
+				if c != 1 {
+					t.Errorf("%s has %d rows after delete+prune, want 1 (the new call's)", table, c)
+				}
+			}
+			if log, _ := db.AuditLog(ctx, AuditFilter{}); len(log) != 3 {
+				t.Errorf("audit log has %d entries, want all 3 kept", len(log))
+			}
+		})
+	}
+}

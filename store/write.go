@@ -251,3 +251,37 @@ func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
 	}
 	return nil
 }
+
+// DeleteCall removes a call and everything recorded about it (turns, readings,
+// actions, outcome, feedback), for a caller who asks to be forgotten. The audit
+// log keeps its entries: it records who did what, and must outlive the call.
+func (db *DB) DeleteCall(ctx context.Context, id string) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM calls WHERE id = ?`), id)
+	if err != nil {
+		return fmt.Errorf("store: delete call %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: delete call %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// PruneCalls deletes calls started before the cutoff, with everything recorded
+// about them, and returns how many went: the retention policy for transcripts.
+func (db *DB) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM calls WHERE started_ms < ?`), before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune calls before %s: %w", before.Format(time.RFC3339), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: prune calls: %w", err)
+	}
+	return n, nil
+}
