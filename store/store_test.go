@@ -744,6 +744,25 @@ func TestOpenRace(t *testing.T) {
 	}
 }
 
+// TestHostileText stores text no ASR should produce but a hostile client could
+// send: it must be stored (cleaned), not fail on Postgres or break reading.
+func TestHostileText(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := be.open(t, nil)
+			mustStart(t, db, "h", telephony.ChannelWebRTC, t0)
+			if err := db.AddTurn(ctx, Turn{CallID: "h", Seq: 1, Text: "nul\x00byte bad\xffutf8 '; DROP TABLE calls; --"}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := db.Call(ctx, "h")
+			if err != nil || len(c.Turns) != 1 || c.Turns[0].Text != "nulbyte bad\uFFFDutf8 '; DROP TABLE calls; --" {
+				t.Errorf("stored hostile text: %+v, %v", c.Turns, err)
+			}
+		})
+	}
+}
+
 func TestDeleteAndPrune(t *testing.T) {
 	for _, be := range backends(t) {
 		t.Run(be.name, func(t *testing.T) {
