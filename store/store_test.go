@@ -23,20 +23,22 @@ type backend struct {
 	open func(t testing.TB, key []byte) *DB
 }
 
-// backends is SQLite always, plus Postgres when CALMLINE_TEST_POSTGRES_DSN is set.
-// Each Postgres test gets its own schema, dropped afterwards.
+// backends is SQLite, and Postgres when CALMLINE_TEST_POSTGRES_DSN is set (the
+// Postgres subtests skip otherwise). Each Postgres test gets its own schema,
+// dropped afterwards.
 func backends(t *testing.T) []backend {
-	bs := []backend{{"sqlite", func(t testing.TB, key []byte) *DB {
-		return openSQLite(t, t.TempDir()+"/calmline.db", key)
-	}}}
-	if dsn := os.Getenv("CALMLINE_TEST_POSTGRES_DSN"); dsn != "" {
-		bs = append(bs, backend{"postgres", func(t testing.TB, key []byte) *DB {
+	return []backend{
+		{"sqlite", func(t testing.TB, key []byte) *DB {
+			return openSQLite(t, t.TempDir()+"/calmline.db", key)
+		}},
+		{"postgres", func(t testing.TB, key []byte) *DB {
+			dsn := os.Getenv("CALMLINE_TEST_POSTGRES_DSN")
+			if dsn == "" {
+				t.Skip("CALMLINE_TEST_POSTGRES_DSN not set")
+			}
 			return openPostgres(t, dsn, key)
-		}})
-	} else {
-		t.Log("CALMLINE_TEST_POSTGRES_DSN not set: Postgres backend skipped")
+		}},
 	}
-	return bs
 }
 
 func openSQLite(t testing.TB, path string, key []byte) *DB {
