@@ -48,6 +48,9 @@ type LogConfig struct {
 type StoreConfig struct {
 	Driver string `yaml:"driver"` // sqlite | postgres
 	Path   string `yaml:"path"`   // sqlite file; default <data_dir>/calmline.db
+	Sync   string `yaml:"sync"`   // sqlite durability: normal (survives kill -9) | full (also power cuts)
+	// Retention deletes calls older than this (transcripts are personal data); 0 keeps them.
+	Retention time.Duration `yaml:"retention"`
 	// The Postgres DSN carries a password, so it comes from CALMLINE_POSTGRES_DSN.
 }
 
@@ -163,7 +166,7 @@ func Default() Config {
 		Listen:  "127.0.0.1:8080",
 		DataDir: "data",
 		Log:     LogConfig{Format: "text", Level: "info"},
-		Store:   StoreConfig{Driver: "sqlite"},
+		Store:   StoreConfig{Driver: "sqlite", Sync: "normal"},
 		ASR: ASRConfig{
 			Backend:  "sphinx",
 			Fallback: "none",
@@ -268,6 +271,10 @@ func (c *Config) validate(doc *Doc) Errors {
 	oneOf("log.format", c.Log.Format, "text", "json")
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	oneOf("store.driver", c.Store.Driver, "sqlite", "postgres")
+	oneOf("store.sync", c.Store.Sync, "normal", "full")
+	if c.Store.Retention < 0 {
+		bad("store.retention", "must be 0 (keep calls) or a positive duration such as 2160h (90 days)")
+	}
 	if c.Store.Driver == "postgres" && c.Secrets.PostgresDSN == "" {
 		bad("store.driver", "postgres needs the DSN in the environment variable CALMLINE_POSTGRES_DSN")
 	}

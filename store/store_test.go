@@ -23,20 +23,22 @@ type backend struct {
 	open func(t testing.TB, key []byte) *DB
 }
 
-// backends is SQLite always, plus Postgres when CALMLINE_TEST_POSTGRES_DSN is set.
-// Each Postgres test gets its own schema, dropped afterwards.
+// backends is SQLite, and Postgres when CALMLINE_TEST_POSTGRES_DSN is set (the
+// Postgres subtests skip otherwise). Each Postgres test gets its own schema,
+// dropped afterwards.
 func backends(t *testing.T) []backend {
-	bs := []backend{{"sqlite", func(t testing.TB, key []byte) *DB {
-		return openSQLite(t, t.TempDir()+"/calmline.db", key)
-	}}}
-	if dsn := os.Getenv("CALMLINE_TEST_POSTGRES_DSN"); dsn != "" {
-		bs = append(bs, backend{"postgres", func(t testing.TB, key []byte) *DB {
+	return []backend{
+		{"sqlite", func(t testing.TB, key []byte) *DB {
+			return openSQLite(t, t.TempDir()+"/calmline.db", key)
+		}},
+		{"postgres", func(t testing.TB, key []byte) *DB {
+			dsn := os.Getenv("CALMLINE_TEST_POSTGRES_DSN")
+			if dsn == "" {
+				t.Skip("CALMLINE_TEST_POSTGRES_DSN not set")
+			}
 			return openPostgres(t, dsn, key)
-		}})
-	} else {
-		t.Log("CALMLINE_TEST_POSTGRES_DSN not set: Postgres backend skipped")
+		}},
 	}
-	return bs
 }
 
 func openSQLite(t testing.TB, path string, key []byte) *DB {
@@ -741,5 +743,62 @@ func TestOpenRace(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("concurrent Open: %v", err)
 		}
+	}
+}
+
+// TestHostileText stores text no ASR should produce but a hostile client could
+// send: it must be stored (cleaned), not fail on Postgres or break reading.
+func TestHostileText(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := be.open(t, nil)
+			mustStart(t, db, "h", telephony.ChannelWebRTC, t0)
+			if err := db.AddTurn(ctx, Turn{CallID: "h", Seq: 1, Text: "nul\x00byte bad\xffutf8 '; DROP TABLE calls; --"}); err != nil {
+				t.Fatal(err)
+			}
+			c, err := db.Call(ctx, "h")
+			if err != nil || len(c.Turns) != 1 || c.Turns[0].Text != "nulbyte bad\uFFFDutf8 '; DROP TABLE calls; --" {
+				t.Errorf("stored hostile text: %+v, %v", c.Turns, err)
+			}
+		})
+	}
+}
+
+func TestDeleteAndPrune(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := be.open(t, nil)
+			for i, id := range []string{"old1", "old2", "new"} {
+				mustStart(t, db, id, telephony.ChannelSIP, t0.Add(time.Duration(i)*24*time.Hour))
+				db.AddTurn(ctx, Turn{CallID: id, Seq: 1, Text: "hello"})
+				rid, _ := db.AddReading(ctx, Reading{CallID: id, TurnSeq: 1, Reading: reading(emotion.Sad, emotion.Mild, 0.3)})
+				db.AddAction(ctx, Action{CallID: id, Seq: 1, TurnSeq: 1, Type: "say"})
+				db.AddFeedback(ctx, Feedback{CallID: id, TurnSeq: 1, ReadingID: rid, Category: emotion.Neutral, Who: "sup"})
+				db.EndCall(ctx, Outcome{CallID: id, Result: "resolved"})
+				db.Audit(ctx, AuditEntry{Who: "sup", Action: "listen", CallID: id})
+			}
+			if err := db.DeleteCall(ctx, "old1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.DeleteCall(ctx, "old1"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("second delete: %v, want ErrNotFound", err)
+			}
+			n, err := db.PruneCalls(ctx, t0.Add(36*time.Hour))
+			if err != nil || n != 1 {
+				t.Errorf("PruneCalls = %d, %v; want 1", n, err)
+			}
+			for _, table := range []string{"calls", "turns", "readings", "actions", "outcomes", "feedback"} {
+				var c int
+				db.r.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&c)
+				if c != 1 {
+					t.Errorf("%s has %d rows after delete+prune, want 1 (the new call's)", table, c)
+				}
+			}
+			if log, _ := db.AuditLog(ctx, AuditFilter{}); len(log) != 3 {
+				t.Errorf("audit log has %d entries, want all 3 kept", len(log))
+			}
+		})
 	}
 }

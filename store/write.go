@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,6 +56,16 @@ func b2i(b bool) int {
 	return 0
 }
 
+// freeText prepares what a person said or wrote for storage: invalid UTF-8 and
+// NUL bytes (which Postgres refuses in TEXT) are replaced, personal data is
+// redacted, and the result is encrypted when a key is configured.
+func (db *DB) freeText(column, s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return db.crypt.seal(column, redact.Text(strings.ToValidUTF8(s, "\uFFFD")))
+}
+
 // validEmotion refuses values outside the enums, which would otherwise be
 // written as "Category(9)" and break every later read of the call.
 func validEmotion(c emotion.Category, l emotion.Level) error {
@@ -95,7 +106,7 @@ func (db *DB) AddTurn(ctx context.Context, t Turn) error {
 	}
 	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO turns
 		(call_id, seq, at_ms, speaker, text, asr_confidence) VALUES (?, ?, ?, ?, ?, ?)`),
-		t.CallID, t.Seq, ms(t.At), t.Speaker, db.crypt.seal("text", redact.Text(t.Text)), t.ASRConfidence)
+		t.CallID, t.Seq, ms(t.At), t.Speaker, db.freeText("text", t.Text), t.ASRConfidence)
 	if err != nil {
 		return fmt.Errorf("store: add turn %s/%d: %w", t.CallID, t.Seq, classify(err))
 	}
@@ -148,7 +159,7 @@ func (db *DB) AddAction(ctx context.Context, a Action) error {
 	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO actions
 		(call_id, seq, turn_seq, at_ms, type, line, reply, queue, priority, compensation, tier, strategy, variant)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		a.CallID, a.Seq, a.TurnSeq, ms(a.At), a.Type, a.Line, db.crypt.seal("reply", redact.Text(a.Reply)),
+		a.CallID, a.Seq, a.TurnSeq, ms(a.At), a.Type, a.Line, db.freeText("reply", a.Reply),
 		a.Queue, a.Priority, comp, a.Tier, a.Strategy, a.Variant)
 	if err != nil {
 		return fmt.Errorf("store: add action %s/%d: %w", a.CallID, a.Seq, classify(err))
@@ -203,7 +214,7 @@ func (db *DB) EndCall(ctx context.Context, o Outcome) error {
 		(call_id, at_ms, result, resolved, handed_off, queue, note, readings, first_level, peak_level, last_level)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		o.CallID, end, o.Result, b2i(o.Resolved), b2i(o.HandedOff), o.Queue,
-		db.crypt.seal("note", redact.Text(o.Note)), n, first, peak, last)
+		db.freeText("note", o.Note), n, first, peak, last)
 	if err != nil {
 		return fmt.Errorf("store: end call %s: record outcome: %w", o.CallID, classify(err))
 	}
@@ -229,7 +240,7 @@ func (db *DB) AddFeedback(ctx context.Context, f Feedback) (int64, error) {
 	err := db.w.QueryRowContext(ctx, db.q(`INSERT INTO feedback
 		(call_id, turn_seq, reading_id, category, level, who, note, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		f.CallID, f.TurnSeq, readingID, f.Category.String(), int(f.Level), f.Who,
-		db.crypt.seal("note", redact.Text(f.Note)), ms(f.At)).Scan(&id)
+		db.freeText("note", f.Note), ms(f.At)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: add feedback %s/%d: %w", f.CallID, f.TurnSeq, classify(err))
 	}
@@ -245,9 +256,43 @@ func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
 		return fmt.Errorf("store: audit: who and action are required")
 	}
 	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO audit (at_ms, who, action, call_id, mode, detail) VALUES (?, ?, ?, ?, ?, ?)`),
-		ms(e.At), e.Who, e.Action, e.CallID, e.Mode, db.crypt.seal("detail", redact.Text(e.Detail)))
+		ms(e.At), e.Who, e.Action, e.CallID, e.Mode, db.freeText("detail", e.Detail))
 	if err != nil {
 		return fmt.Errorf("store: audit %s %s: %w", e.Who, e.Action, err)
 	}
 	return nil
+}
+
+// DeleteCall removes a call and everything recorded about it (turns, readings,
+// actions, outcome, feedback), for a caller who asks to be forgotten. The audit
+// log keeps its entries: it records who did what, and must outlive the call.
+func (db *DB) DeleteCall(ctx context.Context, id string) error {
+	if err := db.check(); err != nil {
+		return err
+	}
+	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM calls WHERE id = ?`), id)
+	if err != nil {
+		return fmt.Errorf("store: delete call %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("store: delete call %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// PruneCalls deletes calls started before the cutoff, with everything recorded
+// about them, and returns how many went: the retention policy for transcripts.
+func (db *DB) PruneCalls(ctx context.Context, before time.Time) (int64, error) {
+	if err := db.check(); err != nil {
+		return 0, err
+	}
+	res, err := db.w.ExecContext(ctx, db.q(`DELETE FROM calls WHERE started_ms < ?`), before.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("store: prune calls before %s: %w", before.Format(time.RFC3339), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: prune calls: %w", err)
+	}
+	return n, nil
 }

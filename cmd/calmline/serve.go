@@ -96,7 +96,7 @@ type server struct {
 
 // openStore opens the configured store; the encryption key comes from the environment.
 func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
-	sc := store.Config{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Secrets.PostgresDSN}
+	sc := store.Config{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Secrets.PostgresDSN, Sync: cfg.Store.Sync}
 	if cfg.Secrets.StoreKey != "" {
 		key, err := store.ParseKey(cfg.Secrets.StoreKey)
 		if err != nil {
@@ -150,6 +150,9 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	s.db = db
 	s.closers = append(s.closers, db.Close)
+	if cfg.Store.Retention > 0 {
+		go s.prune(s.callsCtx, cfg.Store.Retention)
+	}
 	s.recorder = newStoreRecorder(db)
 
 	s.web = web.New(web.Options{
@@ -214,6 +217,25 @@ func (s *server) shutdown(drain time.Duration) {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		if err := s.closers[i](); err != nil {
 			s.log.Warn("close", "err", err)
+		}
+	}
+}
+
+// prune deletes calls older than the retention period once an hour.
+func (s *server) prune(ctx context.Context, keep time.Duration) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := s.db.PruneCalls(ctx, time.Now().Add(-keep))
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("prune old calls", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned calls past retention", "calls", n, "retention", keep)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

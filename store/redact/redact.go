@@ -44,7 +44,9 @@ func Text(s string) string {
 	if s == "" {
 		return s
 	}
-	s = emailRE.ReplaceAllString(s, Email)
+	if strings.IndexByte(s, '@') >= 0 {
+		s = emailRE.ReplaceAllString(s, Email)
+	}
 	s = replaceNumbers(s, numberRE, false)
 	return replaceNumbers(s, hanNumberRE, true)
 }

@@ -1,6 +1,9 @@
 package redact
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestText(t *testing.T) {
 	tests := []struct {
@@ -95,4 +98,24 @@ func FuzzText(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, out, again)
 		}
 	})
+}
+
+// BenchmarkText measures redaction of a typical turn and of long hostile inputs
+// (many numbers, one huge digit run) that must stay linear.
+func BenchmarkText(b *testing.B) {
+	inputs := []struct{ name, s string }{
+		{"turn-zh", "我已经打了第三次电话了，订单号20231115001234还是没到，我的手机13812345678，邮箱zhang@qq.com"},
+		{"turn-en", "this is the third time I call, card 4111 1111 1111 1111 was charged twice, call me at (555) 123-4567"},
+		{"many-numbers-64k", strings.Repeat("订单 13812345678 a ", 2500)},
+		{"digit-run-64k", strings.Repeat("1 2-3.", 11000)},
+		{"han-run-64k", strings.Repeat("一二 三", 8000)},
+	}
+	for _, in := range inputs {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.s)))
+			for i := 0; i < b.N; i++ {
+				Text(in.s)
+			}
+		})
+	}
 }
