@@ -276,7 +276,7 @@ func walk(file string, n *yaml.Node, pos int, v reflect.Value, where string, err
 			}
 			ev := v.MapIndex(kv)
 			if ev.IsValid() {
-				walk(file, n.Content[i+1], n.Content[i].Line, ev, where+" "+strconv.Quote(n.Content[i].Value), errs)
+				walk(file, n.Content[i+1], n.Content[i].Line, ev, strings.TrimSuffix(where, "s")+" "+strconv.Quote(n.Content[i].Value), errs)
 			}
 		}
 	case reflect.Slice:

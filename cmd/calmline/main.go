@@ -31,7 +31,9 @@ type command struct {
 // commands is the table of subcommands; each lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version", runVersion},
+		"version":  {"print the version", runVersion},
+		"flow":     {"validate call flows: flow validate FILE...", runFlow},
+		"simulate": {"drive a flow with a scripted or typed caller", runSimulate},
 	}
 }
 
