@@ -226,10 +226,9 @@ func walk(file string, n *yaml.Node, pos int, v reflect.Value, where string, err
 		return
 	}
 	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-		if n == nil {
-			return
-		}
+		// Not followed: the anchor was checked where it was defined, and following
+		// aliases would let a "billion laughs" file make this walk exponential.
+		return
 	}
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {

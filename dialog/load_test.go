@@ -264,3 +264,15 @@ func FuzzParseFlow(f *testing.F) {
 		c.Expect()
 	})
 }
+
+func TestAliasBombIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("flow: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 12; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	errs := ValidateFiles(writeFlow(t, "bomb.yaml", b.String()))
+	if len(errs) == 0 {
+		t.Fatal("alias bomb accepted")
+	}
+}
