@@ -156,9 +156,14 @@ func (c *Call) track(r Reading) {
 	} else {
 		c.ema = 0.5*c.ema + 0.5*r.Intensity
 	}
-	if prev != nil && r.Intensity > prev.Intensity+0.02 && r.Scores[Angry] >= 0.3 {
+	// Rising anger: anger is strong and the intensity went up, or holds at the top
+	// (intensity saturates, and an angry caller who stays there is not calming down).
+	angry := r.Scores[Angry] >= 0.3 && r.Level >= Mild
+	switch {
+	case prev == nil:
+	case angry && (r.Intensity > prev.Intensity+0.02 || r.Intensity >= 0.95 && prev.Intensity >= 0.95):
 		c.rising++
-	} else if prev != nil {
+	default:
 		c.rising = 0
 	}
 	if r.Level > c.peak {

@@ -210,5 +210,9 @@ func Load(data []byte) (*Model, error) {
 			tab[i] = float32(int8(b)) * sc
 		}
 	}
+	// reading to the end makes gzip verify its checksum, so truncation is caught
+	if n, err := io.Copy(io.Discard, r); n != 0 || err != nil {
+		return nil, fmt.Errorf("%w: trailing data or bad checksum (%d bytes, %v)", ErrBadModel, n, err)
+	}
 	return m, nil
 }
