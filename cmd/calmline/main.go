@@ -32,6 +32,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version":  {"print the version", runVersion},
+		"emotion":  {"emotion readings of text lines on stdin (refit: re-fit fusion on labels)", runEmotion},
 		"flow":     {"validate call flows: flow validate FILE...", runFlow},
 		"simulate": {"drive a flow with a scripted or typed caller", runSimulate},
 	}
