@@ -207,6 +207,13 @@ func (c *Conversation) Expect() []string {
 	}
 	if n := c.f.Nodes[c.node]; n != nil {
 		add(n.Intents)
+		if n.Type == "collect" && n.Collect != nil && n.Collect.Kind == "digits" {
+			words := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+			if c.lang == "zh" {
+				words = []string{"零", "一", "幺", "二", "两", "三", "四", "五", "六", "七", "八", "九"}
+			}
+			out = append(out, words...)
+		}
 	}
 	add(c.f.Global)
 	return out

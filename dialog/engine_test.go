@@ -356,6 +356,10 @@ func TestExpectAndLanguage(t *testing.T) {
 	if strings.Contains(exp, "退款") {
 		t.Errorf("Expect() for en has zh words: %q", exp)
 	}
+	c.Turn(Input{DTMF: "1"})
+	if exp := strings.Join(c.Expect(), " "); !strings.Contains(exp, "seven") || !strings.Contains(exp, "agent") {
+		t.Errorf("collect node Expect() = %q, want digit words and global intents", exp)
+	}
 	// No language given: follow the caller's.
 	c = e.NewConversation(Caller{CallID: "y"})
 	c.Start()
