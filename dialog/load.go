@@ -39,6 +39,7 @@ func Load(paths ...string) (*Engine, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	e.paths = append([]string(nil), paths...)
 	return e, nil
 }
 
