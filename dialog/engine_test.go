@@ -439,3 +439,36 @@ func TestLLMIntentFallback(t *testing.T) {
 		t.Errorf("Validate of a loaded engine: %v", errs)
 	}
 }
+
+// TestConcurrentConversations runs calls side by side on one engine (go test -race).
+func TestConcurrentConversations(t *testing.T) {
+	e := loadSupport(t)
+	stats := &ABStats{}
+	e.SetRecorder(stats)
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 20 {
+				c := e.NewConversation(Caller{CallID: fmt.Sprintf("g%d-%d", g, i), Lang: []string{"zh", "en"}[i%2]})
+				c.Start()
+				c.Turn(say("refund", rd(emotion.Angry, emotion.Mild, 0.7)))
+				c.Turn(say("yes", rd(emotion.Angry, emotion.Moderate, 0.9)))
+				c.End(Outcome{Reason: "transferred", HandedOff: true})
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	total := 0
+	for _, r := range stats.Rates() {
+		total += r.Calls
+		if r.EndedWithoutHandoff != 0 {
+			t.Errorf("handed-off calls counted as resolved: %+v", r)
+		}
+	}
+	if total != 160 {
+		t.Errorf("recorded %d calls, want 160", total)
+	}
+}
