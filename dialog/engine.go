@@ -22,6 +22,7 @@ type Engine struct {
 	recorder ABRecorder
 	now      func() time.Time
 	llm      IntentClassifier
+	paths    []string
 	mu       sync.Mutex
 }
 
@@ -39,20 +40,10 @@ func newEngine(flows []*Flow) *Engine {
 	return e
 }
 
-// Validate re-checks the loaded flows; Load already did, so this is for engines
-// whose packs or flows were changed in place (tests, hot reload).
+// Validate re-checks the files the engine was loaded from, e.g. before a reload,
+// without touching the flows that running conversations use.
 func (e *Engine) Validate() []error {
-	packs := map[string]*Pack{}
-	for _, f := range e.order {
-		if f.pack != nil {
-			packs[f.pack.Name] = f.pack
-		}
-	}
-	var errs []error
-	for _, f := range e.order {
-		errs = append(errs, checkFlow(f, packs)...)
-	}
-	return errs
+	return ValidateFiles(e.paths...)
 }
 
 // SetRecorder sends A/B assignments and outcomes to r (the store, or ABStats).
@@ -62,10 +53,12 @@ func (e *Engine) SetRecorder(r ABRecorder) {
 	e.mu.Unlock()
 }
 
-// SetClock replaces time.Now, for proactive lines in tests and simulations.
+// SetClock replaces time.Now, for proactive lines in tests and simulations. Call it
+// before conversations start.
 func (e *Engine) SetClock(now func() time.Time) { e.now = now }
 
 // SetIntentClassifier enables LLM intent matching for flows with llm: {enabled: true}.
+// Call it before conversations start.
 func (e *Engine) SetIntentClassifier(c IntentClassifier) { e.llm = c }
 
 // Flow returns a loaded flow by name, for tools that show it.
@@ -207,6 +200,13 @@ func (c *Conversation) Expect() []string {
 	}
 	if n := c.f.Nodes[c.node]; n != nil {
 		add(n.Intents)
+		if n.Type == "collect" && n.Collect != nil && n.Collect.Kind == "digits" {
+			words := []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+			if c.lang == "zh" {
+				words = []string{"零", "一", "幺", "二", "两", "三", "四", "五", "六", "七", "八", "九"}
+			}
+			out = append(out, words...)
+		}
 	}
 	add(c.f.Global)
 	return out

@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -113,6 +114,11 @@ func TestConversationTable(t *testing.T) {
 			{in: Input{Text: "refund", Reading: rd(emotion.Angry, emotion.Mild, 0.5), Trajectory: emotion.Trajectory{Turns: 1, RisingTurns: 1, Trend: emotion.Rising}}, typ: Say, tier: "mild"},
 			{in: Input{Text: "hmm", Reading: rd(emotion.Angry, emotion.Mild, 0.5), Trajectory: emotion.Trajectory{Turns: 2, RisingTurns: 2, Trend: emotion.Rising}}, typ: Say, tier: "mild"},
 			{in: Input{Text: "hmm", Reading: rd(emotion.Angry, emotion.Mild, 0.5), Trajectory: emotion.Trajectory{Turns: 3, RisingTurns: 3, Trend: emotion.Rising}}, typ: Escalate, tier: "rising", queue: "expert", report: true},
+		}},
+		{"zh anger rising for 3 turns escalates below severe; 2 turns do not", "zh", nil, []turn{
+			{in: Input{Text: "退款", Reading: rd(emotion.Angry, emotion.Mild, 0.5), Trajectory: emotion.Trajectory{Turns: 1, RisingTurns: 1}}, typ: Say, tier: "mild"},
+			{in: Input{Text: "怎么还没好", Reading: rd(emotion.Angry, emotion.Mild, 0.6), Trajectory: emotion.Trajectory{Turns: 2, RisingTurns: 2}}, typ: Say, tier: "mild"},
+			{in: Input{Text: "又是这样", Reading: rd(emotion.Angry, emotion.Mild, 0.7), Trajectory: emotion.Trajectory{Turns: 3, RisingTurns: 3}}, typ: Escalate, tier: "rising", queue: "expert", priority: 9, style: "urgent", report: true, replyHas: []string{"高级专员"}},
 		}},
 		{"zh no answer three times goes to an agent", "zh", nil, []turn{
 			{in: Input{NoInput: true}, typ: Say, node: "main", replyHas: []string{"请问您还在吗", "请问有什么可以帮您"}},
@@ -356,6 +362,10 @@ func TestExpectAndLanguage(t *testing.T) {
 	if strings.Contains(exp, "退款") {
 		t.Errorf("Expect() for en has zh words: %q", exp)
 	}
+	c.Turn(Input{DTMF: "1"})
+	if exp := strings.Join(c.Expect(), " "); !strings.Contains(exp, "seven") || !strings.Contains(exp, "agent") {
+		t.Errorf("collect node Expect() = %q, want digit words and global intents", exp)
+	}
 	// No language given: follow the caller's.
 	c = e.NewConversation(Caller{CallID: "y"})
 	c.Start()
@@ -388,5 +398,77 @@ func TestActionTypeRoundTrip(t *testing.T) {
 	}
 	if ActionType(9).String() != "ActionType(9)" {
 		t.Errorf("out of range String = %q", ActionType(9).String())
+	}
+}
+
+type fakeClassifier struct {
+	got   []string
+	reply string
+}
+
+func (f *fakeClassifier) Classify(_ context.Context, text string, intents []string) (string, error) {
+	f.got = intents
+	return f.reply, nil
+}
+
+func TestLLMIntentFallback(t *testing.T) {
+	body := strings.Replace(base, "start: hello", "start: hello\nllm: {enabled: true, model: gpt-4o-mini}", 1)
+	body = strings.Replace(body, "        dtmf: \"1\"\n        goto: bye", "        keywords: {en: [one]}\n        goto: bye\n      - intent: two\n        goto: bye", 1)
+	e, err := Load(writeFlow(t, "llm.yaml", body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.NewConversation(Caller{CallID: "l"})
+	c.Start()
+	if a := c.Turn(Input{Text: "the second thing please"}); a.Node != "menu" {
+		t.Fatalf("without a classifier the LLM must stay off: %+v", a)
+	}
+	fc := &fakeClassifier{reply: "two"}
+	e.SetIntentClassifier(fc)
+	c = e.NewConversation(Caller{CallID: "l2"})
+	c.Start()
+	if a := c.Turn(Input{Text: "one"}); a.Node != "bye" || fc.got != nil {
+		t.Errorf("keywords must win before the LLM: %+v, asked %v", a, fc.got)
+	}
+	c = e.NewConversation(Caller{CallID: "l3"})
+	c.Start()
+	if a := c.Turn(Input{Text: "the second thing please"}); a.Node != "bye" || strings.Join(fc.got, ",") != "one,two" {
+		t.Errorf("LLM fallback: %+v, asked %v", a, fc.got)
+	}
+	if errs := e.Validate(); len(errs) != 0 {
+		t.Errorf("Validate of a loaded engine: %v", errs)
+	}
+}
+
+// TestConcurrentConversations runs calls side by side on one engine (go test -race).
+func TestConcurrentConversations(t *testing.T) {
+	e := loadSupport(t)
+	stats := &ABStats{}
+	e.SetRecorder(stats)
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 20 {
+				c := e.NewConversation(Caller{CallID: fmt.Sprintf("g%d-%d", g, i), Lang: []string{"zh", "en"}[i%2]})
+				c.Start()
+				c.Turn(say("refund", rd(emotion.Angry, emotion.Mild, 0.7)))
+				c.Turn(say("yes", rd(emotion.Angry, emotion.Moderate, 0.9)))
+				c.End(Outcome{Reason: "transferred", HandedOff: true})
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	total := 0
+	for _, r := range stats.Rates() {
+		total += r.Calls
+		if r.EndedWithoutHandoff != 0 {
+			t.Errorf("handed-off calls counted as resolved: %+v", r)
+		}
+	}
+	if total != 160 {
+		t.Errorf("recorded %d calls, want 160", total)
 	}
 }

@@ -42,9 +42,10 @@ type Flow struct {
 
 // Queue is a group of human agents the bot can hand a caller to.
 type Queue struct {
-	Endpoints []string `yaml:"endpoints"` // dial strings, e.g. PJSIP/expert1
-	Priority  int      `yaml:"priority"`  // default priority of calls sent here
-	Pos       int      `yaml:"-"`
+	Endpoints []string       `yaml:"endpoints"` // dial strings, e.g. PJSIP/expert1
+	Priority  int            `yaml:"priority"`  // default priority of calls sent here
+	Pos       int            `yaml:"-"`
+	KeyPos    map[string]int `yaml:"-"` // line of each key, for precise errors
 }
 
 // Node is one step of a flow.
@@ -78,6 +79,7 @@ type Intent struct {
 	Say      *Line               `yaml:"say"`
 	Issue    string              `yaml:"issue"`
 	Pos      int                 `yaml:"-"`
+	KeyPos   map[string]int      `yaml:"-"` // line of each key, for precise errors
 
 	res []*regexp.Regexp
 }
@@ -85,9 +87,10 @@ type Intent struct {
 // Branch jumps elsewhere when the caller's profile matches, so a loyal customer can
 // hear a different script.
 type Branch struct {
-	When Cond   `yaml:"when"`
-	Goto string `yaml:"goto"`
-	Pos  int    `yaml:"-"`
+	When   Cond           `yaml:"when"`
+	Goto   string         `yaml:"goto"`
+	Pos    int            `yaml:"-"`
+	KeyPos map[string]int `yaml:"-"` // line of each key, for precise errors
 }
 
 // Collect gathers digits (DTMF or spoken) or a free answer into a variable.
@@ -108,10 +111,11 @@ type Webhook struct {
 
 // Retry says what happens when the caller says nothing or nothing recognisable.
 type Retry struct {
-	Say  *Line  `yaml:"say"`
-	Max  int    `yaml:"max"`  // retries before Then
-	Then string `yaml:"then"` // node to go to after Max retries
-	Pos  int    `yaml:"-"`
+	Say    *Line          `yaml:"say"`
+	Max    int            `yaml:"max"`  // retries before Then
+	Then   string         `yaml:"then"` // node to go to after Max retries
+	Pos    int            `yaml:"-"`
+	KeyPos map[string]int `yaml:"-"` // line of each key, for precise errors
 }
 
 // Cond is a condition on the call: the customer profile, the emotion level and the
@@ -176,6 +180,7 @@ type Topic struct {
 	Priority int                 `yaml:"priority"`
 	Line     string              `yaml:"line"`
 	Pos      int                 `yaml:"-"`
+	KeyPos   map[string]int      `yaml:"-"` // line of each key, for precise errors
 
 	res []*regexp.Regexp
 }

@@ -39,6 +39,7 @@ func Load(paths ...string) (*Engine, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	e.paths = append([]string(nil), paths...)
 	return e, nil
 }
 
@@ -226,10 +227,9 @@ func walk(file string, n *yaml.Node, pos int, v reflect.Value, where string, err
 		return
 	}
 	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-		if n == nil {
-			return
-		}
+		// Not followed: the anchor was checked where it was defined, and following
+		// aliases would let a "billion laughs" file make this walk exponential.
+		return
 	}
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
@@ -276,7 +276,7 @@ func walk(file string, n *yaml.Node, pos int, v reflect.Value, where string, err
 			}
 			ev := v.MapIndex(kv)
 			if ev.IsValid() {
-				walk(file, n.Content[i+1], n.Content[i].Line, ev, where+" "+strconv.Quote(n.Content[i].Value), errs)
+				walk(file, n.Content[i+1], n.Content[i].Line, ev, strings.TrimSuffix(where, "s")+" "+strconv.Quote(n.Content[i].Value), errs)
 			}
 		}
 	case reflect.Slice:

@@ -69,7 +69,7 @@ func TestValidationErrors(t *testing.T) {
 	}{
 		{"unknown node", "    next: menu", "    next: mneu", "next: mneu", `goes to unknown node "mneu"`, `did you mean "menu"?`},
 		{"missing target", "    next: menu\n", "", "  hello:", `has no next node`, "add next: NODE"},
-		{"goto unknown node", "goto: bye", "goto: byebye", "- intent: one", `unknown node "byebye"`, `did you mean "bye"?`},
+		{"goto unknown node", "goto: bye", "goto: byebye", "goto: byebye", `unknown node "byebye"`, `did you mean "bye"?`},
 		{"bad threshold level", "level: moderate", "level: furious", "level: furious", `bad threshold level "furious"`, "use one of calm, mild, moderate, severe"},
 		{"bad threshold confidence", "level: moderate", "level: moderate\n    min_confidence: 1.5", "min_confidence", "bad threshold min_confidence 1.5", "between 0 and 1"},
 		{"bad rising turns", "policy:\n", "policy:\n  rising: {turns: 1}\n", "rising:", "bad threshold turns 1", "use turns: 2 or more"},
@@ -77,7 +77,7 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown top-level key", "start: hello", "start: hello\nqueus: {}", "queus:", `unknown key "queus"`, `did you mean "queues"?`},
 		{"unknown node type", "type: menu", "type: menuu", "type: menuu", `unknown type "menuu"`, `did you mean "menu"?`},
 		{"unknown queue", "    say: \"Bye.\"", "    say: \"Bye.\"\n  agent:\n    type: transfer\n    queue: agnets", "queue: agnets", `unknown queue "agnets"`, `did you mean "agents"?`},
-		{"bad regex", `dtmf: "1"`, "dtmf: \"1\"\n        regex: ['(unclosed']", "- intent: one", "bad regex", "fix the regular expression"},
+		{"bad regex", `dtmf: "1"`, "dtmf: \"1\"\n        regex: ['(unclosed']", "regex:", "bad regex", "fix the regular expression"},
 		{"missing language", "languages: [en]", "languages: [en, zh]", "say: {en: \"Hi.\"}", "has no zh text", "add zh:"},
 		{"wrong type", "start: hello", "start: [hello]", "start:", "cannot unmarshal", "value of the type"},
 		{"undeclared variant", `say: {en: "Hi."}`, "say: {variants: {c: Hi}}", "say: {variants", `variant "c" the flow does not declare`, "variants: list"},
@@ -263,4 +263,16 @@ func FuzzParseFlow(f *testing.F) {
 		}
 		c.Expect()
 	})
+}
+
+func TestAliasBombIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("flow: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 12; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	errs := ValidateFiles(writeFlow(t, "bomb.yaml", b.String()))
+	if len(errs) == 0 {
+		t.Fatal("alias bomb accepted")
+	}
 }

@@ -136,9 +136,9 @@ func checkTopic(c *checker, t *Topic, queues map[string]*Queue) {
 		c.add(t.Pos, "use action: handoff or action: escalate", "unknown action %q", t.Action)
 	}
 	if queues != nil && t.Queue != "" && queues[t.Queue] == nil {
-		c.add(t.Pos, fmt.Sprintf("define it under queues: or use one of: %s", strings.Join(keys(queues), ", ")), "unknown queue %q", t.Queue)
+		c.add(at(t.KeyPos, "queue", t.Pos), fmt.Sprintf("define it under queues: or use one of: %s", strings.Join(keys(queues), ", ")), "unknown queue %q", t.Queue)
 	}
-	t.res = compileAll(c, t.Regex, t.Pos)
+	t.res = compileAll(c, t.Regex, at(t.KeyPos, "regex", t.Pos))
 }
 
 func compileAll(c *checker, pats []string, pos int) []*regexp.Regexp {
@@ -234,7 +234,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 			c.add(q.Pos, "add endpoints: [PJSIP/agent1]", "queue %q has no endpoints", name)
 		}
 		if q.Priority < 0 || q.Priority > 10 {
-			c.add(q.Pos, "use a priority from 0 to 10", "queue %q priority %d is out of range", name, q.Priority)
+			c.add(at(q.KeyPos, "priority", q.Pos), "use a priority from 0 to 10", "queue %q priority %d is out of range", name, q.Priority)
 		}
 	}
 	for k, l := range f.Lines {
@@ -248,10 +248,10 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 			c.add(in.Pos, "add keywords:, regex: or dtmf:", "intent %q can never match", in.Name)
 		}
 		if in.DTMF != "" && strings.Trim(in.DTMF, "0123456789*#") != "" {
-			c.add(in.Pos, "use digits, * or #", "dtmf %q is not a key", in.DTMF)
+			c.add(at(in.KeyPos, "dtmf", in.Pos), "use digits, * or #", "dtmf %q is not a key", in.DTMF)
 		}
-		in.res = compileAll(c, in.Regex, in.Pos)
-		target(in.Pos, "intent "+strconvQuote(in.Name), in.Goto)
+		in.res = compileAll(c, in.Regex, at(in.KeyPos, "regex", in.Pos))
+		target(at(in.KeyPos, "goto", in.Pos), "intent "+strconvQuote(in.Name), in.Goto)
 		line(in.Say, "intent "+strconvQuote(in.Name))
 	}
 	for _, in := range f.Global {
@@ -310,7 +310,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 		}
 		for _, b := range n.Branch {
 			checkCond(c, &b.When)
-			target(b.Pos, what+" branch", b.Goto)
+			target(at(b.KeyPos, "goto", b.Pos), what+" branch", b.Goto)
 		}
 		for _, r := range []*Retry{n.NoInput, n.NoMatch} {
 			if r == nil {
@@ -319,7 +319,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 			if r.Max < 0 {
 				c.add(r.Pos, "use max: 0 or more", "negative retry count")
 			}
-			target(r.Pos, what+" retry then", r.Then)
+			target(at(r.KeyPos, "then", r.Pos), what+" retry then", r.Then)
 			line(r.Say, what+" retry")
 		}
 	}

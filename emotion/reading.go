@@ -15,6 +15,13 @@ type Reading struct {
 	Scores     map[Category]float64 `json:"scores"`     // probability per category, sums to 1
 	Cues       []Cue                `json:"cues"`       // what fired, strongest first
 	Lang       string               `json:"lang"`       // "zh", "en" or "" when there was no text
+
+	// Intensity is the negative intensity (0..1) behind Level: negative probability
+	// mass × arousal plus cue boosts. The tracker smooths it over turns.
+	Intensity float64 `json:"intensity"`
+	// Evidence is the text side before fusion, kept so a stored reading can be
+	// re-fused and fusion re-fitted from feedback labels; nil when there was no text.
+	Evidence *TextEvidence `json:"evidence,omitempty"`
 }
 
 // Cue is one piece of evidence behind a reading, in words an agent understands.

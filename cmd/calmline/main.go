@@ -31,8 +31,11 @@ type command struct {
 // commands is the table of subcommands; each lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version", runVersion},
-		"serve":   {"run the server", runServe},
+		"version":  {"print the version", runVersion},
+		"serve":    {"run the server", runServe},
+		"emotion":  {"emotion readings of text lines on stdin (refit: re-fit fusion on labels)", runEmotion},
+		"flow":     {"validate call flows: flow validate FILE...", runFlow},
+		"simulate": {"drive a flow with a scripted or typed caller", runSimulate},
 	}
 }
 

@@ -1,0 +1,287 @@
+package emotion
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Cue kinds calmline produces. Kinds are stable strings: flows, reports and
+// feedback labels refer to them.
+const (
+	CueRepeat      = "repeat"      // complaint about recurrence: 又, 第三次, again, third time
+	CueRepeatSelf  = "repeat_self" // the caller repeats their own words from earlier turns
+	CueNegation    = "negation"    // a negated positive: 不满意, not working
+	CueIntensifier = "intensifier" // 非常, 到底, really, extremely
+	CueShouting    = "shouting"    // ？？？, !!!, ALL CAPS
+	CueThreat      = "threat"      // threat to leave or complain: 投诉, 12315, cancel, lawyer
+	CueConfusion   = "confusion"   // 什么意思, I don't understand
+	CueWorry       = "worry"       // urgency and worry: 着急, 怎么办, urgent, worried
+	CuePolite      = "polite"      // a polite request form: 请问, 麻烦, could you, please
+	CueModel       = "model"       // the text model's own judgement
+	CueAcoustic    = "acoustic"    // what the voice said (from the acoustic model)
+	CueLLM         = "llm"         // an LLM classifier's judgement
+)
+
+// cueEffect is what one unit of a cue kind does: logit pushes per category, extra
+// arousal and extra level intensity. Fusion scales it by the cue's strength and the
+// kind's refittable gain.
+type cueEffect struct {
+	push    [numCategories]float64
+	arousal float64
+	level   float64
+	note    string
+}
+
+var cueEffects = map[string]cueEffect{
+	CueRepeat:      {push: catVec(Angry, 1.0, Sad, 0.15, Neutral, -0.8), arousal: 0.05, level: 0.15, note: "the problem keeps coming back"},
+	CueRepeatSelf:  {push: catVec(Angry, 0.8, Neutral, -0.5), arousal: 0.03, level: 0.10, note: "the caller is repeating themselves"},
+	CueNegation:    {push: catVec(Satisfied, -1.5, Angry, 0.5, Sad, 0.2, Neutral, -0.8), level: 0.05, note: "something positive is denied"},
+	CueIntensifier: {arousal: 0.05, level: 0.06, note: "stronger wording"},
+	CueShouting:    {push: catVec(Angry, 0.8, Neutral, -0.8), arousal: 0.15, level: 0.10, note: "shouting"},
+	CueThreat:      {push: catVec(Angry, 1.2, Neutral, -0.8), arousal: 0.08, level: 0.25, note: "threatens to leave or complain"},
+	CueConfusion:   {push: catVec(Confused, 1.0, Neutral, -0.5), level: 0.0, note: "does not understand"},
+	CuePolite:      {push: catVec(Neutral, 1.0), level: -0.05, note: "asks politely"},
+	CueWorry:       {push: catVec(Anxious, 1.6, Neutral, -0.8), arousal: 0.05, level: 0.05, note: "worried or in a hurry"},
+}
+
+func catVec(kv ...any) [numCategories]float64 {
+	var v [numCategories]float64
+	for i := 0; i+1 < len(kv); i += 2 {
+		v[kv[i].(Category)] = kv[i+1].(float64)
+	}
+	return v
+}
+
+// lexEntry is one cue phrase with its strength (logit units before the gain).
+type lexEntry struct {
+	kind     string
+	phrase   string
+	strength float64
+	word     bool // English: must match at word boundaries
+}
+
+// lexicon lists the phrases the cue scanner looks for, longest first within the
+// scan so "听不懂" is not also counted as "不懂".
+var lexicon = sortLexicon([]lexEntry{
+	// repeated complaint words
+	{CueRepeat, "又", 1.0, false}, {CueRepeat, "总是", 1.2, false}, {CueRepeat, "老是", 1.2, false},
+	{CueRepeat, "一直", 0.9, false}, {CueRepeat, "再次", 0.8, false}, {CueRepeat, "每次", 1.0, false},
+	{CueRepeat, "反复", 1.0, false}, {CueRepeat, "多少次", 1.5, false}, {CueRepeat, "好几次", 1.3, false},
+	{CueRepeat, "三番五次", 1.5, false}, {CueRepeat, "还是没", 1.0, false}, {CueRepeat, "还是不", 1.0, false},
+	{CueRepeat, "第二次", 1.3, false}, {CueRepeat, "第三次", 1.6, false}, {CueRepeat, "第四次", 1.8, false},
+	{CueRepeat, "第五次", 1.8, false}, {CueRepeat, "第n次", 1.8, false}, {CueRepeat, "好多次", 1.4, false},
+	{CueRepeat, "几次了", 1.4, false}, {CueRepeat, "还是这样", 1.2, false},
+	{CueRepeat, "again", 1.1, true}, {CueRepeat, "still", 0.8, true}, {CueRepeat, "every time", 1.2, true},
+	{CueRepeat, "third time", 1.6, true}, {CueRepeat, "second time", 1.3, true}, {CueRepeat, "fourth time", 1.8, true},
+	{CueRepeat, "fifth time", 1.8, true}, {CueRepeat, "how many times", 1.6, true}, {CueRepeat, "over and over", 1.4, true},
+	{CueRepeat, "keeps happening", 1.3, true}, {CueRepeat, "already told", 1.2, true}, {CueRepeat, "i keep", 1.0, true},
+	{CueRepeat, "always", 0.7, true}, {CueRepeat, "once again", 1.2, true},
+	// negated positives
+	{CueNegation, "不满意", 1.2, false}, {CueNegation, "不好", 0.8, false}, {CueNegation, "不行", 0.8, false},
+	{CueNegation, "没解决", 1.2, false}, {CueNegation, "没有解决", 1.2, false}, {CueNegation, "不管用", 1.0, false},
+	{CueNegation, "没用", 0.9, false}, {CueNegation, "没有用", 0.9, false}, {CueNegation, "不靠谱", 1.0, false},
+	{CueNegation, "不合理", 1.0, false}, {CueNegation, "不负责", 1.2, false}, {CueNegation, "不像话", 1.3, false},
+	{CueNegation, "没人管", 1.2, false}, {CueNegation, "没收到", 0.8, false}, {CueNegation, "没有收到", 0.8, false},
+	{CueNegation, "用不了", 0.8, false}, {CueNegation, "不能用", 0.8, false}, {CueNegation, "没人理", 1.2, false},
+	{CueNegation, "unacceptable", 1.3, true}, {CueNegation, "nobody", 0.7, true}, {CueNegation, "no one", 0.7, true},
+	// intensifiers
+	{CueIntensifier, "非常", 1, false}, {CueIntensifier, "特别", 1, false}, {CueIntensifier, "太", 1, false},
+	{CueIntensifier, "真的", 1, false}, {CueIntensifier, "到底", 1, false}, {CueIntensifier, "根本", 1, false},
+	{CueIntensifier, "简直", 1, false}, {CueIntensifier, "实在", 1, false}, {CueIntensifier, "究竟", 1, false},
+	{CueIntensifier, "完全", 1, false}, {CueIntensifier, "一点都", 1, false}, {CueIntensifier, "超级", 1, false},
+	{CueIntensifier, "very", 1, true}, {CueIntensifier, "really", 1, true}, {CueIntensifier, "extremely", 1, true},
+	{CueIntensifier, "totally", 1, true}, {CueIntensifier, "absolutely", 1, true}, {CueIntensifier, "completely", 1, true},
+	{CueIntensifier, "seriously", 1, true}, {CueIntensifier, "at all", 1, true}, {CueIntensifier, "so much", 1, true},
+	{CueIntensifier, "ridiculous", 1, true}, {CueIntensifier, "on earth", 1, true},
+	// threats to leave or complain
+	{CueThreat, "投诉", 1.6, false}, {CueThreat, "12315", 1.8, false}, {CueThreat, "退款", 1.0, false},
+	{CueThreat, "律师", 1.6, false}, {CueThreat, "起诉", 1.8, false}, {CueThreat, "曝光", 1.5, false},
+	{CueThreat, "消协", 1.6, false}, {CueThreat, "举报", 1.5, false}, {CueThreat, "工信部", 1.6, false},
+	{CueThreat, "销户", 1.3, false}, {CueThreat, "差评", 1.0, false}, {CueThreat, "换一家", 1.2, false},
+	{CueThreat, "cancel", 1.3, true}, {CueThreat, "lawyer", 1.6, true}, {CueThreat, "attorney", 1.6, true},
+	{CueThreat, "sue", 1.8, true}, {CueThreat, "refund", 1.0, true}, {CueThreat, "complaint", 1.3, true},
+	{CueThreat, "complain", 1.3, true}, {CueThreat, "report you", 1.5, true}, {CueThreat, "close my account", 1.4, true},
+	{CueThreat, "switch to another", 1.3, true}, {CueThreat, "chargeback", 1.4, true}, {CueThreat, "your manager", 1.0, true},
+	{CueThreat, "supervisor", 0.9, true},
+	// confusion
+	{CueConfusion, "什么意思", 3.0, false}, {CueConfusion, "啥意思", 3.0, false}, {CueConfusion, "不明白", 3.0, false},
+	{CueConfusion, "听不懂", 3.0, false}, {CueConfusion, "没听懂", 3.0, false}, {CueConfusion, "搞不懂", 3.0, false},
+	{CueConfusion, "看不懂", 3.0, false}, {CueConfusion, "没看懂", 3.0, false}, {CueConfusion, "不懂", 2.5, false},
+	{CueConfusion, "不清楚", 2.0, false}, {CueConfusion, "怎么回事", 2.0, false}, {CueConfusion, "什么叫", 2.0, false},
+	{CueConfusion, "糊涂", 2.5, false},
+	{CueConfusion, "i don't understand", 3.0, true}, {CueConfusion, "i do not understand", 3.0, true},
+	{CueConfusion, "don't get it", 3.0, true}, {CueConfusion, "what do you mean", 3.0, true},
+	{CueConfusion, "confused", 3.0, true}, {CueConfusion, "confusing", 2.5, true}, {CueConfusion, "makes no sense", 2.5, true},
+	{CueConfusion, "doesn't make sense", 2.5, true}, {CueConfusion, "what does that mean", 3.0, true},
+	{CueConfusion, "not sure what", 2.0, true}, {CueConfusion, "i'm lost", 2.5, true}, {CueConfusion, "unclear", 2.0, true},
+	// polite request forms
+	{CuePolite, "请问", 1.0, false}, {CuePolite, "麻烦", 0.8, false}, {CuePolite, "请帮我", 1.0, false},
+	{CuePolite, "想咨询", 1.0, false}, {CuePolite, "想问一下", 1.0, false},
+	{CuePolite, "could you", 0.8, true}, {CuePolite, "can you", 0.6, true}, {CuePolite, "would you", 0.8, true},
+	{CuePolite, "please", 0.6, true}, {CuePolite, "may i", 0.8, true}, {CuePolite, "i'd like to", 0.8, true},
+	{CuePolite, "i would like to", 0.8, true},
+	// worry and urgency
+	{CueWorry, "着急", 1.3, false}, {CueWorry, "急死", 1.6, false}, {CueWorry, "担心", 1.3, false},
+	{CueWorry, "怎么办", 1.2, false}, {CueWorry, "害怕", 1.3, false}, {CueWorry, "急用", 1.2, false},
+	{CueWorry, "来不及", 1.2, false},
+	{CueWorry, "worried", 1.8, true}, {CueWorry, "worry", 1.5, true}, {CueWorry, "nervous", 1.5, true}, {CueWorry, "urgent", 1.3, true}, {CueWorry, "asap", 1.0, true},
+	{CueWorry, "scared", 1.3, true}, {CueWorry, "afraid", 1.0, true}, {CueWorry, "panic", 1.3, true},
+	{CueWorry, "emergency", 1.3, true}, {CueWorry, "as soon as possible", 1.0, true},
+})
+
+func sortLexicon(l []lexEntry) []lexEntry {
+	// insertion sort by phrase length, longest first (stable, small list, runs once)
+	for i := 1; i < len(l); i++ {
+		for j := i; j > 0 && len(l[j].phrase) > len(l[j-1].phrase); j-- {
+			l[j], l[j-1] = l[j-1], l[j]
+		}
+	}
+	return l
+}
+
+// englishNegators and englishPositives find "not happy", "doesn't work", "never
+// arrived" without listing every phrase.
+var englishNegators = map[string]bool{"not": true, "never": true, "no": true, "cannot": true, "can't": true,
+	"don't": true, "doesn't": true, "didn't": true, "isn't": true, "wasn't": true, "won't": true, "hasn't": true,
+	"haven't": true, "aren't": true, "couldn't": true, "wouldn't": true}
+
+var englishPositives = map[string]bool{"happy": true, "satisfied": true, "good": true, "great": true, "work": true,
+	"working": true, "works": true, "worked": true, "helpful": true, "help": true, "helped": true, "fixed": true,
+	"resolved": true, "solved": true, "acceptable": true, "fine": true, "ok": true, "okay": true, "arrived": true,
+	"received": true, "fair": true, "right": true}
+
+type span struct {
+	a, b int
+	kind string
+}
+
+// scanCues finds the lexical cues in text (already lower-cased in lower) and
+// appends them to dst. orig is the original text, for shouting (capitals).
+func scanCues(orig, lower string, dst []Cue) []Cue {
+	var used [16]span
+	spans := used[:0]
+	overlaps := func(a, b int, kind string) bool {
+		for _, s := range spans {
+			if s.kind == kind && a < s.b && b > s.a {
+				return true
+			}
+		}
+		return false
+	}
+	for _, e := range lexicon {
+		from := 0
+		for {
+			i := strings.Index(lower[from:], e.phrase)
+			if i < 0 {
+				break
+			}
+			a := from + i
+			b := a + len(e.phrase)
+			from = b
+			if e.word && !(wordBoundary(lower, a-1) && wordBoundary(lower, b)) {
+				continue
+			}
+			if overlaps(a, b, e.kind) || e.kind == CueNegation && strings.HasPrefix(e.phrase, "没") && strings.HasSuffix(lower[:a], "有") {
+				continue // 有没有… is a question, not a denial
+			}
+			spans = append(spans, span{a, b, e.kind})
+			dst = append(dst, Cue{Kind: e.kind, Text: orig[a:b], Weight: e.strength})
+		}
+	}
+	dst = scanEnglishNegation(lower, orig, spans, dst)
+	dst = scanShouting(orig, dst)
+	return dst
+}
+
+// wordBoundary reports whether byte i of s is outside a Latin word.
+func wordBoundary(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return true
+	}
+	c := s[i]
+	return !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '\'')
+}
+
+// scanEnglishNegation finds a negator followed within three words by a positive
+// word ("not happy", "doesn't really work").
+func scanEnglishNegation(lower, orig string, spans []span, dst []Cue) []Cue {
+	negAt := -1 // word index of the last negator
+	negStart := 0
+	wi := 0
+	start := -1
+	for i := 0; i <= len(lower); i++ {
+		in := i < len(lower) && !wordBoundary(lower, i)
+		if in && start < 0 {
+			start = i
+		}
+		if in || start < 0 {
+			continue
+		}
+		w := strings.ReplaceAll(lower[start:i], "’", "'")
+		switch {
+		case englishNegators[w]:
+			negAt, negStart = wi, start
+		case negAt >= 0 && wi-negAt <= 3 && englishPositives[w]:
+			covered := false
+			for _, s := range spans {
+				if s.kind == CueNegation && negStart < s.b && i > s.a {
+					covered = true
+				}
+			}
+			if !covered {
+				dst = append(dst, Cue{Kind: CueNegation, Text: orig[negStart:i], Weight: 1.0})
+			}
+			negAt = -1
+		}
+		wi++
+		start = -1
+	}
+	return dst
+}
+
+// scanShouting finds runs of ?/! and words in capitals.
+func scanShouting(orig string, dst []Cue) []Cue {
+	run, best := 0, 0
+	for _, r := range orig {
+		switch r {
+		case '?', '？', '!', '！':
+			run++
+			best = max(best, run)
+		default:
+			run = 0
+		}
+	}
+	if best >= 2 {
+		dst = append(dst, Cue{Kind: CueShouting, Text: fmt.Sprintf("%d× ?/!", best), Weight: 0.4 * float64(min(best, 5))})
+	}
+	var caps, words, letters, upper int
+	inWord := false
+	for _, r := range orig {
+		if r < 128 && unicode.IsLetter(r) {
+			letters++
+			if unicode.IsUpper(r) {
+				upper++
+			}
+			inWord = true
+			continue
+		}
+		if inWord {
+			words++
+			if letters >= 3 && upper == letters {
+				caps++
+			}
+		}
+		inWord, letters, upper = false, 0, 0
+	}
+	if inWord {
+		words++
+		if letters >= 3 && upper == letters {
+			caps++
+		}
+	}
+	if caps >= 2 || caps >= 1 && words <= 2 && words > 0 {
+		dst = append(dst, Cue{Kind: CueShouting, Text: fmt.Sprintf("%d words in capitals", caps), Weight: 0.5 * float64(min(caps, 4))})
+	}
+	return dst
+}

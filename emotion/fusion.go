@@ -1,0 +1,228 @@
+package emotion
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+)
+
+// FusionWeights are the knobs that combine text, voice and cues into a reading.
+// They are few and readable on purpose: an operator can see what they do, and
+// `calmline emotion refit` re-fits them from human feedback labels.
+type FusionWeights struct {
+	Text         float64              `json:"text"`          // scale on the text model's log-probabilities
+	Voice        float64              `json:"voice"`         // scale on the voice's log-probabilities (× its confidence)
+	VoiceArousal float64              `json:"voice_arousal"` // share of arousal taken from the voice (× its confidence)
+	Cue          map[string]float64   `json:"cue"`           // gain per cue kind (1 = as in the lexicon)
+	Bias         map[Category]float64 `json:"bias"`          // per-category logit offset
+	Mild         float64              `json:"mild"`          // intensity from which the level is Mild
+	Moderate     float64              `json:"moderate"`      // ... Moderate
+	Severe       float64              `json:"severe"`        // ... Severe
+}
+
+// DefaultFusion returns the hand-set starting weights (docs/emotion.md explains them).
+func DefaultFusion() FusionWeights {
+	w := FusionWeights{Text: 1, Voice: 0.8, VoiceArousal: 0.6, Mild: 0.2, Moderate: 0.4, Severe: 0.65,
+		Cue: map[string]float64{}, Bias: map[Category]float64{}}
+	for _, k := range cueKinds() {
+		w.Cue[k] = 1
+	}
+	for _, c := range Categories {
+		w.Bias[c] = 0
+	}
+	return w
+}
+
+// cueKinds lists the lexical cue kinds fusion weighs, in a fixed order.
+func cueKinds() []string {
+	return []string{CueRepeat, CueRepeatSelf, CueNegation, CueIntensifier, CueShouting, CueThreat, CueConfusion, CueWorry, CuePolite}
+}
+
+func (w FusionWeights) clone() FusionWeights {
+	w.Cue = maps.Clone(w.Cue)
+	w.Bias = maps.Clone(w.Bias)
+	return w
+}
+
+// Validate rejects weights that would make readings meaningless (NaN, negative
+// scales, unordered level thresholds), e.g. from a hand-edited file.
+func (w FusionWeights) Validate() error {
+	vals := []float64{w.Text, w.Voice, w.VoiceArousal, w.Mild, w.Moderate, w.Severe}
+	for _, v := range w.Cue {
+		vals = append(vals, v)
+	}
+	for _, v := range w.Bias {
+		vals = append(vals, v)
+	}
+	for _, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 100 {
+			return fmt.Errorf("%w: fusion weight %v out of range", ErrBadWeights, v)
+		}
+	}
+	if w.Text < 0 || w.Voice < 0 || w.VoiceArousal < 0 || w.VoiceArousal > 1 {
+		return fmt.Errorf("%w: text/voice scales must be >= 0 and voice_arousal in [0,1]", ErrBadWeights)
+	}
+	if !(0 < w.Mild && w.Mild < w.Moderate && w.Moderate < w.Severe && w.Severe <= 1) {
+		return fmt.Errorf("%w: level thresholds must satisfy 0 < mild < moderate < severe <= 1", ErrBadWeights)
+	}
+	return nil
+}
+
+func (w FusionWeights) gain(kind string) float64 {
+	if g, ok := w.Cue[kind]; ok {
+		return g
+	}
+	return 1
+}
+
+// Per-category valence and arousal, used to turn category probabilities into the
+// two dimensions (valence −1..1, arousal 0..1).
+var (
+	categoryValence = [numCategories]float64{Neutral: 0, Satisfied: 0.8, Confused: -0.2, Anxious: -0.5, Sad: -0.6, Angry: -0.9}
+	categoryArousal = [numCategories]float64{Neutral: 0.15, Satisfied: 0.45, Confused: 0.4, Anxious: 0.7, Sad: 0.2, Angry: 0.9}
+)
+
+const probFloor = 1e-4
+
+// fuse is the one place text evidence, voice and cues become a reading.
+func (m *Model) fuse(ev *TextEvidence, voice Acoustic) Reading {
+	return fuseWith(&m.fusion, ev, voice)
+}
+
+func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
+	hasText := ev != nil
+	if !hasText && !voice.Voiced {
+		return noEvidence()
+	}
+	var logit [numCategories]float64
+	var arousalBoost, levelBoost float64
+	cues := make([]Cue, 0, 8)
+	if hasText {
+		for _, c := range Categories {
+			logit[c] += w.Text * math.Log(math.Max(ev.Scores[c], probFloor))
+		}
+		for _, cue := range ev.Cues {
+			eff, ok := cueEffects[cue.Kind]
+			if !ok {
+				continue
+			}
+			s := cue.Weight * w.gain(cue.Kind)
+			for c := range logit {
+				logit[c] += eff.push[c] * s
+			}
+			arousalBoost += eff.arousal * s
+			levelBoost += eff.level * s
+			cues = append(cues, Cue{Kind: cue.Kind, Text: cue.Text, Weight: round3(s), Note: eff.note})
+		}
+	}
+	voiceShare := 0.0
+	if voice.Voiced {
+		conf := clamp(voice.Confidence, 0, 1)
+		if len(voice.Scores) > 0 {
+			vw := w.Voice * conf
+			if !hasText {
+				vw = 1 // the voice is all there is: take its probabilities as they are
+			}
+			var sum float64
+			for _, c := range Categories {
+				sum += math.Max(voice.Scores[c], 0)
+			}
+			for _, c := range Categories {
+				p := 1 / float64(numCategories)
+				if sum > 0 {
+					p = math.Max(voice.Scores[c], 0) / sum
+				}
+				logit[c] += vw * math.Log(math.Max(p, probFloor))
+			}
+		}
+		voiceShare = w.VoiceArousal * conf
+		if !hasText {
+			voiceShare = 1
+		}
+		cues = append(cues, voice.Cues...)
+	}
+	for _, c := range Categories {
+		logit[c] += w.Bias[c]
+	}
+	var p [numCategories]float64
+	softmaxInto(logit[:], p[:])
+
+	r := Reading{Scores: make(map[Category]float64, numCategories), Evidence: ev}
+	best := Neutral
+	var aCat, vCat float64
+	for _, c := range Categories {
+		r.Scores[c] = p[c]
+		if p[c] > p[best] {
+			best = c
+		}
+		aCat += p[c] * categoryArousal[c]
+		vCat += p[c] * categoryValence[c]
+	}
+	r.Category, r.Confidence = best, p[best]
+
+	arousal := clamp(aCat+math.Min(arousalBoost, 0.3), 0, 1)
+	arousal = clamp((1-voiceShare)*arousal+voiceShare*clamp(voice.Arousal, 0, 1), 0, 1)
+	r.Arousal = arousal
+	if hasText {
+		vText := 2*ev.Positive - 1
+		r.Valence = clamp(0.7*vCat+0.3*vText*(1-p[Neutral]), -1, 1)
+		cues = append(cues, Cue{Kind: CueModel, Text: fmt.Sprintf("text reads %s %.0f%%", modelTop(ev), 100*ev.Scores[modelTopCat(ev)]),
+			Weight: round3(w.Text * ev.Scores[modelTopCat(ev)])})
+	} else {
+		r.Valence = clamp(vCat, -1, 1)
+	}
+	neg := p[Angry] + p[Anxious] + p[Sad] + 0.5*p[Confused]
+	r.Intensity = clamp(neg*(0.35+0.65*arousal)+math.Min(levelBoost, 0.5), 0, 1)
+	r.Level = w.level(r.Intensity)
+	if (r.Category == Neutral || r.Category == Satisfied) && r.Level > Mild {
+		r.Level = Mild
+	}
+	slices.SortStableFunc(cues, func(a, b Cue) int { return cmp.Compare(math.Abs(b.Weight), math.Abs(a.Weight)) })
+	r.Cues = cues
+	r.Confidence = round3(r.Confidence)
+	return r
+}
+
+// level maps an intensity to a Level by the thresholds.
+func (w *FusionWeights) level(x float64) Level {
+	switch {
+	case x >= w.Severe:
+		return Severe
+	case x >= w.Moderate:
+		return Moderate
+	case x >= w.Mild:
+		return Mild
+	}
+	return Calm
+}
+
+func modelTopCat(ev *TextEvidence) Category {
+	best := Neutral
+	for _, c := range Categories {
+		if ev.Scores[c] > ev.Scores[best] {
+			best = c
+		}
+	}
+	return best
+}
+
+func modelTop(ev *TextEvidence) string { return modelTopCat(ev).String() }
+
+func softmaxInto(z, p []float64) {
+	mx := z[0]
+	for _, x := range z[1:] {
+		mx = math.Max(mx, x)
+	}
+	var sum float64
+	for i, x := range z {
+		p[i] = math.Exp(x - mx)
+		sum += p[i]
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

@@ -1,0 +1,142 @@
+package emotion
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/calmline/calmline/emotion/internal/textmodel"
+)
+
+//go:embed models/text.bin.gz
+var embeddedTextWeights []byte
+
+// Model reads emotions from text and, when a voice model is wired in, from the
+// voice. It holds only read-only weights, so one Model serves every call
+// concurrently; per-call state lives in Call.
+type Model struct {
+	text   *textmodel.Model
+	voice  interface{ NewListener() VoiceListener }
+	fusion FusionWeights
+}
+
+// Option configures a Model (see Default).
+type Option func(*Model) error
+
+// WithVoice wires in the acoustic model: each Call gets its own listener, so the
+// voice is judged against that caller's baseline.
+func WithVoice(v interface{ NewListener() VoiceListener }) Option {
+	return func(m *Model) error {
+		m.voice = v
+		return nil
+	}
+}
+
+// WithTextWeights replaces the embedded text model with weights written by
+// `go run ./emotion/train`, so a retrained model can be tried without rebuilding.
+func WithTextWeights(data []byte) Option {
+	return func(m *Model) error {
+		t, err := textmodel.Load(data)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrBadWeights, err)
+		}
+		m.text = t
+		return nil
+	}
+}
+
+// WithFusion replaces the default fusion weights, e.g. with ones re-fitted from
+// human feedback (`calmline emotion refit`).
+func WithFusion(w FusionWeights) Option {
+	return func(m *Model) error {
+		if err := w.Validate(); err != nil {
+			return err
+		}
+		m.fusion = w.clone()
+		return nil
+	}
+}
+
+// Default returns the model with the embedded text weights and default fusion
+// weights. It is safe for concurrent use.
+func Default(opts ...Option) (*Model, error) {
+	m := &Model{fusion: DefaultFusion()}
+	for _, o := range opts {
+		if err := o(m); err != nil {
+			return nil, err
+		}
+	}
+	if m.text == nil {
+		t, err := textmodel.Load(embeddedTextWeights)
+		if err != nil {
+			return nil, fmt.Errorf("%w: embedded text model: %w", ErrBadWeights, err)
+		}
+		m.text = t
+	}
+	return m, nil
+}
+
+// Fusion returns a copy of the fusion weights in use (for refit and reports).
+func (m *Model) Fusion() FusionWeights { return m.fusion.clone() }
+
+// TextEvidence is what the text alone said before fusion: the text model's
+// calibrated probabilities and the lexical cues. Readings keep it so that stored
+// readings can be re-fused and fusion weights re-fitted from human labels.
+type TextEvidence struct {
+	Scores   map[Category]float64 `json:"scores"`   // calibrated text-model probability per category
+	Positive float64              `json:"positive"` // calibrated probability that the text is positive (valence head)
+	Cues     []Cue                `json:"cues"`     // lexical cues with their base strengths
+}
+
+// confusedPrior is the probability the text model leaves for Confused, which it has
+// no data for; the confusion cues carry that category.
+const confusedPrior = 0.04
+
+// evidence runs the text model and the cue scanner.
+func (m *Model) evidence(text string) *TextEvidence {
+	var buf [256]uint32
+	feats := textmodel.Features(text, buf[:0])
+	var p [textmodel.NumClasses]float64
+	pos := m.text.Predict(feats, &p)
+	ev := &TextEvidence{Scores: make(map[Category]float64, numCategories), Positive: pos}
+	for k, name := range textmodel.ClassNames {
+		c, _ := ParseCategory(name)
+		ev.Scores[c] = p[k] * (1 - confusedPrior)
+	}
+	ev.Scores[Confused] = confusedPrior
+	ev.Cues = scanCues(text, strings.ToLower(text), nil)
+	return ev
+}
+
+// Text reads the emotion of one utterance's text alone.
+func (m *Model) Text(text string) Reading {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return noEvidence()
+	}
+	r := m.fuse(m.evidence(text), Acoustic{})
+	r.Lang = DetectLang(text)
+	return r
+}
+
+// Fuse combines a text reading (from Text or Call.Turn, or a stored one) with what
+// the voice said. A text reading without Evidence (no transcript) yields the voice
+// alone; an unvoiced Acoustic leaves the text reading as it is.
+func (m *Model) Fuse(text Reading, voice Acoustic) Reading {
+	r := m.fuse(text.Evidence, voice)
+	r.Lang = text.Lang
+	return r
+}
+
+// noEvidence is the reading when there was neither text nor voice: neutral, with
+// every category equally likely.
+func noEvidence() Reading {
+	s := make(map[Category]float64, numCategories)
+	for _, c := range Categories {
+		s[c] = 1 / float64(numCategories)
+	}
+	return Reading{Category: Neutral, Level: Calm, Confidence: 1 / float64(numCategories), Scores: s}
+}
+
+func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }

@@ -1,0 +1,193 @@
+package emotion
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// Label is one human correction of a reading: the inputs fusion saw (the stored
+// text reading with its Evidence, and the voice's Acoustic) and what a person said
+// the caller felt. store fills it from its feedback table; `calmline emotion refit`
+// reads it as JSON lines.
+type Label struct {
+	Text     string    `json:"text,omitempty"`     // the transcript; used to rebuild Evidence when the reading lacks it
+	Reading  Reading   `json:"reading"`            // the stored reading (its Evidence is what matters)
+	Acoustic *Acoustic `json:"acoustic,omitempty"` // the stored voice judgement, if any
+	Category Category  `json:"category"`           // the human label
+	Level    *Level    `json:"level,omitempty"`    // the human's level, if given
+}
+
+// ReadLabels parses JSON-lines labels; blank lines are skipped and a broken line is
+// an error naming its line number.
+func ReadLabels(r io.Reader) ([]Label, error) {
+	var out []Label
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 4<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var l Label
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			return nil, fmt.Errorf("%w: line %d: %w", ErrBadLabel, n, err)
+		}
+		if l.Category < 0 || l.Category >= numCategories {
+			return nil, fmt.Errorf("%w: line %d: category out of range", ErrBadLabel, n)
+		}
+		if l.Reading.Evidence == nil && strings.TrimSpace(l.Text) == "" && (l.Acoustic == nil || !l.Acoustic.Voiced) {
+			return nil, fmt.Errorf("%w: line %d: neither text, evidence nor a voiced acoustic", ErrBadLabel, n)
+		}
+		out = append(out, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read labels: %w", err)
+	}
+	return out, nil
+}
+
+// RefitReport says what re-fitting did, on the labels it was fitted to.
+type RefitReport struct {
+	Labels         int     `json:"labels"`
+	AccuracyBefore float64 `json:"accuracy_before"` // category accuracy with the old weights
+	AccuracyAfter  float64 `json:"accuracy_after"`
+	LossBefore     float64 `json:"loss_before"` // mean log loss of the human category
+	LossAfter      float64 `json:"loss_after"`
+	LevelLabels    int     `json:"level_labels"`
+	LevelBefore    float64 `json:"level_before"` // level accuracy where a level was labelled
+	LevelAfter     float64 `json:"level_after"`
+}
+
+// refitSample is a label with its fusion inputs resolved.
+type refitSample struct {
+	ev    *TextEvidence
+	voice Acoustic
+	cat   Category
+	level *Level
+}
+
+// Refit fits the fusion weights (text and voice scales, cue gains, category biases)
+// to human labels by minimising the log loss, pulled gently toward the current
+// weights so a few labels cannot wreck them. It returns new weights and a report;
+// the model itself is unchanged (use WithFusion).
+func (m *Model) Refit(labels []Label) (FusionWeights, RefitReport, error) {
+	var data []refitSample
+	for _, l := range labels {
+		s := refitSample{ev: l.Reading.Evidence, cat: l.Category, level: l.Level}
+		if s.ev == nil && strings.TrimSpace(l.Text) != "" {
+			s.ev = m.evidence(strings.TrimSpace(l.Text))
+		}
+		if l.Acoustic != nil {
+			s.voice = *l.Acoustic
+		}
+		if s.ev == nil && !s.voice.Voiced {
+			continue
+		}
+		data = append(data, s)
+	}
+	if len(data) == 0 {
+		return FusionWeights{}, RefitReport{}, ErrNoLabels
+	}
+	kinds := cueKinds()
+	start := m.fusion.clone()
+	pack := func(w *FusionWeights) []float64 {
+		x := []float64{w.Text, w.Voice}
+		for _, k := range kinds {
+			x = append(x, w.gain(k))
+		}
+		for _, c := range Categories {
+			x = append(x, w.Bias[c])
+		}
+		return x
+	}
+	unpack := func(x []float64) FusionWeights {
+		w := start.clone()
+		w.Text, w.Voice = math.Max(x[0], 0), math.Max(x[1], 0)
+		for i, k := range kinds {
+			w.Cue[k] = math.Max(x[2+i], 0)
+		}
+		for i, c := range Categories {
+			w.Bias[c] = x[2+len(kinds)+i]
+		}
+		return w
+	}
+	x0 := pack(&start)
+	const lambda = 0.01
+	objective := func(x []float64) float64 {
+		w := unpack(x)
+		var l float64
+		for _, s := range data {
+			r := fuseWith(&w, s.ev, s.voice)
+			l -= math.Log(math.Max(r.Scores[s.cat], 1e-9))
+		}
+		l /= float64(len(data))
+		for i := range x {
+			d := x[i] - x0[i]
+			l += lambda * d * d
+		}
+		return l
+	}
+	// gradient descent with numerical gradients: a dozen parameters, cheap to evaluate
+	x := append([]float64(nil), x0...)
+	f := objective(x)
+	step := 0.5
+	g := make([]float64, len(x))
+	for it := 0; it < 120 && step > 1e-4; it++ {
+		const h = 1e-4
+		for i := range x {
+			old := x[i]
+			x[i] = old + h
+			fp := objective(x)
+			x[i] = old - h
+			fm := objective(x)
+			x[i] = old
+			g[i] = (fp - fm) / (2 * h)
+		}
+		for {
+			cand := make([]float64, len(x))
+			for i := range x {
+				cand[i] = x[i] - step*g[i]
+			}
+			if fc := objective(cand); fc < f {
+				x, f = cand, fc
+				step *= 1.2
+				break
+			}
+			step /= 2
+			if step <= 1e-4 {
+				break
+			}
+		}
+	}
+	after := unpack(x)
+	rep := RefitReport{Labels: len(data)}
+	rep.AccuracyBefore, rep.LossBefore, rep.LevelBefore, rep.LevelLabels = score(&start, data)
+	rep.AccuracyAfter, rep.LossAfter, rep.LevelAfter, _ = score(&after, data)
+	return after, rep, nil
+}
+
+func score(w *FusionWeights, data []refitSample) (acc, loss, levelAcc float64, levelN int) {
+	var ok, lok int
+	for _, s := range data {
+		r := fuseWith(w, s.ev, s.voice)
+		if r.Category == s.cat {
+			ok++
+		}
+		loss -= math.Log(math.Max(r.Scores[s.cat], 1e-9))
+		if s.level != nil {
+			levelN++
+			if r.Level == *s.level {
+				lok++
+			}
+		}
+	}
+	n := float64(len(data))
+	if levelN > 0 {
+		levelAcc = float64(lok) / float64(levelN)
+	}
+	return float64(ok) / n, loss / n, levelAcc, levelN
+}

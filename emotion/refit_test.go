@@ -1,0 +1,156 @@
+package emotion
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRefitLearnsFromCorrections(t *testing.T) {
+	m := defaultModel(t)
+	// Operators found that "still"/"again"/"always" in ordinary requests made calm
+	// callers read angry; the labels say neutral. Real complaints stay angry.
+	neutral := []string{
+		"is the shop still open on sunday", "can I still use my old card", "I'd like to order the same again",
+		"do you still sell the blue model", "please send the code again", "is the offer still valid",
+		"could you say the number again", "I always pay by card", "is my old address still on file",
+		"can you read that again please", "do you always deliver on mondays", "is the sale still on",
+	}
+	angry := []string{
+		"this is the third time I'm calling, I want to cancel", "你们又把我的订单搞错了，我要投诉！",
+		"I am furious, nobody has fixed this and I will sue", "网络老是断，太过分了，我要退款",
+	}
+	var labels []Label
+	for _, s := range neutral {
+		labels = append(labels, Label{Reading: m.Text(s), Category: Neutral})
+	}
+	for _, s := range angry {
+		lv := Severe
+		labels = append(labels, Label{Reading: m.Text(s), Category: Angry, Level: &lv})
+	}
+	// a stored line round-trips through JSON as store would keep it
+	var buf strings.Builder
+	for _, l := range labels {
+		b, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(b)
+		buf.WriteString("\n\n")
+	}
+	read, err := ReadLabels(strings.NewReader(buf.String()))
+	if err != nil || len(read) != len(labels) {
+		t.Fatalf("ReadLabels: %d labels, %v", len(read), err)
+	}
+	w, rep, err := m.Refit(read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Labels != len(labels) || rep.AccuracyAfter < rep.AccuracyBefore || rep.LossAfter >= rep.LossBefore {
+		t.Errorf("refit did not improve on its labels: %+v", rep)
+	}
+	if rep.LevelLabels != len(angry) {
+		t.Errorf("level labels counted %d, want %d", rep.LevelLabels, len(angry))
+	}
+	if err := w.Validate(); err != nil {
+		t.Fatalf("refit produced invalid weights: %v", err)
+	}
+	m2, err := Default(WithFusion(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := m2.Text(angry[0]); r.Category != Angry {
+		t.Errorf("after refit a real complaint reads %v", r.Category)
+	}
+	// the model the weights came from is unchanged
+	if got := m.Fusion(); got.Cue[CueRepeat] != DefaultFusion().Cue[CueRepeat] {
+		t.Errorf("Refit modified the model's weights")
+	}
+}
+
+// TestRefitMovesTheRightGain uses hand-made evidence: a cue that people keep
+// overruling must lose weight, one they confirm must keep it.
+func TestRefitMovesTheRightGain(t *testing.T) {
+	m := defaultModel(t)
+	flat := func() map[Category]float64 {
+		return map[Category]float64{Neutral: 0.3, Satisfied: 0.15, Confused: 0.04, Anxious: 0.17, Sad: 0.17, Angry: 0.17}
+	}
+	var labels []Label
+	for range 20 {
+		labels = append(labels,
+			Label{Reading: Reading{Evidence: &TextEvidence{Scores: flat(), Positive: 0.5, Cues: []Cue{{Kind: CueRepeat, Text: "still", Weight: 1.5}}}}, Category: Neutral},
+			Label{Reading: Reading{Evidence: &TextEvidence{Scores: flat(), Positive: 0.5, Cues: []Cue{{Kind: CueThreat, Text: "投诉", Weight: 1.6}}}}, Category: Angry})
+	}
+	w, rep, err := m.Refit(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Cue[CueRepeat] >= 0.8 || w.Cue[CueThreat] < 0.9 || rep.AccuracyAfter != 1 || rep.AccuracyBefore != 0.5 {
+		t.Errorf("repeat gain %.2f, threat gain %.2f, report %+v", w.Cue[CueRepeat], w.Cue[CueThreat], rep)
+	}
+}
+
+func TestRefitFromTextAndVoiceOnly(t *testing.T) {
+	m := defaultModel(t)
+	labels := []Label{
+		{Text: "I don't understand", Category: Confused},
+		{Acoustic: &Acoustic{Voiced: true, Arousal: 0.9, Confidence: 1, Scores: map[Category]float64{Angry: 0.7, Neutral: 0.3}}, Category: Angry},
+	}
+	if _, rep, err := m.Refit(labels); err != nil || rep.Labels != 2 {
+		t.Errorf("refit on text-only and voice-only labels: %+v, %v", rep, err)
+	}
+	if _, _, err := m.Refit(nil); !errors.Is(err, ErrNoLabels) {
+		t.Errorf("refit on nothing: %v", err)
+	}
+}
+
+func TestReadLabelsRejects(t *testing.T) {
+	for _, in := range []string{
+		`{"category":"furious","text":"x"}`,
+		`{"category":"angry"}`,
+		`not json`,
+		`{"category":"angry","text":"x"}` + "\n" + `{"category":`,
+	} {
+		if _, err := ReadLabels(strings.NewReader(in)); !errors.Is(err, ErrBadLabel) {
+			t.Errorf("%q: err %v, want ErrBadLabel", in, err)
+		}
+	}
+}
+
+func TestFusionWeightsValidate(t *testing.T) {
+	bad := []func(*FusionWeights){
+		func(w *FusionWeights) { w.Text = -1 },
+		func(w *FusionWeights) { w.Moderate = w.Severe + 0.1 },
+		func(w *FusionWeights) { w.Cue[CueThreat] = 1e9 },
+		func(w *FusionWeights) { w.VoiceArousal = 2 },
+	}
+	for i, f := range bad {
+		w := DefaultFusion()
+		f(&w)
+		if _, err := Default(WithFusion(w)); !errors.Is(err, ErrBadWeights) {
+			t.Errorf("case %d: %v, want ErrBadWeights", i, err)
+		}
+	}
+	if err := DefaultFusion().Validate(); err != nil {
+		t.Errorf("default weights invalid: %v", err)
+	}
+}
+
+func FuzzReadLabels(f *testing.F) {
+	f.Add(`{"category":"angry","text":"又坏了"}`)
+	f.Add(`{"category":"neutral","reading":{"evidence":{"scores":{"angry":2},"positive":9,"cues":[{"kind":"threat","weight":1e308}]}}}`)
+	m := defaultModel(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		ls, err := ReadLabels(strings.NewReader(s))
+		if err != nil || len(ls) == 0 {
+			return
+		}
+		for _, l := range ls {
+			r := m.Fuse(l.Reading, Acoustic{})
+			if r.Confidence < 0 || r.Confidence > 1 {
+				t.Fatalf("confidence %v", r.Confidence)
+			}
+		}
+	})
+}

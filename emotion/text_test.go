@@ -1,0 +1,189 @@
+package emotion
+
+import (
+	"strings"
+	"sync"
+	"testing"
+)
+
+func defaultModel(t testing.TB) *Model {
+	t.Helper()
+	m, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func cueOfKind(cs []Cue, kind string) *Cue {
+	for i := range cs {
+		if cs[i].Kind == kind {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+func TestTextReadings(t *testing.T) {
+	m := defaultModel(t)
+	tests := []struct {
+		text     string
+		cat      Category
+		minLevel Level
+		maxLevel Level
+		lang     string
+		cues     []string // kinds that must fire
+	}{
+		{"这个问题已经第三次出现了，你们到底有没有解决方案？", Angry, Moderate, Severe, "zh", []string{CueRepeat, CueIntensifier}},
+		{"This is the third time I'm calling, I want to cancel", Angry, Moderate, Severe, "en", []string{CueRepeat, CueThreat}},
+		{"你们老是这样，我要打12315投诉你们！！！", Angry, Moderate, Severe, "zh", []string{CueRepeat, CueThreat, CueShouting}},
+		{"I still haven't received my refund, this is UNACCEPTABLE", Angry, Mild, Severe, "en", []string{CueRepeat, CueThreat}},
+		{"I don't understand what you mean", Confused, Calm, Moderate, "en", []string{CueConfusion}},
+		{"我听不懂你说的是什么意思", Confused, Calm, Moderate, "zh", []string{CueConfusion}},
+		{"Can I change the time of my delivery slot?", Neutral, Calm, Mild, "en", nil},
+		{"请问你们周末上班吗？", Neutral, Calm, Mild, "zh", []string{CuePolite}},
+		{"I need the invoice for March, please", Neutral, Calm, Mild, "en", nil},
+		{"我想查一下这个月的流量还剩多少", Neutral, Calm, Mild, "zh", nil},
+		{"I'm really worried, my card may have been stolen", Anxious, Mild, Severe, "en", []string{CueWorry}},
+		{"我的卡被盗刷了，急死我了，怎么办", Anxious, Mild, Severe, "zh", []string{CueWorry}},
+		{"Thank you so much, you have been wonderful", Satisfied, Calm, Mild, "en", nil},
+		{"太好了，非常感谢你们的帮助，很满意", Satisfied, Calm, Mild, "zh", nil},
+	}
+	for _, tt := range tests {
+		r := m.Text(tt.text)
+		if r.Category != tt.cat || r.Level < tt.minLevel || r.Level > tt.maxLevel || r.Lang != tt.lang {
+			t.Errorf("%q: got %v/%v lang %q (scores %v, cues %v); want %v, level %v..%v, lang %q",
+				tt.text, r.Category, r.Level, r.Lang, r.Scores, r.Cues, tt.cat, tt.minLevel, tt.maxLevel, tt.lang)
+		}
+		for _, k := range tt.cues {
+			c := cueOfKind(r.Cues, k)
+			if c == nil || c.Weight == 0 || c.Text == "" {
+				t.Errorf("%q: cue %q missing or without weight/text: %v", tt.text, k, r.Cues)
+			}
+		}
+		var sum float64
+		for _, p := range r.Scores {
+			sum += p
+		}
+		if len(r.Scores) != len(Categories) || sum < 0.999 || sum > 1.001 {
+			t.Errorf("%q: scores %v do not form a distribution", tt.text, r.Scores)
+		}
+		if r.Confidence != round3(r.Scores[r.Category]) {
+			t.Errorf("%q: confidence %v is not the category's probability %v", tt.text, r.Confidence, r.Scores[r.Category])
+		}
+	}
+}
+
+func TestCuesEvidenceMoves(t *testing.T) {
+	m := defaultModel(t)
+	// the same complaint with and without a cue: the cue must push toward its category
+	pairs := []struct {
+		plain, cued string
+		toward      Category
+	}{
+		{"the internet is down", "the internet is down AGAIN!!!", Angry},
+		{"网络断了", "网络又断了，我要投诉", Angry},
+		{"what is this charge", "what is this charge, I don't understand", Confused},
+		{"这个费用是什么", "这个费用是什么意思，我不明白", Confused},
+	}
+	for _, p := range pairs {
+		a, b := m.Text(p.plain), m.Text(p.cued)
+		if b.Scores[p.toward] <= a.Scores[p.toward] {
+			t.Errorf("%q -> %q: %v score %.3f did not rise (was %.3f)", p.plain, p.cued, p.toward, b.Scores[p.toward], a.Scores[p.toward])
+		}
+	}
+}
+
+func TestScanCues(t *testing.T) {
+	tests := []struct {
+		text string
+		want map[string]int // kind -> count
+	}{
+		{"听不懂", map[string]int{CueConfusion: 1}}, // not also 不懂
+		{"你们有没有解决方案", map[string]int{}},          // a question, not a denial
+		{"问题还是没有解决", map[string]int{CueRepeat: 1, CueNegation: 1}},
+		{"it's not working at all", map[string]int{CueNegation: 1, CueIntensifier: 1}},
+		{"I was not happy", map[string]int{CueNegation: 1}},
+		{"WHY IS THIS BROKEN", map[string]int{CueShouting: 1}},
+		{"what???", map[string]int{CueShouting: 1}},
+		{"I use ATM cards", map[string]int{}},
+		{"the issue", map[string]int{}}, // "sue" inside a word is no threat
+		{"I will sue you", map[string]int{CueThreat: 1}},
+		{"", map[string]int{}},
+	}
+	for _, tt := range tests {
+		got := map[string]int{}
+		for _, c := range scanCues(tt.text, strings.ToLower(tt.text), nil) {
+			got[c.Kind]++
+		}
+		for k, n := range tt.want {
+			if got[k] != n {
+				t.Errorf("%q: %s fired %d times, want %d (all %v)", tt.text, k, got[k], n, got)
+			}
+		}
+		for k, n := range got {
+			if tt.want[k] == 0 && k != CuePolite {
+				t.Errorf("%q: unexpected cue %s ×%d", tt.text, k, n)
+			}
+		}
+	}
+}
+
+func TestDetectLang(t *testing.T) {
+	for in, want := range map[string]string{"你好": "zh", "hello there": "en", "我的iPhone坏了": "zh", "": "", "123 !!": "", "OK 好": "zh"} {
+		if got := DetectLang(in); got != want {
+			t.Errorf("DetectLang(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTextEmptyAndHostile(t *testing.T) {
+	m := defaultModel(t)
+	for _, in := range []string{"", "   ", "\x00\xff\xfe", strings.Repeat("又", 10000), strings.Repeat("!?", 5000)} {
+		r := m.Text(in)
+		if len(r.Scores) != len(Categories) {
+			t.Errorf("%q...: scores %v", in[:min(len(in), 10)], r.Scores)
+		}
+	}
+	if r := m.Text(""); r.Category != Neutral || r.Level != Calm || r.Lang != "" || r.Evidence != nil {
+		t.Errorf("empty text: %+v", r)
+	}
+}
+
+func TestModelConcurrent(t *testing.T) {
+	m := defaultModel(t)
+	want := m.Text("我又没收到货，太过分了")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				if got := m.Text("我又没收到货，太过分了"); got.Category != want.Category || got.Scores[Angry] != want.Scores[Angry] {
+					t.Errorf("concurrent reading differs: %v vs %v", got.Scores, want.Scores)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestWithTextWeightsRejectsGarbage(t *testing.T) {
+	for _, b := range [][]byte{nil, []byte("not gzip"), embeddedTextWeights[:len(embeddedTextWeights)/2]} {
+		if _, err := Default(WithTextWeights(b)); err == nil {
+			t.Errorf("weights of %d bytes accepted", len(b))
+		}
+	}
+}
+
+func FuzzText(f *testing.F) {
+	m := defaultModel(f)
+	for _, s := range []string{"第三次了！！！", "I don't understand", "NOT HAPPY", "有没有", "’’’", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := m.Text(s)
+		if r.Confidence < 0 || r.Confidence > 1 || r.Arousal < 0 || r.Arousal > 1 || r.Valence < -1 || r.Valence > 1 {
+			t.Fatalf("%q: out of range reading %+v", s, r)
+		}
+	})
+}

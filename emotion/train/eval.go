@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/calmline/calmline/emotion/internal/textmodel"
+)
+
+// evaluate prints the figures BENCHMARKS.md quotes. Only the open splits are used:
+// dair_emotion val, a waimai fold the shipped model never saw, and NLPCC k-fold.
+func evaluate(o options, ds *datasets, w io.Writer) error {
+	b, err := os.ReadFile(o.out)
+	if err != nil {
+		return fmt.Errorf("read weights: %w", err)
+	}
+	m, err := textmodel.Load(b)
+	if err != nil {
+		return err
+	}
+	// dair val over the four mapped classes (surprise rows dropped), head argmax
+	acc, n := headAccuracy(m, ds.dairVal, true)
+	fmt.Fprintf(w, "dair_emotion val (mapped 4 classes, %d rows): head accuracy %.4f\n", n, acc)
+	acc, n = headAccuracy(m, ds.dairVal, false)
+	fmt.Fprintf(w, "dair_emotion val (mapped 4 classes, neutral allowed): head accuracy %.4f\n", acc)
+	if err := pipelineEval(b, ds, w); err != nil {
+		return err
+	}
+
+	// waimai valence on the held-out fold
+	var ok int
+	buf := make([]uint32, 0, 1024)
+	var p [textmodel.NumClasses]float64
+	for _, e := range ds.waimaiHeld {
+		buf = textmodel.Features(e.Text, buf[:0])
+		pos := m.Predict(buf, &p)
+		if (pos >= 0.5) == (e.Valence == 1) {
+			ok++
+		}
+	}
+	fmt.Fprintf(w, "waimai valence (held-out fold 0 of 5, %d rows): accuracy %.4f\n", len(ds.waimaiHeld), float64(ok)/float64(len(ds.waimaiHeld)))
+
+	// NLPCC k-fold: retrain without each fold's rows, score that fold
+	k := o.folds
+	if k < 2 {
+		return nil
+	}
+	var conf [textmodel.NumClasses][textmodel.NumClasses]int
+	for f := range k {
+		skip := func(i int) bool { return i%k == f }
+		fm := trainModel(o.cfg, ds.trainingSet(skip))
+		for i, e := range ds.nlpcc {
+			if !skip(i) {
+				continue
+			}
+			buf = textmodel.Features(e.Text, buf[:0])
+			fm.Predict(buf, &p)
+			conf[e.Class][argmaxMapped(p[:], true)]++
+		}
+		fmt.Fprintf(w, "  NLPCC fold %d/%d done\n", f+1, k)
+	}
+	var f1sum float64
+	var nc int
+	var right, all int
+	for c := 1; c < textmodel.NumClasses; c++ {
+		tp := conf[c][c]
+		var fp, fn int
+		for j := range textmodel.NumClasses {
+			if j != c {
+				fp += conf[j][c]
+				fn += conf[c][j]
+			}
+			all += conf[c][j]
+		}
+		right += tp
+		f1 := 0.0
+		if tp > 0 {
+			pr, rc := float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn)
+			f1 = 2 * pr * rc / (pr + rc)
+		}
+		fmt.Fprintf(w, "  NLPCC %-9s F1 %.3f (%d rows)\n", textmodel.ClassNames[c], f1, tp+fn)
+		f1sum += f1
+		nc++
+	}
+	fmt.Fprintf(w, "NLPCC %d-fold (mapped 4 classes): macro-F1 %.4f, accuracy %.4f\n", k, f1sum/float64(nc), float64(right)/float64(all))
+	return nil
+}
+
+func argmaxMapped(p []float64, skipNeutral bool) int {
+	best := -1
+	for i, x := range p {
+		if skipNeutral && i == textmodel.ClassNeutral {
+			continue
+		}
+		if best < 0 || x > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func headAccuracy(m *textmodel.Model, ex []textmodel.Example, skipNeutral bool) (float64, int) {
+	var ok int
+	buf := make([]uint32, 0, 1024)
+	var p [textmodel.NumClasses]float64
+	for _, e := range ex {
+		buf = textmodel.Features(e.Text, buf[:0])
+		m.Predict(buf, &p)
+		if argmaxMapped(p[:], skipNeutral) == e.Class {
+			ok++
+		}
+	}
+	return float64(ok) / float64(len(ex)), len(ex)
+}
