@@ -26,13 +26,14 @@ const (
 	pitchFFT       = 540                        // ≥ pitchWin + max lag, factors 2,3,5 for FFTPACK
 	minLag         = pitchRate / pitchMaxHz     // 13
 	maxLag         = pitchRate/pitchMinHz + 1   // 134
-	maxCandidates  = 6
+	maxCandidates  = 10
 	octaveCost     = 0.01 // per octave below the ceiling, Praat's default
 	octaveJumpCost = 0.35 // per octave of F0 change between frames, Praat's default
 	voicedUnvoiced = 0.14 // cost of switching voicing, Praat's default
 	voicingThresh  = 0.45 // Praat's default
 	silenceThresh  = 0.03 // fraction of the running peak below which frames are unvoiced
 	silenceGapDB   = 40   // a hop this far below the running peak (RMS vs peak) is unvoiced
+	sincHalf       = 8    // points each side for sinc interpolation of peak heights
 	pitchDelay     = 6    // frames (10 ms each) the Viterbi search looks ahead before committing
 	latticeLen     = pitchDelay + 1
 )
@@ -70,7 +71,7 @@ type candidate struct {
 type pitchTracker struct {
 	fft      *fourier.FFT
 	win      [pitchWin]float64 // Hann window (go-dsp), computed once
-	winAC    [maxLag + 2]float64
+	winAC    [maxLag + sincHalf + 2]float64
 	frame    []float64    // pitchFFT long
 	coef     []complex128 // pitchFFT/2+1
 	ac       []float64    // pitchFFT long
@@ -182,7 +183,10 @@ func (p *pitchTracker) candidates(x []float32, centreDB float64) int {
 			shift, height := 0.0, cur
 			if den < 0 {
 				shift = 0.5 * (prev - next) / den
-				height = cur - 0.25*(prev-next)*shift
+				// The parabola underestimates narrow peaks at short lags, which would
+				// hand the octave below the win; read the height by sinc
+				// interpolation instead, as Praat does.
+				height = math.Max(cur, p.sincAt(float64(lag)+shift, r0))
 			}
 			if height > 1 {
 				height = 1 / height // Praat's correction for peaks above 1
@@ -192,14 +196,15 @@ func (p *pitchTracker) candidates(x []float32, centreDB float64) int {
 				p.cands[n] = c
 				n++
 			} else {
-				// Replace the weakest voiced candidate.
+				// Replace the weakest voiced candidate, judged with the octave cost
+				// so that among equal peaks the highest frequencies stay.
 				w := 1
 				for i := 2; i < n; i++ {
-					if p.cands[i].r < p.cands[w].r {
+					if localStrength(p.cands[i]) < localStrength(p.cands[w]) {
 						w = i
 					}
 				}
-				if c.r > p.cands[w].r {
+				if localStrength(c) > localStrength(p.cands[w]) {
 					p.cands[w] = c
 				}
 			}
@@ -225,10 +230,7 @@ func (p *pitchTracker) step(n int) (hz, strength float64, ok bool) {
 	}
 	top := math.Inf(-1)
 	for j, c := range cur.cands[:n] {
-		local := c.r
-		if c.hz > 0 {
-			local -= octaveCost * math.Log2(pitchMaxHz/c.hz) // favour the higher of near-equal peaks
-		}
+		local := localStrength(c)
 		best, arg := 0.0, 0
 		if prev != nil {
 			best = math.Inf(-1)
@@ -265,6 +267,33 @@ func (p *pitchTracker) step(n int) (hz, strength float64, ok bool) {
 	}
 	old := &p.lat[f%latticeLen]
 	return old.cands[k].hz, old.bestR, true
+}
+
+// sincAt interpolates the normalised autocorrelation at a fractional lag with a
+// Hann-windowed sinc over sincHalf points either side.
+func (p *pitchTracker) sincAt(lag, r0 float64) float64 {
+	i0 := int(math.Floor(lag))
+	frac := lag - float64(i0)
+	var v float64
+	for k := -sincHalf + 1; k <= sincHalf; k++ {
+		i := i0 + k
+		if i < 0 || i > maxLag+1 {
+			continue
+		}
+		d := float64(k) - frac
+		w := 0.5 + 0.5*math.Cos(math.Pi*d/sincHalf)
+		v += p.ac[i] / r0 / p.winAC[i] * sincf(d) * w
+	}
+	return v
+}
+
+// localStrength is a candidate's own score: its periodicity, less Praat's octave cost
+// that favours the higher of near-equal peaks.
+func localStrength(c candidate) float64 {
+	if c.hz == 0 {
+		return c.r
+	}
+	return c.r - octaveCost*math.Log2(pitchMaxHz/c.hz)
 }
 
 // transitionCost is Praat's path cost between consecutive frames.
