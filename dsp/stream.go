@@ -14,7 +14,7 @@ const (
 )
 
 const (
-	buf16        = 2 * pitchWin // 800 samples (50 ms) of 16 kHz history
+	buf16        = pitchDecim * pitchWin // 800 samples (50 ms) of 16 kHz history
 	firDelay     = len(decimTaps) / 2
 	hopDelay     = firDelay + buf16/2 // samples between the newest input and a hop's centre
 	absMinDB     = -60                // below this nothing is speech, whatever the floor
@@ -213,11 +213,11 @@ func (s *Stream) hop(x []int16) Event {
 	for i, v := range x {
 		tail[i] = float32(v)
 	}
-	// Decimate to 8 kHz: the filter is centred firDelay samples before the newest input.
-	copy(s.dec8[:], s.dec8[HopSamples/2:])
-	d := s.dec8[pitchWin-HopSamples/2:]
+	// Decimate to pitchRate: the filter is centred firDelay samples before the newest input.
+	copy(s.dec8[:], s.dec8[HopSamples/pitchDecim:])
+	d := s.dec8[pitchWin-HopSamples/pitchDecim:]
 	for k := range d {
-		c := buf16 - HopSamples - firDelay + 2*k // centre of output k, in in16
+		c := buf16 - HopSamples - firDelay + pitchDecim*k // centre of output k, in in16
 		var acc float32
 		for j, h := range decimTaps {
 			acc += h * s.in16[c-firDelay+j]
