@@ -127,12 +127,12 @@ func TestAnalyzeBadFiles(t *testing.T) {
 	binary.LittleEndian.PutUint16(adpcm[20:], 2)
 	bad := map[string]string{
 		writeFile(t, dir, "text.wav", []byte("hello, I am not a WAV file")): "not a WAV",
-		writeFile(t, dir, "trunc.wav", hdr.Bytes()[:20]):                  "truncated",
-		writeFile(t, dir, "huge.wav", huge):                                "longer than the limit",
-		writeFile(t, dir, "adpcm.wav", adpcm):                              "unsupported",
-		empty:                                                              "no audio samples",
-		silent:                                                             "no speech found",
-		filepath.Join(dir, "missing.wav"):                                  "no such file",
+		writeFile(t, dir, "trunc.wav", hdr.Bytes()[:20]):                    "truncated",
+		writeFile(t, dir, "huge.wav", huge):                                 "longer than the limit",
+		writeFile(t, dir, "adpcm.wav", adpcm):                               "unsupported",
+		empty:                                                               "no audio samples",
+		silent:                                                              "no speech found",
+		filepath.Join(dir, "missing.wav"):                                   "no such file",
 	}
 	args := []string{"analyze", "--json"}
 	for p := range bad {
