@@ -75,7 +75,7 @@ func runEmotion(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		r := m.Text(line)
 		out := emotionLine{Text: line, Category: r.Category, Level: r.Level, Confidence: r.Confidence,
-			Arousal: round(r.Arousal), Valence: round(r.Valence), Scores: roundScores(r.Scores), Cues: r.Cues, Lang: r.Lang}
+			Arousal: round(r.Arousal, 3), Valence: round(r.Valence, 3), Scores: roundScores(r.Scores), Cues: r.Cues, Lang: r.Lang}
 		if out.Cues == nil {
 			out.Cues = []emotion.Cue{}
 		}
@@ -103,19 +103,11 @@ func readFusion(path string) (emotion.FusionWeights, error) {
 	return w, w.Validate()
 }
 
-func round(x float64) float64 { return float64(int64(x*1000+sign(x)*0.5)) / 1000 }
-
-func sign(x float64) float64 {
-	if x < 0 {
-		return -1
-	}
-	return 1
-}
 
 func roundScores(s map[emotion.Category]float64) map[emotion.Category]float64 {
 	out := make(map[emotion.Category]float64, len(s))
 	for k, v := range s {
-		out[k] = round(v)
+		out[k] = round(v, 3)
 	}
 	return out
 }

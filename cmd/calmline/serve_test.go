@@ -17,16 +17,16 @@ import (
 	"time"
 )
 
-// binary is the calmline program built once for the tests that run it as a user would.
-var binary string
+// calmlineBin is the calmline program built once for the tests that run it as a user would.
+var calmlineBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "calmline-bin")
 	if err != nil {
 		panic(err)
 	}
-	binary = filepath.Join(dir, "calmline")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	calmlineBin = filepath.Join(dir, "calmline")
+	out, err := exec.Command("go", "build", "-o", calmlineBin, ".").CombinedOutput()
 	if err != nil {
 		os.Stderr.Write(out)
 		panic("build calmline: " + err.Error())
@@ -55,7 +55,7 @@ func TestServeBadConfigExits2WithFileLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "bad.yaml")
 			os.WriteFile(p, []byte(tt.body), 0o644)
-			cmd := exec.Command(binary, "serve", "--config", p)
+			cmd := exec.Command(calmlineBin, "serve", "--config", p)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
@@ -80,11 +80,11 @@ func errorsAs(err error, target **exec.ExitError) bool {
 
 var upLine = regexp.MustCompile(`open (http://\S+)`)
 
-// startServer runs the real binary and returns its base URL.
+// startServer runs the real calmlineBin and returns its base URL.
 func startServer(t *testing.T, cfgBody string, extraEnv ...string) (string, *exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	p := writeConfig(t, cfgBody)
-	cmd := exec.Command(binary, "serve", "--config", p, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(calmlineBin, "serve", "--config", p, "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), extraEnv...)
 	stdout, _ := cmd.StdoutPipe()
 	var stderr bytes.Buffer
