@@ -1,3 +1,5 @@
 module github.com/calmline/calmline
 
 go 1.26
+
+require github.com/sashabaranov/go-openai v1.43.0

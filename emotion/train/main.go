@@ -243,7 +243,7 @@ func loadAll(o options) (*datasets, error) {
 }
 
 // waimaiWeight favours the review set closest to customer complaints.
-const waimaiWeight = 2
+const waimaiWeight = 4
 
 func label01(s string) int {
 	switch strings.TrimSpace(s) {
