@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 )
 
 // FusionWeights are the knobs that combine text, voice and cues into a reading.
@@ -168,8 +169,10 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 	if hasText {
 		vText := 2*ev.Positive - 1
 		r.Valence = clamp(0.7*vCat+0.3*vText*(1-p[Neutral]), -1, 1)
-		cues = append(cues, Cue{Kind: CueModel, Text: fmt.Sprintf("text reads %s %.0f%%", modelTop(ev), 100*ev.Scores[modelTopCat(ev)]),
-			Weight: round3(w.Text * ev.Scores[modelTopCat(ev)])})
+		top := modelTopCat(ev)
+		pct := strconv.Itoa(int(math.Round(100 * ev.Scores[top])))
+		cues = append(cues, Cue{Kind: CueModel, Text: "text reads " + top.String() + " " + pct + "%",
+			Weight: round3(w.Text * ev.Scores[top])})
 	} else {
 		r.Valence = clamp(vCat, -1, 1)
 	}
@@ -207,8 +210,6 @@ func modelTopCat(ev *TextEvidence) Category {
 	}
 	return best
 }
-
-func modelTop(ev *TextEvidence) string { return modelTopCat(ev).String() }
 
 func softmaxInto(z, p []float64) {
 	mx := z[0]

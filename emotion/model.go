@@ -19,6 +19,7 @@ type Model struct {
 	text   *textmodel.Model
 	voice  interface{ NewListener() VoiceListener }
 	fusion FusionWeights
+	llm    *LLM // optional, used by TextContext only
 }
 
 // Option configures a Model (see Default).

@@ -52,7 +52,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.BoolVar(&o.eval, "eval", false, "measure the model (dair val, waimai held-out fold, NLPCC k-fold)")
 	fs.BoolVar(&o.noTrain, "no-train", false, "with -eval: measure the weights already in -out")
 	fs.IntVar(&o.folds, "folds", 5, "folds for the NLPCC cross-validation")
-	bits := fs.Uint("bits", 18, "feature table size 2^bits")
+	bits := fs.Uint("bits", 20, "feature table size 2^bits")
 	fs.IntVar(&o.cfg.Epochs, "epochs", 12, "SGD epochs")
 	fs.Float64Var(&o.cfg.LR, "lr", 3, "initial learning rate")
 	fs.Float64Var(&o.cfg.L2, "l2", 0, "weight decay")
@@ -243,7 +243,7 @@ func loadAll(o options) (*datasets, error) {
 }
 
 // waimaiWeight favours the review set closest to customer complaints.
-const waimaiWeight = 2
+const waimaiWeight = 4
 
 func label01(s string) int {
 	switch strings.TrimSpace(s) {

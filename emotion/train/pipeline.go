@@ -1,7 +1,42 @@
 package main
 
 import (
+	"fmt"
 	"io"
+
+	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/emotion/internal/textmodel"
 )
 
-func pipelineEval(_ []byte, _ *datasets, _ io.Writer) error { return nil }
+// pipelineEval measures the whole text reading (model + cues + fusion) as the
+// product uses it, not just the model head: dair_emotion val category accuracy
+// over the mapped classes (a reading of neutral or confused counts as wrong).
+func pipelineEval(weights []byte, ds *datasets, w io.Writer) error {
+	m, err := emotion.Default(emotion.WithTextWeights(weights))
+	if err != nil {
+		return err
+	}
+	want := map[int]emotion.Category{textmodel.ClassSatisfied: emotion.Satisfied, textmodel.ClassAnxious: emotion.Anxious,
+		textmodel.ClassSad: emotion.Sad, textmodel.ClassAngry: emotion.Angry}
+	var ok, neutral int
+	for _, e := range ds.dairVal {
+		r := m.Text(e.Text)
+		if r.Category == want[e.Class] {
+			ok++
+		}
+		if r.Category == emotion.Neutral {
+			neutral++
+		}
+	}
+	n := len(ds.dairVal)
+	fmt.Fprintf(w, "dair_emotion val, full text reading (model + cues + fusion): accuracy %.4f (%d of %d read neutral)\n",
+		float64(ok)/float64(n), neutral, n)
+	var okW int
+	for _, e := range ds.waimaiHeld {
+		if (m.Text(e.Text).Valence >= 0) == (e.Valence == 1) {
+			okW++
+		}
+	}
+	fmt.Fprintf(w, "waimai held-out fold, full text reading valence sign: accuracy %.4f\n", float64(okW)/float64(len(ds.waimaiHeld)))
+	return nil
+}
