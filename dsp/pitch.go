@@ -1,0 +1,279 @@
+package dsp
+
+import (
+	"math"
+
+	"github.com/mjibson/go-dsp/window"
+	"gonum.org/v1/gonum/dsp/fourier"
+)
+
+// The pitch tracker follows Boersma (1993), "Accurate short-term analysis of the
+// fundamental frequency and the harmonics-to-noise ratio of a sampled sound" — the
+// method behind Praat's To Pitch (ac): the autocorrelation of a Hann-windowed frame,
+// computed with an FFT and divided by the window's own autocorrelation, peaks picked
+// with parabolic interpolation, an octave cost favouring the higher of near-equal
+// candidates, and a voicing decision that weighs periodicity against the frame's level.
+// Praat chooses the path with a Viterbi search over the whole file; a live call cannot
+// wait for that, so the tracker runs the same Viterbi search (octave-jump and
+// voiced/unvoiced transition costs: the octave-error guard) over a sliding lattice and
+// commits each frame pitchDelay frames later, when the frames after it have had their say. It runs on audio decimated to 8 kHz, enough for F0 up to 500 Hz, which halves
+// the FFT work.
+const (
+	pitchRate      = 8000
+	pitchMinHz     = 60
+	pitchMaxHz     = 600
+	pitchWin       = 3 * pitchRate / pitchMinHz // 400 samples = 50 ms, three periods of 60 Hz
+	pitchFFT       = 540                        // ≥ pitchWin + max lag, factors 2,3,5 for FFTPACK
+	minLag         = pitchRate / pitchMaxHz     // 13
+	maxLag         = pitchRate/pitchMinHz + 1   // 134
+	maxCandidates  = 6
+	octaveCost     = 0.01 // per octave below the ceiling, Praat's default
+	octaveJumpCost = 0.35 // per octave of F0 change between frames, Praat's default
+	voicedUnvoiced = 0.14 // cost of switching voicing, Praat's default
+	voicingThresh  = 0.45 // Praat's default
+	silenceThresh  = 0.03 // fraction of the running peak below which frames are unvoiced
+	silenceGapDB   = 40   // a hop this far below the running peak (RMS vs peak) is unvoiced
+	pitchDelay     = 6    // frames (10 ms each) the Viterbi search looks ahead before committing
+	latticeLen     = pitchDelay + 1
+)
+
+// decimTaps is a 31-tap half-band low-pass (Hamming-windowed sinc, cutoff 3.6 kHz at
+// 16 kHz) applied before keeping every second sample.
+var decimTaps = func() [31]float32 {
+	var h [31]float32
+	w := window.Hamming(31)
+	var sum float64
+	for i := range h {
+		t := float64(i - 15)
+		v := 0.45 * sincf(0.45*t) * w[i]
+		h[i] = float32(v)
+		sum += v
+	}
+	for i := range h {
+		h[i] /= float32(sum)
+	}
+	return h
+}()
+
+func sincf(x float64) float64 {
+	if x == 0 {
+		return 1
+	}
+	return math.Sin(math.Pi*x) / (math.Pi * x)
+}
+
+type candidate struct {
+	hz, r float64 // r is the normalised autocorrelation (0..1); hz 0 means unvoiced
+}
+
+// pitchTracker owns every buffer the per-hop pitch analysis needs.
+type pitchTracker struct {
+	fft      *fourier.FFT
+	win      [pitchWin]float64 // Hann window (go-dsp), computed once
+	winAC    [maxLag + 2]float64
+	frame    []float64    // pitchFFT long
+	coef     []complex128 // pitchFFT/2+1
+	ac       []float64    // pitchFFT long
+	cands    [maxCandidates + 1]candidate
+	peakHold float64 // running absolute peak of the signal (Praat uses the file's global peak)
+
+	// The Viterbi lattice, a ring of the last latticeLen frames.
+	lat    [latticeLen]latticeFrame
+	frames int // frames pushed since reset
+}
+
+// latticeFrame is one frame of the Viterbi search.
+type latticeFrame struct {
+	n     int
+	cands [maxCandidates + 1]candidate // [0] is the unvoiced candidate
+	cum   [maxCandidates + 1]float64   // best path score ending in each candidate
+	back  [maxCandidates + 1]int8      // that path's candidate in the previous frame
+	bestR float64                      // strongest periodicity in the frame
+}
+
+func newPitchTracker() *pitchTracker {
+	p := &pitchTracker{
+		fft:   fourier.NewFFT(pitchFFT),
+		frame: make([]float64, pitchFFT),
+		coef:  make([]complex128, pitchFFT/2+1),
+		ac:    make([]float64, pitchFFT),
+	}
+	copy(p.win[:], window.Hann(pitchWin))
+	// Autocorrelation of the window itself, normalised to 1 at lag 0.
+	copy(p.frame, p.win[:])
+	p.autocorr()
+	for i := range p.winAC {
+		p.winAC[i] = p.ac[i] / p.ac[0]
+	}
+	return p
+}
+
+func (p *pitchTracker) reset() {
+	p.peakHold = 0
+	p.frames = 0
+}
+
+// autocorr replaces p.ac with the autocorrelation of p.frame (zero padded).
+func (p *pitchTracker) autocorr() {
+	p.fft.Coefficients(p.coef, p.frame)
+	for i, c := range p.coef {
+		re, im := real(c), imag(c)
+		p.coef[i] = complex(re*re+im*im, 0)
+	}
+	p.fft.Sequence(p.ac, p.coef)
+}
+
+// analyse adds the frame x (pitchWin samples at 8 kHz, newest last) to the search and
+// returns the decision for the frame pitchDelay frames earlier: F0 in Hz (0 when
+// unvoiced) and its voicing strength (normalised autocorrelation of the frame's best
+// voiced candidate, 0..1). ok is false until pitchDelay frames have been seen.
+// centreDB is the level of the 10 ms at the window's centre: a centre far below the
+// running peak is silence however periodic its edges are.
+func (p *pitchTracker) analyse(x []float32, centreDB float64) (hz, strength float64, ok bool) {
+	n := p.candidates(x, centreDB)
+	return p.step(n)
+}
+
+// candidates fills p.cands for frame x and returns how many there are.
+func (p *pitchTracker) candidates(x []float32, centreDB float64) int {
+	var mean, localPeak float64
+	for _, v := range x {
+		mean += float64(v)
+	}
+	mean /= float64(len(x))
+	for i, v := range x {
+		d := float64(v) - mean
+		if a := math.Abs(d); a > localPeak {
+			localPeak = a
+		}
+		p.frame[i] = d * p.win[i]
+	}
+	for i := len(x); i < len(p.frame); i++ {
+		p.frame[i] = 0
+	}
+	// The running peak decays by about 1 dB per second (100 hops) so a loud burst does
+	// not silence the tracker for the rest of a call.
+	p.peakHold *= 0.99885
+	if localPeak > p.peakHold {
+		p.peakHold = localPeak
+	}
+	p.cands[0] = candidate{0, 1}
+	if localPeak < 1 || p.peakHold == 0 || centreDB < 20*math.Log10(p.peakHold/32768)-silenceGapDB {
+		return 1
+	}
+	p.autocorr()
+	r0 := p.ac[0]
+	if r0 <= 0 {
+		return 1
+	}
+	// Normalised autocorrelation r(τ) = ra(τ)/ra(0) / rw(τ).
+	r := func(lag int) float64 { return p.ac[lag] / r0 / p.winAC[lag] }
+
+	n := 0
+	unvoiced := voicingThresh + math.Max(0, 2-(localPeak/p.peakHold)/(silenceThresh/(1+voicingThresh)))
+	p.cands[0] = candidate{0, unvoiced}
+	n = 1
+	prev, cur := r(minLag-1), r(minLag)
+	for lag := minLag; lag < maxLag; lag++ {
+		next := r(lag + 1)
+		if cur > 0.3 && cur >= prev && cur > next {
+			// Parabolic interpolation of the peak position and height.
+			den := prev - 2*cur + next
+			shift, height := 0.0, cur
+			if den < 0 {
+				shift = 0.5 * (prev - next) / den
+				height = cur - 0.25*(prev-next)*shift
+			}
+			if height > 1 {
+				height = 1 / height // Praat's correction for peaks above 1
+			}
+			c := candidate{hz: pitchRate / (float64(lag) + shift), r: height}
+			if n <= maxCandidates {
+				p.cands[n] = c
+				n++
+			} else {
+				// Replace the weakest voiced candidate.
+				w := 1
+				for i := 2; i < n; i++ {
+					if p.cands[i].r < p.cands[w].r {
+						w = i
+					}
+				}
+				if c.r > p.cands[w].r {
+					p.cands[w] = c
+				}
+			}
+		}
+		prev, cur = cur, next
+	}
+	return n
+}
+
+// step runs one Viterbi step with the frame's candidates and backtracks pitchDelay
+// frames to commit the oldest frame of the lattice.
+func (p *pitchTracker) step(n int) (hz, strength float64, ok bool) {
+	cur := &p.lat[p.frames%latticeLen]
+	cur.n = n
+	copy(cur.cands[:n], p.cands[:n])
+	cur.bestR = 0
+	for _, c := range cur.cands[1:n] {
+		cur.bestR = math.Max(cur.bestR, c.r)
+	}
+	var prev *latticeFrame
+	if p.frames > 0 {
+		prev = &p.lat[(p.frames-1)%latticeLen]
+	}
+	top := math.Inf(-1)
+	for j, c := range cur.cands[:n] {
+		local := c.r
+		if c.hz > 0 {
+			local -= octaveCost * math.Log2(pitchMaxHz/c.hz) // favour the higher of near-equal peaks
+		}
+		best, arg := 0.0, 0
+		if prev != nil {
+			best = math.Inf(-1)
+			for i, pc := range prev.cands[:prev.n] {
+				v := prev.cum[i] - transitionCost(pc.hz, c.hz)
+				if v > best {
+					best, arg = v, i
+				}
+			}
+		}
+		cur.cum[j] = local + best
+		cur.back[j] = int8(arg)
+		top = math.Max(top, cur.cum[j])
+	}
+	for j := range cur.cum[:n] { // keep the scores small
+		cur.cum[j] -= top
+	}
+	p.frames++
+	if p.frames < latticeLen {
+		return 0, 0, false
+	}
+	// Backtrack from the best current candidate to the oldest frame.
+	k := 0
+	for j := range cur.cum[:n] {
+		if cur.cum[j] == 0 {
+			k = j
+			break
+		}
+	}
+	f := p.frames - 1
+	for d := 0; d < pitchDelay; d++ {
+		k = int(p.lat[f%latticeLen].back[k])
+		f--
+	}
+	old := &p.lat[f%latticeLen]
+	return old.cands[k].hz, old.bestR, true
+}
+
+// transitionCost is Praat's path cost between consecutive frames.
+func transitionCost(from, to float64) float64 {
+	switch {
+	case from == 0 && to == 0:
+		return 0
+	case from == 0 || to == 0:
+		return voicedUnvoiced
+	}
+	return octaveJumpCost * math.Abs(math.Log2(to/from))
+}

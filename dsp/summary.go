@@ -1,0 +1,287 @@
+package dsp
+
+import (
+	"math"
+	"slices"
+)
+
+// summaryScratch holds the buffers the per-utterance summary needs, sized once for the
+// longest utterance, so ending a turn allocates nothing either.
+type summaryScratch struct {
+	vals   []float64
+	smooth []float64
+	t      []float64
+}
+
+func newSummaryScratch(n int) summaryScratch {
+	return summaryScratch{
+		vals:   make([]float64, 0, n),
+		smooth: make([]float64, 0, n),
+		t:      make([]float64, 0, n),
+	}
+}
+
+// semitones converts Hz to semitones re 100 Hz.
+func semitones(hz float64) float64 { return 12 * math.Log2(hz/100) }
+
+// De Jong & Wempe (2009) syllable-nuclei parameters: peaks of the intensity contour
+// that stand above (99th percentile − 25 dB), with a dip of at least 2 dB from the
+// previous peak, and voiced.
+const (
+	nucleiSilenceDB = 25
+	nucleiMinDipDB  = 2
+)
+
+// summarize computes Features over the hops of one span (first to last speech hop).
+// It only uses the capacity in sc; with a long enough sc it allocates nothing.
+func summarize(f *Features, span []Hop, pauseHops int, sc *summaryScratch) {
+	*f = Features{}
+	n := len(span)
+	if n == 0 {
+		return
+	}
+	hopS := HopDuration.Seconds()
+	f.DurationS = float64(n) * hopS
+
+	// Pitch over voiced speech hops.
+	vals := sc.vals[:0]
+	ts := sc.t[:0]
+	for _, h := range span {
+		if h.F0 > 0 && h.Speech {
+			vals = append(vals, semitones(float64(h.F0)))
+			ts = append(ts, h.T)
+		}
+	}
+	f.VoicedS = float64(len(vals)) * hopS
+	if len(vals) > 0 {
+		var sum, sumHz float64
+		for _, v := range vals {
+			sum += v
+			sumHz += 100 * math.Exp2(v/12)
+		}
+		mean := sum / float64(len(vals))
+		f.PitchMeanHz = sumHz / float64(len(vals))
+		var sd, sxx, sxy float64
+		var tm float64
+		for _, t := range ts {
+			tm += t
+		}
+		tm /= float64(len(ts))
+		for i, v := range vals {
+			sd += (v - mean) * (v - mean)
+			dt := ts[i] - tm
+			sxx += dt * dt
+			sxy += dt * (v - mean)
+		}
+		f.PitchSDST = math.Sqrt(sd / float64(len(vals)))
+		if sxx > 0 {
+			f.PitchSlopeSTPerS = sxy / sxx
+		}
+		slices.Sort(vals)
+		hz := func(q float64) float64 { return 100 * math.Exp2(quantile(vals, q)/12) }
+		f.PitchMedianHz = hz(0.5)
+		f.PitchMinHz = hz(0.05)
+		f.PitchMaxHz = hz(0.95)
+		f.PitchRangeST = quantile(vals, 0.95) - quantile(vals, 0.05)
+	}
+
+	// Loudness over speech hops.
+	var cnt int
+	var sum, sq float64
+	f.LoudMaxDB = math.Inf(-1)
+	for _, h := range span {
+		if !h.Speech {
+			continue
+		}
+		d := float64(h.DB)
+		cnt++
+		sum += d
+		sq += d * d
+		f.LoudMaxDB = math.Max(f.LoudMaxDB, d)
+	}
+	if cnt > 0 {
+		f.LoudMeanDB = sum / float64(cnt)
+		f.LoudSDDB = math.Sqrt(math.Max(0, sq/float64(cnt)-f.LoudMeanDB*f.LoudMeanDB))
+	} else {
+		f.LoudMaxDB = 0
+	}
+
+	// Pauses: non-speech runs of at least pauseHops inside the span.
+	var pauseHopsTotal, run int
+	for _, h := range span {
+		if !h.Speech {
+			run++
+			continue
+		}
+		if run >= pauseHops {
+			f.Pauses++
+			pauseHopsTotal += run
+			f.PauseMaxS = math.Max(f.PauseMaxS, float64(run)*hopS)
+		}
+		run = 0
+	}
+	if f.Pauses > 0 {
+		f.PauseMeanS = float64(pauseHopsTotal) * hopS / float64(f.Pauses)
+	}
+	f.PauseRatio = float64(pauseHopsTotal) / float64(n)
+
+	// Intensity contour smoothed like Praat's intensity with a 50 Hz floor (a ~64 ms
+	// Gaussian): power-average over ±3 hops.
+	sm := sc.smooth[:0]
+	weights := [7]float64{0.11, 0.44, 0.83, 1, 0.83, 0.44, 0.11}
+	for i := range span {
+		var p, w float64
+		for k, wk := range weights {
+			j := i + k - 3
+			if j < 0 || j >= n {
+				continue
+			}
+			p += wk * math.Pow(10, float64(span[j].DB)/10)
+			w += wk
+		}
+		sm = append(sm, 10*math.Log10(p/w+1e-10))
+	}
+	vals = append(vals[:0], sm...)
+	slices.Sort(vals)
+	thresh := quantile(vals, 0.99) - nucleiSilenceDB
+	if thresh < vals[0] {
+		thresh = vals[0]
+	}
+	median := quantile(vals, 0.5)
+
+	// Syllable nuclei (de Jong & Wempe 2009): local maxima above the threshold; each
+	// must stand at least minDip above the lowest point between it and the next
+	// maximum, and be voiced. Loudness peaks: maxima a standard deviation above the
+	// median, whatever the voicing.
+	cand := ts[:0] // peak positions, reusing the scratch as float64 indices
+	var loudPeaks int
+	for i := 1; i+1 < n; i++ {
+		v := sm[i]
+		if v > sm[i-1] && v >= sm[i+1] && v > thresh {
+			cand = append(cand, float64(i))
+			if v > median+f.LoudSDDB {
+				loudPeaks++
+			}
+		}
+	}
+	var peaks int
+	for k, pf := range cand {
+		p := int(pf)
+		next := n
+		if k+1 < len(cand) {
+			next = int(cand[k+1]) + 1
+		}
+		dip := sm[p]
+		if k+1 == len(cand) {
+			dip = math.Inf(-1) // the span ends in silence: the last nucleus has its dip
+		}
+		for _, v := range sm[p:next] {
+			dip = math.Min(dip, v)
+		}
+		if sm[p]-dip >= nucleiMinDipDB && voicedNear(span, p) {
+			peaks++
+		}
+	}
+	f.Syllables = peaks
+	f.SpeechRate = float64(peaks) / f.DurationS
+	if phon := f.DurationS - float64(pauseHopsTotal)*hopS; phon > 0 {
+		f.ArticulationRate = float64(peaks) / phon
+	}
+	f.LoudPeakRate = float64(loudPeaks) / f.DurationS
+}
+
+// voicedNear reports whether hop i or a neighbour has a pitch.
+func voicedNear(span []Hop, i int) bool {
+	for j := max(0, i-1); j <= min(len(span)-1, i+1); j++ {
+		if span[j].F0 > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// quantile of sorted x by linear interpolation.
+func quantile(x []float64, q float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	pos := q * float64(len(x)-1)
+	i := int(pos)
+	if i >= len(x)-1 {
+		return x[len(x)-1]
+	}
+	return x[i] + (pos-float64(i))*(x[i+1]-x[i])
+}
+
+// finality is the prosodic judgement of how a stretch of speech ended.
+type finality int
+
+const (
+	finalUnknown    finality = iota
+	finalFalling             // falling pitch and a lengthened last syllable: a finished turn
+	finalContinuing          // level or rising pitch: the caller has more to say
+)
+
+// Thresholds of the prosodic endpoint, after the turn-taking literature (falls mark
+// completion, level/rising "continuation rises" mark a turn that holds the floor).
+const (
+	finalWindowHops = 30   // last 300 ms of voicing
+	fallSTPerS      = -6.0 // slope at or below this is a fall
+	levelSTPerS     = -1.5 // slope above this is level or rising
+	lengthenRatio   = 1.2  // last voiced run vs the turn's mean voiced run
+)
+
+// judgeFinality looks at the end of span (first to last speech hop of the turn).
+func judgeFinality(span []Hop) finality {
+	// Voiced runs: mean length and the last one.
+	var runs, runHops, cur, last int
+	for _, h := range span {
+		if h.F0 > 0 {
+			cur++
+			continue
+		}
+		if cur > 0 {
+			runs++
+			runHops += cur
+			last = cur
+		}
+		cur = 0
+	}
+	if cur > 0 {
+		runs++
+		runHops += cur
+		last = cur
+	}
+	if runs == 0 {
+		return finalUnknown
+	}
+	// Slope of the last 300 ms that has pitch.
+	end := len(span) - 1
+	for end >= 0 && span[end].F0 == 0 {
+		end--
+	}
+	var n, sx, sy, sxx, sxy float64
+	for i := end; i >= 0 && end-i < finalWindowHops; i-- {
+		if span[i].F0 == 0 {
+			continue
+		}
+		x, y := span[i].T, semitones(float64(span[i].F0))
+		n++
+		sx += x
+		sy += y
+		sxx += x * x
+		sxy += x * y
+	}
+	if n < 5 {
+		return finalUnknown
+	}
+	slope := (n*sxy - sx*sy) / (n*sxx - sx*sx)
+	mean := float64(runHops) / float64(runs)
+	switch {
+	case slope <= fallSTPerS && float64(last) >= lengthenRatio*mean:
+		return finalFalling
+	case slope > levelSTPerS:
+		return finalContinuing
+	}
+	return finalUnknown
+}
