@@ -110,6 +110,12 @@ func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trai
 			summary += fmt.Sprintf(" %s-baseline: 7-class %.1f%%, arousal %.1f%%, anger F1 %.2f;", s, 100*m.acc, 100*m.arousalAcc, m.angerF1)
 		}
 	}
+	fmt.Fprintf(w, "\nLive listener (the runtime path: a fresh VoiceListener per held-out speaker, clips in random order, %d orders each):\n\n", reps)
+	fmt.Fprintln(w, "| scored      | n    | calmline cat | arousal | angry F1 (anger+disgust) | unvoiced |")
+	fmt.Fprintln(w, "|-------------|------|--------------|---------|--------------------------|----------|")
+	for _, from := range []int{0, 1, 4} {
+		printLive(w, res["live"].live, from)
+	}
 	for _, s := range []string{schemeAll, schemeRandom} {
 		fmt.Fprintf(w, "\nconfusion, baseline %q:\n", s)
 		printConfusion(w, computeMetrics(res[s].outs, temp, a, b))
