@@ -14,16 +14,16 @@ const CanonicalRate = 16000
 func Load16k(path string) ([]int16, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("load WAV: %w", err)
 	}
 	defer f.Close()
 	clip, err := ReadWAV(f)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, fmt.Errorf("read WAV: %w", err)
 	}
 	out, err := Resample(Mono(clip), clip.Rate, CanonicalRate)
 	if err != nil {
-		return nil, fmt.Errorf("resample %s: %w", path, err)
+		return nil, fmt.Errorf("resample to 16 kHz: %w", err)
 	}
 	return out, nil
 }

@@ -88,13 +88,15 @@ func praatPitch(tb testing.TB, file string) []praatFrame {
 
 // agreement counts Praat's frames against ours: both voiced, of those the gross errors
 // (F0 more than 20% apart), and frames whose voicing decision agrees.
-type agreement struct{ frames, bothVoiced, gross, voicingAgree int }
+type agreement struct{ frames, bothVoiced, gross, voicingAgree, onlyOurs, onlyPraat int }
 
 func (a *agreement) add(b agreement) {
 	a.frames += b.frames
 	a.bothVoiced += b.bothVoiced
 	a.gross += b.gross
 	a.voicingAgree += b.voicingAgree
+	a.onlyOurs += b.onlyOurs
+	a.onlyPraat += b.onlyPraat
 }
 func (a agreement) gpe() float64     { return float64(a.gross) / math.Max(1, float64(a.bothVoiced)) }
 func (a agreement) voicing() float64 { return float64(a.voicingAgree) / math.Max(1, float64(a.frames)) }
@@ -119,8 +121,13 @@ func compareWithPraat(tb testing.TB, file string) agreement {
 		}
 		ours := float64(res.Hops[i].F0)
 		a.frames++
-		if (ours > 0) == (fr.f0 > 0) {
+		switch {
+		case (ours > 0) == (fr.f0 > 0):
 			a.voicingAgree++
+		case ours > 0:
+			a.onlyOurs++
+		default:
+			a.onlyPraat++
 		}
 		if ours > 0 && fr.f0 > 0 {
 			a.bothVoiced++
@@ -148,8 +155,8 @@ func TestPitchAgainstPraat(t *testing.T) {
 		t.Logf("%s: GPE %.1f%% voicing %.1f%% (%d frames)", filepath.Base(files[i]), 100*a.gpe(), 100*a.voicing(), a.frames)
 		total.add(a)
 	}
-	t.Logf("sample: GPE %.2f%% over %d both-voiced frames, voicing agreement %.2f%% over %d frames",
-		100*total.gpe(), total.bothVoiced, 100*total.voicing(), total.frames)
+	t.Logf("sample: GPE %.2f%% over %d both-voiced frames, voicing agreement %.2f%% over %d frames (voiced only by us %d, only by Praat %d)",
+		100*total.gpe(), total.bothVoiced, 100*total.voicing(), total.frames, total.onlyOurs, total.onlyPraat)
 	if total.gpe() > maxGPE {
 		t.Errorf("gross pitch error %.2f%% > %.0f%%", 100*total.gpe(), 100*maxGPE)
 	}
@@ -170,7 +177,7 @@ func BenchmarkPraatAgreementFull(b *testing.B) {
 		b.ReportMetric(100*total.gpe(), "gpe_%")
 		b.ReportMetric(100*total.voicing(), "voicing_%")
 		b.ReportMetric(float64(total.frames), "frames")
-		fmt.Fprintf(os.Stderr, "EmoDB full: %d files, GPE %.2f%% (%d/%d), voicing agreement %.2f%% (%d/%d)\n",
-			len(files), 100*total.gpe(), total.gross, total.bothVoiced, 100*total.voicing(), total.voicingAgree, total.frames)
+		fmt.Fprintf(os.Stderr, "EmoDB full: %d files, GPE %.2f%% (%d/%d), voicing agreement %.2f%% (%d/%d; voiced only by us %d, only by Praat %d)\n",
+			len(files), 100*total.gpe(), total.gross, total.bothVoiced, 100*total.voicing(), total.voicingAgree, total.frames, total.onlyOurs, total.onlyPraat)
 	}
 }

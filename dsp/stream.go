@@ -14,16 +14,19 @@ const (
 )
 
 const (
-	buf16      = 2 * pitchWin // 800 samples (50 ms) of 16 kHz history
-	firDelay   = len(decimTaps) / 2
-	hopDelay   = firDelay + buf16/2 // samples between the newest input and a hop's centre
-	absMinDB   = -60                // below this nothing is speech, whatever the floor
-	prerollS   = 0.2                // audio kept before the first speech hop
-	postrollS  = 0.2                // audio kept after the last speech hop
-	floorInit  = math.MaxFloat64
-	floorDown  = 0.3  // weight of a quieter hop pulling the floor down
-	floorRise  = 0.15 // dB per hop the floor may rise towards a non-speech hop (15 dB/s)
-	floorCreep = 0.01 // dB per hop it creeps up under continuous speech (1 dB/s)
+	buf16        = pitchDecim * pitchWin // 800 samples (50 ms) of 16 kHz history
+	firDelay     = len(decimTaps) / 2
+	hopDelay     = firDelay + buf16/2 // samples between the newest input and a hop's centre
+	absMinDB     = -60                // below this nothing is speech, whatever the floor
+	prerollS     = 0.2                // audio kept before the first speech hop
+	postrollS    = 0.2                // audio kept after the last speech hop
+	floorInit    = math.MaxFloat64
+	floorDown    = 0.3  // weight of a quieter hop pulling the floor down
+	floorRise    = 0.15 // dB per hop the floor may rise towards a non-speech hop (15 dB/s)
+	floorCreep   = 0.01 // dB per hop it creeps up under continuous speech (1 dB/s)
+	minWindow    = 300  // hops (3 s) of minimum statistics
+	minWarmup    = 50   // hops before minimum statistics are trusted
+	floorStartDB = -50
 )
 
 // Hop is the analysis of one 10 ms step. T is the centre of the analysed audio in
@@ -74,11 +77,16 @@ type Stream struct {
 	consum  int64
 
 	floor    float64
+	minRing  [minWindow]float32 // recent hop levels for minimum statistics
+	minPos   int
+	minFill  int
 	hang     int
 	lastHop  Hop
 	out      []Hop // hops of the last Write
 	state    turnState
-	speechRn int // consecutive speech hops while idle
+	speechRn int  // consecutive speech hops while idle
+	rawRn    int  // of those, hops that were speech without the hangover
+	raw      bool // the last hop was speech on its own level (not hangover)
 
 	hist      []Hop // hops of the current turn (plus lead-in while idle)
 	startIdx  int   // index in hist of the turn's first speech hop
@@ -126,11 +134,12 @@ func (s *Stream) Reset() {
 	s.dec8 = [pitchWin]float32{}
 	s.npend, s.nhops, s.consum = 0, 0, 0
 	s.floor = floorInit
+	s.minPos, s.minFill = 0, 0
 	s.hang = 0
 	s.lastHop = Hop{}
 	s.out = s.out[:0]
 	s.state = stateIdle
-	s.speechRn = 0
+	s.speechRn, s.rawRn, s.raw = 0, 0, false
 	s.hist = s.hist[:0]
 	s.startIdx, s.lastSpIdx, s.sil, s.trimTo = 0, 0, 0, 0
 	s.audio = s.audio[:0]
@@ -204,11 +213,11 @@ func (s *Stream) hop(x []int16) Event {
 	for i, v := range x {
 		tail[i] = float32(v)
 	}
-	// Decimate to 8 kHz: the filter is centred firDelay samples before the newest input.
-	copy(s.dec8[:], s.dec8[HopSamples/2:])
-	d := s.dec8[pitchWin-HopSamples/2:]
+	// Decimate to pitchRate: the filter is centred firDelay samples before the newest input.
+	copy(s.dec8[:], s.dec8[HopSamples/pitchDecim:])
+	d := s.dec8[pitchWin-HopSamples/pitchDecim:]
 	for k := range d {
-		c := buf16 - HopSamples - firDelay + 2*k // centre of output k, in in16
+		c := buf16 - HopSamples - firDelay + pitchDecim*k // centre of output k, in in16
 		var acc float32
 		for j, h := range decimTaps {
 			acc += h * s.in16[c-firDelay+j]
@@ -243,7 +252,7 @@ func (s *Stream) hop(x []int16) Event {
 		F0:      float32(f0),
 		Voicing: float32(voicing),
 		DB:      float32(db),
-		Speech:  s.vad(db, f0, voicing),
+		Speech:  s.vad(s.delayT[old], db, f0, voicing),
 	}
 	s.lastHop = h
 	s.out = append(s.out, h)
@@ -253,9 +262,30 @@ func (s *Stream) hop(x []int16) Event {
 // vad decides speech for one hop against an adaptive noise floor: the floor follows
 // quieter hops quickly and rises slowly, so it settles on the line's noise whether the
 // line is quiet or loud, and speech is judged relative to it.
-func (s *Stream) vad(db, f0, voicing float64) bool {
+func (s *Stream) vad(t, db, f0, voicing float64) bool {
+	s.raw = false
+	if t < float64(HopSamples/2)/SampleRate {
+		return false // the analysis window still reaches back before the stream began
+	}
+	// Minimum statistics: the quietest hop of the last few seconds bounds the floor
+	// from below, so a line that gets noisier (or starts after digital silence) is
+	// re-learnt within minWindow hops.
+	s.minRing[s.minPos] = float32(db)
+	s.minPos = (s.minPos + 1) % len(s.minRing)
+	if s.minFill < len(s.minRing) {
+		s.minFill++
+	}
+	lo := float32(math.MaxFloat32)
+	for _, v := range s.minRing[:s.minFill] {
+		lo = min(lo, v)
+	}
 	if s.floor == floorInit {
-		s.floor = db
+		// Start no higher than a quiet line's noise, so a caller who is already
+		// talking when the stream starts is still heard.
+		s.floor = math.Min(db, floorStartDB)
+	}
+	if s.minFill >= minWarmup && float64(lo) > s.floor {
+		s.floor = float64(lo)
 	}
 	thr := s.cfg.ThresholdDB
 	raw := db > absMinDB && (db > s.floor+thr || (f0 > 0 && voicing > 0.6 && db > s.floor+thr/2))
@@ -267,6 +297,7 @@ func (s *Stream) vad(db, f0, voicing float64) bool {
 	default:
 		s.floor += floorCreep
 	}
+	s.raw = raw
 	if raw {
 		s.hang = s.hangHops
 		return true
@@ -284,10 +315,13 @@ func (s *Stream) turn(h Hop) Event {
 	if s.state == stateIdle {
 		if h.Speech {
 			s.speechRn++
+			if s.raw {
+				s.rawRn++
+			}
 		} else {
-			s.speechRn = 0
+			s.speechRn, s.rawRn = 0, 0
 		}
-		if s.speechRn >= s.minSpeechHops {
+		if s.rawRn >= s.minSpeechHops {
 			s.state = stateSpeaking
 			s.startIdx = len(s.hist) - s.speechRn
 			s.lastSpIdx = len(s.hist) - 1
@@ -297,7 +331,7 @@ func (s *Stream) turn(h Hop) Event {
 		}
 		// Keep a short lead-in only; trim in bulk so the copy is amortised.
 		lead := s.leadHops()
-		if len(s.hist) > 2*lead {
+		if len(s.hist) > 2*lead && s.trimTo == 0 { // never under a borrowed Utterance.Audio
 			s.trim(len(s.hist) - lead)
 		}
 		return EventNone
@@ -352,7 +386,7 @@ func (s *Stream) endTurn(why EndReason) {
 	s.utt.Audio = s.audio[from:to]
 	// Audio must stay valid until the next Write, so the buffers are trimmed then.
 	s.state = stateIdle
-	s.speechRn = 0
+	s.speechRn, s.rawRn = 0, 0
 	s.sil = 0
 	s.trimTo = s.lastSpIdx + 1
 }
@@ -362,6 +396,8 @@ func (s *Stream) endTurn(why EndReason) {
 func (s *Stream) trim(n int) {
 	n = min(n, len(s.hist))
 	s.hist = s.hist[:copy(s.hist, s.hist[n:])]
+	s.startIdx = max(0, s.startIdx-n)
+	s.lastSpIdx = max(0, s.lastSpIdx-n)
 	drop := min(n*HopSamples, len(s.audio))
 	s.audio = s.audio[:copy(s.audio, s.audio[drop:])]
 	s.audioStart += int64(drop)

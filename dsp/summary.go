@@ -30,6 +30,7 @@ func semitones(hz float64) float64 { return 12 * math.Log2(hz/100) }
 const (
 	nucleiSilenceDB = 25
 	nucleiMinDipDB  = 2
+	loudRangeDB     = 40 // loudness statistics cover hops this close to the loudest
 )
 
 // summarize computes Features over the hops of one span (first to last speech hop).
@@ -85,19 +86,22 @@ func summarize(f *Features, span []Hop, pauseHops int, sc *summaryScratch) {
 		f.PitchRangeST = quantile(vals, 0.95) - quantile(vals, 0.05)
 	}
 
-	// Loudness over speech hops.
-	var cnt int
-	var sum, sq float64
+	// Loudness over speech hops within 40 dB of the loudest: hops kept only by the
+	// VAD's hangover (digital silence between words) would drag the mean down.
 	f.LoudMaxDB = math.Inf(-1)
 	for _, h := range span {
-		if !h.Speech {
-			continue
+		if h.Speech {
+			f.LoudMaxDB = math.Max(f.LoudMaxDB, float64(h.DB))
 		}
-		d := float64(h.DB)
-		cnt++
-		sum += d
-		sq += d * d
-		f.LoudMaxDB = math.Max(f.LoudMaxDB, d)
+	}
+	var cnt int
+	var sum, sq float64
+	for _, h := range span {
+		if d := float64(h.DB); h.Speech && d >= f.LoudMaxDB-loudRangeDB {
+			cnt++
+			sum += d
+			sq += d * d
+		}
 	}
 	if cnt > 0 {
 		f.LoudMeanDB = sum / float64(cnt)
@@ -147,19 +151,18 @@ func summarize(f *Features, span []Hop, pauseHops int, sc *summaryScratch) {
 	if thresh < vals[0] {
 		thresh = vals[0]
 	}
-	median := quantile(vals, 0.5)
 
 	// Syllable nuclei (de Jong & Wempe 2009): local maxima above the threshold; each
 	// must stand at least minDip above the lowest point between it and the next
 	// maximum, and be voiced. Loudness peaks: maxima a standard deviation above the
-	// median, whatever the voicing.
+	// mean level, whatever the voicing.
 	cand := ts[:0] // peak positions, reusing the scratch as float64 indices
 	var loudPeaks int
 	for i := 1; i+1 < n; i++ {
 		v := sm[i]
 		if v > sm[i-1] && v >= sm[i+1] && v > thresh {
 			cand = append(cand, float64(i))
-			if v > median+f.LoudSDDB {
+			if v > f.LoudMeanDB+f.LoudSDDB {
 				loudPeaks++
 			}
 		}

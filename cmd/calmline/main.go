@@ -32,6 +32,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version": {"print the version", runVersion},
+		"analyze": {"prosody features (pitch, loudness, rate, pauses) of WAV files", newAnalyzeCmd(nil)},
 	}
 }
 
