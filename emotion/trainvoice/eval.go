@@ -37,8 +37,6 @@ func baselineOf(cs []clip) *emotion.VoiceBaseline {
 // which clips are scored.
 func testBaseline(cs []clip, scheme string, rng *rand.Rand) (*emotion.VoiceBaseline, []clip) {
 	switch scheme {
-	case schemeAll:
-		return baselineOf(cs), cs
 	case schemeNone:
 		return &emotion.VoiceBaseline{}, cs
 	case schemeNeutral, schemeRandom:
@@ -71,7 +69,7 @@ func testBaseline(cs []clip, scheme string, rng *rand.Rand) (*emotion.VoiceBasel
 		}
 		return baselineOf(ref), scored
 	}
-	panic("unknown scheme " + scheme) // programming error: schemes are constants
+	return baselineOf(cs), cs // schemeAll
 }
 
 // trainExamples pairs each training clip with a baseline of its speaker: "all" uses
@@ -139,12 +137,23 @@ type outcome struct {
 type evalResult struct {
 	scheme string
 	outs   []outcome
+	live   []liveOutcome // only for the live-listener run
+}
+
+// liveOutcome is one utterance judged by the shipped runtime path: a fresh
+// VoiceListener fed the held-out speaker's clips in a random order.
+type liveOutcome struct {
+	class   int
+	turn    int // 0-based position in the call
+	voiced  bool
+	cat     emotion.Category
+	arousal float64
 }
 
 // loso runs leave-one-speaker-out: train on six speakers, score the seventh under
 // every scheme (random schemes repeated reps times).
 func loso(bySpk map[string][]clip, cfg emotion.VoiceTrainConfig, trainMode string, reps int, seed uint64) (map[string]*evalResult, error) {
-	res := map[string]*evalResult{}
+	res := map[string]*evalResult{"live": {scheme: "live"}}
 	for _, s := range schemes {
 		res[s] = &evalResult{scheme: s}
 	}
@@ -172,6 +181,21 @@ func loso(bySpk map[string][]clip, cfg emotion.VoiceTrainConfig, trainMode strin
 					p := m.Predict(c.F, b)
 					res[s].outs = append(res[s].outs, outcome{class: c.Class, logits: l, pred: argmax(p.Class), arousal: p.Arousal})
 				}
+			}
+		}
+		for r := 0; r < reps; r++ {
+			cs := bySpk[test]
+			l := m.NewListener()
+			for turn, i := range rng.Perm(len(cs)) {
+				a := l.Listen(cs[i].F)
+				o := liveOutcome{class: cs[i].Class, turn: turn, voiced: a.Voiced, arousal: a.Arousal}
+				best := -1.0
+				for _, c := range emotion.Categories {
+					if a.Scores[c] > best {
+						o.cat, best = c, a.Scores[c]
+					}
+				}
+				res["live"].live = append(res["live"].live, o)
 			}
 		}
 	}
@@ -308,4 +332,44 @@ func printConfusion(w io.Writer, m metrics) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// printLive reports the runtime path: category accuracy (calmline categories),
+// arousal accuracy (disgust excluded) and "angry" F1, for turns from `from` on.
+func printLive(w io.Writer, outs []liveOutcome, from int) {
+	var n, catOK, arN, arOK, unvoiced, tp, fp, fn int
+	for _, o := range outs {
+		if o.turn < from {
+			continue
+		}
+		if !o.voiced {
+			unvoiced++
+			continue
+		}
+		n++
+		want := classCats[o.class]
+		if o.cat == want {
+			catOK++
+		}
+		if inArousalMetric[o.class] {
+			arN++
+			if (o.arousal >= 0.5) == classHigh[o.class] {
+				arOK++
+			}
+		}
+		switch {
+		case o.cat == emotion.Angry && want == emotion.Angry:
+			tp++
+		case o.cat == emotion.Angry:
+			fp++
+		case want == emotion.Angry:
+			fn++
+		}
+	}
+	f1 := 0.0
+	if tp > 0 {
+		f1 = 2 * float64(tp) / float64(2*tp+fp+fn)
+	}
+	fmt.Fprintf(w, "| turns >= %d | %4d | %5.1f%% | %5.1f%% | %.3f | %d |\n", from+1, n,
+		100*float64(catOK)/float64(max(n, 1)), 100*float64(arOK)/float64(max(arN, 1)), f1, unvoiced)
 }

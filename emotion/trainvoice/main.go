@@ -34,24 +34,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", filepath.Join(root, "emotion", "models", "voice.json"), "where to write the trained model")
 	evalOnly := fs.Bool("eval", false, "only run the leave-one-speaker-out evaluation; write nothing")
 	cache := fs.String("cache", "", "feature cache file (JSON); read if present, written otherwise")
-	trainMode := fs.String("train-baseline", "random", "training speakers' baseline: all | random (5-clip draws) | neutral (3 neutral clips) | mixed (random and neutral draws)")
+	trainMode := fs.String("train-baseline", "mixed", "training speakers' baseline: all | random (5-clip draws) | neutral (3 neutral clips) | mixed (random and neutral draws)")
 	reps := fs.Int("reps", 5, "repetitions of the random-baseline schemes per held-out speaker")
 	seed := fs.Uint64("seed", 1, "random seed (baseline draws)")
 	l2 := fs.Float64("l2", 0.01, "L2 penalty")
 	iters := fs.Int("iters", 3000, "gradient steps")
 	hidden := fs.Int("hidden", 0, "hidden tanh units (0 = multinomial logistic regression)")
+	hopQuality := fs.Bool("hop-quality", false, "experiment (needs -eval): add voice-quality stand-ins from dsp hops in the jitter/shimmer slots")
 	calib := fs.String("calibrate-on", schemeRandom, "baseline scheme whose out-of-speaker logits fit the calibration")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := train(stdout, *data, *out, *evalOnly, *cache, *trainMode, *reps, *seed, *l2, *iters, *hidden, *calib); err != nil {
+	if *hopQuality && !*evalOnly {
+		fmt.Fprintln(stderr, "trainvoice: -hop-quality is an experiment and needs -eval (live calls have no such features)")
+		return 2
+	}
+	if err := train(stdout, *data, *out, *evalOnly, *hopQuality, *cache, *trainMode, *reps, *seed, *l2, *iters, *hidden, *calib); err != nil {
 		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func train(w io.Writer, data, out string, evalOnly bool, cache, trainMode string, reps int, seed uint64, l2 float64, iters, hidden int, calib string) error {
+func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trainMode string, reps int, seed uint64, l2 float64, iters, hidden int, calib string) error {
 	switch trainMode {
 	case "all", "random", "neutral", "mixed":
 	default:
@@ -62,7 +67,7 @@ func train(w io.Writer, data, out string, evalOnly bool, cache, trainMode string
 		return fmt.Errorf("load EmoDB from %s: %w", data, err)
 	}
 	t0 := time.Now()
-	if err := extractAll(data, clips, cache); err != nil {
+	if err := extractAll(data, clips, cache, hopQuality); err != nil {
 		return fmt.Errorf("extract features: %w", err)
 	}
 	fmt.Fprintf(w, "EmoDB: %d clips, features in %.1fs\n", len(clips), time.Since(t0).Seconds())
@@ -101,9 +106,15 @@ func train(w io.Writer, data, out string, evalOnly bool, cache, trainMode string
 	for _, s := range schemes {
 		m := computeMetrics(res[s].outs, temp, a, b)
 		printMetrics(w, s, m)
-		if s == schemeRandom || s == schemeAll {
+		if s != schemeNone {
 			summary += fmt.Sprintf(" %s-baseline: 7-class %.1f%%, arousal %.1f%%, anger F1 %.2f;", s, 100*m.acc, 100*m.arousalAcc, m.angerF1)
 		}
+	}
+	fmt.Fprintf(w, "\nLive listener (the runtime path: a fresh VoiceListener per held-out speaker, clips in random order, %d orders each):\n\n", reps)
+	fmt.Fprintln(w, "| scored      | n    | calmline cat | arousal | angry F1 (anger+disgust) | unvoiced |")
+	fmt.Fprintln(w, "|-------------|------|--------------|---------|--------------------------|----------|")
+	for _, from := range []int{0, 1, 4} {
+		printLive(w, res["live"].live, from)
 	}
 	for _, s := range []string{schemeAll, schemeRandom} {
 		fmt.Fprintf(w, "\nconfusion, baseline %q:\n", s)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calmline/calmline/emotion"
+)
+
+func TestReadLabels(t *testing.T) {
+	cases := []struct {
+		name, csv string
+		want      int    // rows, when no error
+		wantErr   string // substring of the error
+	}{
+		{"ok", "file,speaker,emotion\nwav/a.wav,03,anger\nwav/b.wav,08,sadness\n", 2, ""},
+		{"empty", "", 0, "header"},
+		{"header only", "file,speaker,emotion\n", 0, "no rows"},
+		{"missing column", "file,speaker\nwav/a.wav,03\n", 0, `no "emotion" column`},
+		{"unknown emotion", "file,speaker,emotion\nwav/a.wav,03,rage\n", 0, "unknown emotion"},
+		{"ragged row", "file,speaker,emotion\nwav/a.wav,03\n", 0, "read labels"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "labels.csv"), []byte(tc.csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := readLabels(dir)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || len(got) != tc.want {
+				t.Fatalf("got %d rows, %v; want %d", len(got), err, tc.want)
+			}
+			if got[0].Class != classIndex("anger") || got[1].Speaker != "08" {
+				t.Errorf("rows parsed wrong: %+v", got)
+			}
+		})
+	}
+}
+
+func TestComputeMetrics(t *testing.T) {
+	anger, happy, sad, disg := classIndex("anger"), classIndex("happiness"), classIndex("sadness"), classIndex("disgust")
+	mk := func(class, pred int, arousal float64) outcome {
+		l := emotion.VoiceLogits{Class: make([]float64, len(classNames))}
+		l.Class[pred] = 5
+		return outcome{class: class, pred: pred, arousal: arousal, logits: l}
+	}
+	outs := []outcome{
+		mk(anger, anger, 0.9), // correct, aroused
+		mk(anger, happy, 0.8), // anger missed (fn); angry vs satisfied
+		mk(happy, anger, 0.7), // anger false positive
+		mk(sad, sad, 0.2),     // correct, calm
+		mk(disg, anger, 0.9),  // wrong class, same calmline category (angry); excluded from arousal
+	}
+	m := computeMetrics(outs, 1, 1, 0)
+	// 2 of 5 classes right; 3 of 5 calmline categories (anger, sadness, disgust->angry).
+	if m.acc != 2.0/5 || m.catAcc != 3.0/5 {
+		t.Errorf("acc %v catAcc %v, want 0.4 and 0.6", m.acc, m.catAcc)
+	}
+	// Arousal over the 4 non-disgust clips: all 4 on the right side of 0.5.
+	if m.arousalAcc != 1 {
+		t.Errorf("arousal accuracy %v, want 1", m.arousalAcc)
+	}
+	// Anger: tp 1, fp 2 (happiness, disgust), fn 1 → F1 = 2/(2+3) = 0.4.
+	if math.Abs(m.angerF1-0.4) > 1e-12 {
+		t.Errorf("anger F1 %v, want 0.4", m.angerF1)
+	}
+	if m.confusion[anger][happy] != 1 || m.confusion[disg][anger] != 1 {
+		t.Errorf("confusion %v", m.confusion)
+	}
+}
+
+func TestTestBaselineExcludesReferenceClips(t *testing.T) {
+	var cs []clip
+	for i, e := range []string{"neutral", "neutral", "neutral", "neutral", "anger", "anger", "sadness", "fear"} {
+		cs = append(cs, clip{File: string(rune('a' + i)), Class: classIndex(e)})
+	}
+	for _, tc := range []struct {
+		scheme string
+		scored int
+	}{{schemeAll, 8}, {schemeNone, 8}, {schemeNeutral, 5}, {schemeRandom, 3}} {
+		_, scored := testBaseline(cs, tc.scheme, randFor(1))
+		if len(scored) != tc.scored {
+			t.Errorf("%s: %d scored clips, want %d", tc.scheme, len(scored), tc.scored)
+		}
+	}
+}
+
+func randFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
