@@ -32,12 +32,11 @@ import (
 	"unsafe"
 )
 
+// chunkSamples is how much audio is fed between context checks (250 ms).
+const chunkSamples = 4000
+
 // framesPerSecond is pocketsphinx's default feature frame rate (-frate 100).
 const framesPerSecond = 100
-
-// chunkSamples is how much audio is fed between context checks (250 ms), so a
-// cancelled call stops decoding promptly.
-const chunkSamples = 4000
 
 const (
 	searchDictation = "_default" // the LM search ps_init creates from -lm
@@ -52,6 +51,31 @@ var quietOnce sync.Once
 type decoder struct {
 	ps          *C.ps_decoder_t
 	lastGrammar string // the JSGF currently loaded as searchGrammar
+	heard       int    // samples decoded so far (calibration of the live CMN)
+}
+
+// calibrationSamples is how much audio pocketsphinx's live cepstral mean
+// normalisation needs before it reflects the channel rather than its built-in
+// initial value (its window is 500 frames = 5 s).
+const calibrationSamples = 5 * 16000
+
+// calibrate feeds a fresh decoder the utterance through the cheap phone loop
+// until it has heard calibrationSamples. Without it the first utterances a
+// decoder sees are misrecognised (measured: "speak to an agent" rejected at
+// confidence 0.21 as the second utterance of a fresh decoder).
+func (d *decoder) calibrate(ctx context.Context, pcm []int16) error {
+	if d.heard >= calibrationSamples {
+		return nil
+	}
+	if err := d.setSearch(searchPhones); err != nil {
+		return err
+	}
+	for pass := 0; d.heard < calibrationSamples && pass < 10; pass++ {
+		if _, err := d.decode(ctx, pcm); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newDecoder(hmm, dict, lm string) (*decoder, error) {
@@ -161,6 +185,11 @@ func (d *decoder) decode(ctx context.Context, pcm []int16) (hyp, error) {
 	if C.ps_start_utt(d.ps) < 0 {
 		return hyp{}, fmt.Errorf("sphinx: start utterance failed")
 	}
+	// Audio goes in 250 ms chunks (not full_utt), with a context check
+	// between them. That also keeps pocketsphinx's live cepstral mean
+	// normalisation, which adapts across utterances: measured on the espeak
+	// round trip it recognised 18/18 phrases against 15/18 with per-utterance
+	// (batch) normalisation, which is too noisy on one- or two-word utterances.
 	for off := 0; off < len(pcm); off += chunkSamples {
 		if err := ctx.Err(); err != nil {
 			C.ps_end_utt(d.ps)
@@ -175,6 +204,7 @@ func (d *decoder) decode(ctx context.Context, pcm []int16) (hyp, error) {
 	if C.ps_end_utt(d.ps) < 0 {
 		return hyp{}, fmt.Errorf("sphinx: end utterance failed")
 	}
+	d.heard += len(pcm)
 	var score C.int32
 	ch := C.ps_get_hyp(d.ps, &score)
 	if ch == nil {

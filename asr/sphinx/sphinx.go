@@ -189,6 +189,9 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 	}
 	defer r.release(d)
 
+	if err := d.calibrate(ctx, pcm); err != nil {
+		return asr.Result{}, err
+	}
 	var g grammar
 	if len(opts.Phrases) > 0 {
 		if g, err = r.grammar(d, opts.Phrases); err != nil {

@@ -32,7 +32,7 @@ type Config struct {
 	// "en"; empty means "cmn" and "en-us".
 	VoiceZh, VoiceEn string
 	// Rate is the neutral speed in words per minute (espeak-ng -s, 80..450);
-	// zero means 160.
+	// zero means 175, espeak-ng's own default.
 	Rate int
 	// Pitch is the neutral pitch (espeak-ng -p, 0..99); zero means 50.
 	Pitch int
@@ -63,7 +63,7 @@ func New(cfg Config) (*Synth, error) {
 		cfg.VoiceEn = "en-us"
 	}
 	if cfg.Rate == 0 {
-		cfg.Rate = 160
+		cfg.Rate = 175
 	}
 	if cfg.Pitch == 0 {
 		cfg.Pitch = 50
