@@ -5,6 +5,8 @@ package sphinx
 #include <stdlib.h>
 #include <pocketsphinx.h>
 #include <err.h>
+#include <feat.h>
+#include <cmn.h>
 
 // cl_new wraps the variadic cmd_ln_init, which cgo cannot call, and ps_init.
 static ps_decoder_t *cl_new(const char *hmm, const char *dict, const char *lm) {
@@ -18,6 +20,24 @@ static ps_decoder_t *cl_new(const char *hmm, const char *dict, const char *lm) {
 }
 
 static void cl_quiet(void) { err_set_logfp(NULL); }
+
+// cl_cmn_get copies the live cepstral mean (n values at most); 0 if none.
+static int cl_cmn_get(ps_decoder_t *ps, float *out, int n) {
+	feat_t *f = ps_get_feat(ps);
+	if (f == NULL || f->cmn_struct == NULL) return 0;
+	cmn_t *c = f->cmn_struct;
+	int k = c->veclen < n ? c->veclen : n;
+	for (int i = 0; i < k; i++) out[i] = c->cmn_mean[i];
+	return k;
+}
+
+// cl_cmn_set installs a live cepstral mean (n must be the vector length).
+static int cl_cmn_set(ps_decoder_t *ps, const float *in, int n) {
+	feat_t *f = ps_get_feat(ps);
+	if (f == NULL || f->cmn_struct == NULL || f->cmn_struct->veclen != n) return -1;
+	cmn_live_set(f->cmn_struct, in);
+	return 0;
+}
 
 static double cl_prob(ps_decoder_t *ps, int32 p) { return logmath_exp(ps_get_logmath(ps), p); }
 */
@@ -51,29 +71,33 @@ var quietOnce sync.Once
 type decoder struct {
 	ps          *C.ps_decoder_t
 	lastGrammar string // the JSGF currently loaded as searchGrammar
-	heard       int    // samples decoded so far (calibration of the live CMN)
 }
 
-// calibrationSamples is how much audio pocketsphinx's live cepstral mean
-// normalisation needs before it reflects the channel rather than its built-in
-// initial value (its window is 500 frames = 5 s).
-const calibrationSamples = 5 * 16000
+// cmnMax bounds the cepstral vector length (13 for the en-us model).
+const cmnMax = 64
 
-// calibrate feeds a fresh decoder the utterance through the cheap phone loop
-// until it has heard calibrationSamples. Without it the first utterances a
-// decoder sees are misrecognised (measured: "speak to an agent" rejected at
-// confidence 0.21 as the second utterance of a fresh decoder).
-func (d *decoder) calibrate(ctx context.Context, pcm []int16) error {
-	if d.heard >= calibrationSamples {
-		return nil
+// cmn returns the decoder's live cepstral mean (its estimate of the channel).
+func (d *decoder) cmn() []float32 {
+	var buf [cmnMax]C.float
+	n := int(C.cl_cmn_get(d.ps, &buf[0], cmnMax))
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = float32(buf[i])
 	}
-	if err := d.setSearch(searchPhones); err != nil {
-		return err
+	return out
+}
+
+// setCMN installs a channel estimate taken from another decoder.
+func (d *decoder) setCMN(mean []float32) error {
+	if len(mean) == 0 || len(mean) > cmnMax {
+		return fmt.Errorf("sphinx: cepstral mean of %d values", len(mean))
 	}
-	for pass := 0; d.heard < calibrationSamples && pass < 10; pass++ {
-		if _, err := d.decode(ctx, pcm); err != nil {
-			return err
-		}
+	var buf [cmnMax]C.float
+	for i, v := range mean {
+		buf[i] = C.float(v)
+	}
+	if C.cl_cmn_set(d.ps, &buf[0], C.int(len(mean))) < 0 {
+		return fmt.Errorf("sphinx: set cepstral mean: vector length mismatch")
 	}
 	return nil
 }
@@ -204,7 +228,6 @@ func (d *decoder) decode(ctx context.Context, pcm []int16) (hyp, error) {
 	if C.ps_end_utt(d.ps) < 0 {
 		return hyp{}, fmt.Errorf("sphinx: end utterance failed")
 	}
-	d.heard += len(pcm)
 	var score C.int32
 	ch := C.ps_get_hyp(d.ps, &score)
 	if ch == nil {

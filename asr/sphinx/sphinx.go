@@ -68,7 +68,14 @@ type Recognizer struct {
 	mu       sync.Mutex
 	grammars map[string]grammar
 	closed   bool
+	channel  []float32 // shared live cepstral mean: the estimate of the line
+	heard    int       // samples the channel estimate is built on
 }
+
+// calibrationSamples is how much audio pocketsphinx's live cepstral mean
+// normalisation needs before it reflects the line rather than its built-in
+// initial value (its window is 500 frames = 5 s).
+const calibrationSamples = 5 * 16000
 
 var _ asr.Recognizer = (*Recognizer)(nil)
 
@@ -189,7 +196,7 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 	}
 	defer r.release(d)
 
-	if err := d.calibrate(ctx, pcm); err != nil {
+	if err := r.calibrate(ctx, d, pcm); err != nil {
 		return asr.Result{}, err
 	}
 	var g grammar
@@ -208,6 +215,7 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 	if err != nil {
 		return asr.Result{}, err
 	}
+	r.learnChannel(d, len(pcm))
 	res := asr.Result{Lang: "en"}
 	var words []string
 	phrasePhones := 0
@@ -258,6 +266,51 @@ func phoneConfidence(phrasePhones int, loop []segment) float64 {
 		return 1
 	}
 	return float64(phrasePhones) / float64(heard)
+}
+
+// calibrate gives the decoder the pool's channel estimate. Until the pool has
+// heard calibrationSamples, it first runs the utterance through the cheap phone
+// loop (repeatedly, at most 10 times) so the estimate comes from real audio:
+// without it a fresh decoder misrecognises (measured: "speak to an agent" taken
+// as "1"). Sharing the estimate keeps pooled decoders alike, so a result does
+// not depend on which decoder a call got.
+func (r *Recognizer) calibrate(ctx context.Context, d *decoder, pcm []int16) error {
+	r.mu.Lock()
+	channel, heard := r.channel, r.heard
+	r.mu.Unlock()
+	if channel != nil {
+		if err := d.setCMN(channel); err != nil {
+			return err
+		}
+	}
+	if heard >= calibrationSamples {
+		return nil
+	}
+	if err := d.setSearch(searchPhones); err != nil {
+		return err
+	}
+	for pass := 0; heard < calibrationSamples && pass < 10; pass++ {
+		if _, err := d.decode(ctx, pcm); err != nil {
+			return err
+		}
+		heard += len(pcm)
+	}
+	r.mu.Lock()
+	r.heard = max(r.heard, heard)
+	r.mu.Unlock()
+	return nil
+}
+
+// learnChannel keeps the decoder's updated cepstral mean as the pool's estimate.
+func (r *Recognizer) learnChannel(d *decoder, samples int) {
+	mean := d.cmn()
+	if len(mean) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.channel = mean
+	r.heard += samples
+	r.mu.Unlock()
 }
 
 // baseWord strips the alternate-pronunciation suffix: "read(2)" -> "read".
