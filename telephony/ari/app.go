@@ -156,10 +156,11 @@ func (a *App) session(ctx context.Context, first bool) error {
 	defer a.setConnected(false)
 	a.log.Info("ARI connected", "url", redact(wsURL))
 	// Reconcile in the background so events keep flowing meanwhile.
+	connectedAt := time.Now()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		a.reconcile(ctx, first)
+		a.reconcile(ctx, first, connectedAt)
 	}()
 	for {
 		var data []byte
@@ -359,7 +360,7 @@ func (a *App) destroyBridge(id string) {
 // longer has are ended (their StasisEnd may have been sent while we were
 // away); on the first connect, channels a previous calmline process left in
 // the app are hung up cleanly, since their media and state died with it.
-func (a *App) reconcile(ctx context.Context, first bool) {
+func (a *App) reconcile(ctx context.Context, first bool, connectedAt time.Time) {
 	a.mu.Lock()
 	calls := make([]*callState, 0, len(a.calls))
 	for _, c := range a.calls {
@@ -382,6 +383,7 @@ func (a *App) reconcile(ctx context.Context, first bool) {
 	var chans []struct {
 		ID       string `json:"id"`
 		Name     string `json:"name"`
+		Created  string `json:"creationtime"`
 		Dialplan struct {
 			AppName string `json:"app_name"`
 			AppData string `json:"app_data"`
@@ -394,6 +396,12 @@ func (a *App) reconcile(ctx context.Context, first bool) {
 	for _, ch := range chans {
 		inApp := strings.EqualFold(ch.Dialplan.AppName, "Stasis") &&
 			(ch.Dialplan.AppData == a.cfg.App || strings.HasPrefix(ch.Dialplan.AppData, a.cfg.App+","))
+		// Only channels older than this connection: a caller arriving right
+		// now is in the list before its StasisStart reaches us.
+		created, err := time.Parse("2006-01-02T15:04:05.000-0700", ch.Created)
+		if err != nil || !created.Before(connectedAt.Add(-2*time.Second)) {
+			continue
+		}
 		if inApp && !a.known(ch.ID) {
 			a.log.Warn("hanging up channel left by an earlier calmline run", "channel", ch.ID, "name", ch.Name)
 			a.hangupChannel(ch.ID, "normal")

@@ -44,6 +44,7 @@ type fakeReq struct {
 
 type fakeChan struct {
 	ID, Name, State string
+	Created         time.Time
 	Vars            map[string]string
 	Args            []string
 	UDP             *net.UDPConn   // ExternalMedia: Asterisk's RTP socket
@@ -139,13 +140,13 @@ func (c *fakeChan) json() map[string]any {
 		"caller":    map[string]any{"name": "", "number": "1001"},
 		"connected": map[string]any{"name": "", "number": ""}, "accountcode": "",
 		"dialplan":     map[string]any{"context": "calmline", "exten": "100", "priority": 2, "app_name": "Stasis", "app_data": "calmline"},
-		"creationtime": "2026-11-24T10:00:00.000+0000", "language": "en",
+		"creationtime": c.Created.UTC().Format("2006-01-02T15:04:05.000-0700"), "language": "en",
 	}
 }
 
 // callerArrives is a SIP caller entering Stasis(calmline[,args]).
 func (f *fakeAsterisk) callerArrives(id string, args ...string) {
-	c := &fakeChan{ID: id, Name: "PJSIP/" + id + "-00000001", State: "Ring", Vars: map[string]string{}, Args: args}
+	c := &fakeChan{ID: id, Name: "PJSIP/" + id + "-00000001", State: "Ring", Vars: map[string]string{}, Args: args, Created: time.Now()}
 	f.mu.Lock()
 	f.channels[id] = c
 	f.mu.Unlock()

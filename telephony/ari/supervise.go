@@ -98,7 +98,9 @@ func (s *supervisor) deliver(ev ari.Event) {
 	s.inbox.push(ev)
 }
 
-func (s *supervisor) shutdown(string) { s.inbox.push(&ari.StasisEnd{EventData: ari.EventData{Type: ari.Events.StasisEnd}, Channel: ari.ChannelData{ID: s.id}}) }
+func (s *supervisor) shutdown(string) {
+	s.inbox.push(&ari.StasisEnd{EventData: ari.EventData{Type: ari.Events.StasisEnd}, Channel: ari.ChannelData{ID: s.id}})
+}
 
 func (s *supervisor) run(ctx context.Context) {
 	defer s.cleanup()
