@@ -306,7 +306,11 @@ func (a *App) start(ctx context.Context, st *ari.StasisStart) {
 	case len(args) > 0 && args[0] == argInternal:
 		// A channel we created whose owner is gone (e.g. a late snoop): drop it.
 		a.log.Info("hanging up orphan internal channel", "channel", st.Channel.ID)
-		go a.hangupChannel(st.Channel.ID, "normal")
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.hangupChannel(st.Channel.ID, "normal")
+		}()
 	case len(args) > 0 && args[0] == argSupervise:
 		s := newSupervisor(a, st.Channel)
 		a.register(st.Channel.ID, s)

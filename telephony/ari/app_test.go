@@ -170,7 +170,6 @@ func startApp(t *testing.T, h Handler) *harness {
 	go func() { hs.ran <- app.Run(ctx) }()
 	f.waitWS(t)
 	t.Cleanup(func() {
-		dumpGoroutines(t)
 		hs.stop(t)
 		if t.Failed() {
 			t.Logf("calmline log:\n%s\nrequests:\n%s", logs.String(), f.dump())
