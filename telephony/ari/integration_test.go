@@ -45,7 +45,8 @@ func TestIntegrationRealAsterisk(t *testing.T) {
 	sipUser := envOr("CALMLINE_SIP_USER", "caller")
 
 	// Caller audio: espeak-ng → 8 kHz μ-law raw, what sipp's rtp_stream sends.
-	utter := filepath.Join(t.TempDir(), "caller.ulaw")
+	work := t.TempDir() // sipp's working directory: rtp_stream reads caller.ulaw here
+	utter := filepath.Join(work, "caller.ulaw")
 	wav := utter + ".wav"
 	if out, err := exec.Command("espeak-ng", "-w", wav, "I have called three times and nobody helps me").CombinedOutput(); err != nil {
 		t.Skipf("espeak-ng: %v %s", err, out)
@@ -101,7 +102,7 @@ func TestIntegrationRealAsterisk(t *testing.T) {
 	waitFor(t, "ARI connection", app.Connected)
 
 	csv := filepath.Join(t.TempDir(), "fields.csv")
-	if err := os.WriteFile(csv, []byte(fmt.Sprintf("SEQUENTIAL\n%s;%s;\n", utter, sipUser)), 0o600); err != nil {
+	if err := os.WriteFile(csv, []byte(fmt.Sprintf("SEQUENTIAL\n%s;\n", sipUser)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	scen, _ := filepath.Abs("testdata/sipp_caller.xml")
@@ -113,7 +114,7 @@ func TestIntegrationRealAsterisk(t *testing.T) {
 		args = append(args, "-au", sipUser, "-ap", pw)
 	}
 	cmd := exec.CommandContext(ctx, "sipp", args...)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = work
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sipp: %v\n%s", err, lastLines(string(out), 30))
