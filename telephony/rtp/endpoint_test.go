@@ -344,3 +344,24 @@ func TestJitterBufferOverflow(t *testing.T) {
 		t.Fatalf("stats = %+v", st)
 	}
 }
+
+func BenchmarkSendFrame(b *testing.B) {
+	e, err := Listen(loopback, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	sink, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(loopback))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	e.SetRemote(sink.LocalAddr().(*net.UDPAddr).AddrPort())
+	frame := make([]int16, telephony.FrameSamples)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.WriteFrame(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
