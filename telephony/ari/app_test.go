@@ -151,7 +151,7 @@ type harness struct {
 	ran    chan error
 }
 
-func startApp(t *testing.T, h Handler) *harness {
+func startApp(t *testing.T, h Handler, opts ...Option) *harness {
 	t.Helper()
 	f := newFakeAsterisk(t)
 	logs := &syncBuffer{}
@@ -161,7 +161,7 @@ func startApp(t *testing.T, h Handler) *harness {
 		SupervisorPINs: map[string]string{"1234": "dana"},
 		RingFor:        time.Second, ReconnectMin: 50 * time.Millisecond, ReconnectMax: 200 * time.Millisecond,
 		RequestTimeout: 2 * time.Second,
-	}, h, WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), WithAuditor(au))
+	}, h, append([]Option{WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), WithAuditor(au)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

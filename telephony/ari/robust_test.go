@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/calmline/calmline/telephony"
 )
 
@@ -102,6 +105,7 @@ func TestReconnectEndsCallsAsteriskNoLongerHas(t *testing.T) {
 // DTMF reaches the handler; Hangup from calmline's side ends the call.
 func TestDTMFAndHangup(t *testing.T) {
 	got := make(chan string, 1)
+	reg := prometheus.NewRegistry()
 	h := startApp(t, func(ctx context.Context, leg telephony.Leg) {
 		var s []rune
 		for len(s) < 3 {
@@ -114,7 +118,7 @@ func TestDTMFAndHangup(t *testing.T) {
 		}
 		got <- string(s)
 		_ = leg.Hangup(ctx, "menu done")
-	})
+	}, WithRegistry(reg))
 	h.f.callerArrives("c1")
 	h.f.waitReq(t, "POST /bridges/", 0)
 	waitBridgeWith(t, h.f, "c1")
@@ -133,6 +137,16 @@ func TestDTMFAndHangup(t *testing.T) {
 		defer h.f.mu.Unlock()
 		return len(h.f.bridges) == 0 && len(h.f.channels) == 0
 	})
+	waitFor(t, "metrics", func() bool { return testutil.ToFloat64(h.app.m.active) == 0 })
+	if n := testutil.ToFloat64(h.app.m.calls); n != 1 {
+		t.Errorf("calls_total = %v", n)
+	}
+	if n := testutil.ToFloat64(h.app.m.events.WithLabelValues("ChannelDtmfReceived")); n != 3 {
+		t.Errorf("DTMF events counted = %v", n)
+	}
+	if n, err := testutil.GatherAndCount(reg, "calmline_rtp_packets_total"); err != nil || n == 0 {
+		t.Errorf("rtp packet metrics not registered: %d %v", n, err)
+	}
 }
 
 // Waiting transfers ring a queue highest priority first (emergencies), then
