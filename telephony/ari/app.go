@@ -162,6 +162,13 @@ func (a *App) session(ctx context.Context, first bool) error {
 		defer a.wg.Done()
 		a.reconcile(ctx, first, connectedAt)
 	}()
+	kctx, stopKeepalive := context.WithCancel(ctx)
+	defer stopKeepalive()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.keepalive(kctx, ws)
+	}()
 	for {
 		var data []byte
 		if err := websocket.Message.Receive(ws, &data); err != nil {
@@ -171,6 +178,32 @@ func (a *App) session(ctx context.Context, first bool) error {
 			return fmt.Errorf("ari: events: %w", err)
 		}
 		a.dispatch(ctx, data)
+	}
+}
+
+// keepalive asks Asterisk for its info every 20 s while the WebSocket is up;
+// two failures in a row close the WebSocket, so a silently dead connection
+// (no FIN, no RST) is replaced instead of waiting for events forever.
+func (a *App) keepalive(ctx context.Context, ws *websocket.Conn) {
+	t := time.NewTicker(20 * time.Second)
+	defer t.Stop()
+	fails := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.rest.do(ctx, http.MethodGet, "/asterisk/info", nil, nil, nil); err != nil {
+			fails++
+			a.log.Warn("ARI keepalive failed", "err", err, "in_a_row", fails)
+			if fails >= 2 {
+				ws.Close()
+				return
+			}
+			continue
+		}
+		fails = 0
 	}
 }
 
