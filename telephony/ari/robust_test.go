@@ -272,3 +272,51 @@ func TestOrphansFromEarlierRunAreHungUp(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+type fixedDirectory []LiveCall
+
+func (d fixedDirectory) LiveCalls() []LiveCall { return d }
+
+// Supervisors pick calls by the Directory's numbers; "#" alone takes the
+// most urgent; an unknown number is refused; "*" leaves a call.
+func TestSupervisorPicksFromDirectory(t *testing.T) {
+	dir := fixedDirectory{{Number: 7, CallID: "ari-c1", Urgency: 0.2}, {Number: 9, CallID: "ari-c2", Urgency: 0.9}}
+	h := startApp(t, func(ctx context.Context, leg telephony.Leg) { <-ctx.Done() }, WithDirectory(dir))
+	f := h.f
+	f.callerArrives("c1")
+	f.callerArrives("c2")
+	f.waitReq(t, "POST /bridges/", 1)
+	waitBridgeWith(t, f, "c1")
+	waitBridgeWith(t, f, "c2")
+	f.callerArrives("sup", "supervise")
+	f.waitReq(t, "POST /channels/sup/answer", 0)
+	f.dtmf("sup", "1234#")
+	f.waitReq(t, "POST /channels/sup/play/", 0) // beep: authenticated
+	f.dtmf("sup", "#")
+	f.waitReq(t, "POST /channels/c2/snoop/", 0) // most urgent
+	f.dtmf("sup", "5#")                         // ignored while on a call: "*" leaves first
+	f.dtmf("sup", "*")
+	f.waitReq(t, "DELETE /channels/calmline-snoop-", 0)
+	f.dtmf("sup", "5#")
+	f.waitReq(t, "POST /channels/sup/play/", 2) // beep for '*', then "invalid" for 5
+	if got := f.requests("POST /channels/sup/play/")[2].Query.Get("media"); got != "sound:invalid" {
+		t.Errorf("unknown number prompt = %q", got)
+	}
+	f.dtmf("sup", "7#")
+	f.waitReq(t, "POST /channels/c1/snoop/", 0)
+	f.hangup("sup", true)
+	waitFor(t, "supervisor released", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.bridges) == 2 // the two calls' own bridges remain
+	})
+	var calls []string
+	for _, e := range h.audit.list() {
+		if e.Action == "start" {
+			calls = append(calls, e.CallID)
+		}
+	}
+	if strings.Join(calls, ",") != "ari-c2,ari-c1" {
+		t.Errorf("audited starts = %v", calls)
+	}
+}
