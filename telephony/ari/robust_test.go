@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/calmline/calmline/telephony"
+	"github.com/calmline/calmline/telephony/ari/aritest"
 )
 
 // An Asterisk that refuses externalMedia: the failure is logged with
@@ -20,13 +21,12 @@ import (
 func TestRefusedExternalMediaEndsCallCleanly(t *testing.T) {
 	ran := make(chan struct{}, 1)
 	h := startApp(t, func(ctx context.Context, leg telephony.Leg) { ran <- struct{}{} })
-	h.f.refuseExternalMedia = true
-	h.f.callerArrives("c1")
-	h.f.waitReq(t, "DELETE /channels/c1", 0)
+	h.f.SetRefuseExternalMedia(true)
+	h.f.CallerArrives("c1")
+	h.f.WaitRequest(t, "DELETE /channels/c1", 0)
 	waitFor(t, "everything released", func() bool {
-		h.f.mu.Lock()
-		defer h.f.mu.Unlock()
-		return len(h.f.channels) == 0 && len(h.f.bridges) == 0
+		c, b := h.f.Counts()
+		return c == 0 && b == 0
 	})
 	select {
 	case <-ran:
@@ -57,16 +57,16 @@ func TestReconnectEndsCallsAsteriskNoLongerHas(t *testing.T) {
 		}
 	})
 	f := h.f
-	f.callerArrives("c1")
+	f.CallerArrives("c1")
 	var leg telephony.Leg
 	select {
 	case leg = <-started:
 	case <-time.After(5 * time.Second):
 		t.Fatal("call did not start")
 	}
-	f.dropWS()
-	f.hangup("c1", false) // the caller leaves while calmline is not listening
-	f.waitWS(t)           // calmline reconnects with backoff
+	f.DropWS()
+	f.Hangup("c1", false) // the caller leaves while calmline is not listening
+	f.WaitConnected(t)    // calmline reconnects with backoff
 	select {
 	case <-leg.Done():
 	case <-time.After(5 * time.Second):
@@ -80,10 +80,10 @@ func TestReconnectEndsCallsAsteriskNoLongerHas(t *testing.T) {
 	}
 
 	// Malformed StasisEnd (creationtime of the wrong type) for a live call.
-	f.callerArrives("c2")
+	f.CallerArrives("c2")
 	leg = <-started
-	f.waitReq(t, "POST /bridges/", 1)
-	f.sendRaw([]byte(`{"type":"StasisEnd","application":"calmline","channel":{"id":"c2","creationtime":42}}`))
+	f.WaitRequest(t, "POST /bridges/", 1)
+	f.SendRaw([]byte(`{"type":"StasisEnd","application":"calmline","channel":{"id":"c2","creationtime":42}}`))
 	select {
 	case <-leg.Done():
 	case <-time.After(5 * time.Second):
@@ -96,9 +96,8 @@ func TestReconnectEndsCallsAsteriskNoLongerHas(t *testing.T) {
 		t.Errorf("Play after end = %v", err)
 	}
 	waitFor(t, "all released", func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return len(f.bridges) == 0 && len(f.channels) == 0
+		c, b := f.Counts()
+		return c == 0 && b == 0
 	})
 }
 
@@ -119,10 +118,10 @@ func TestDTMFAndHangup(t *testing.T) {
 		got <- string(s)
 		_ = leg.Hangup(ctx, "menu done")
 	}, WithRegistry(reg))
-	h.f.callerArrives("c1")
-	h.f.waitReq(t, "POST /bridges/", 0)
+	h.f.CallerArrives("c1")
+	h.f.WaitRequest(t, "POST /bridges/", 0)
 	waitBridgeWith(t, h.f, "c1")
-	h.f.dtmf("c1", "1#*")
+	h.f.DTMF("c1", "1#*")
 	select {
 	case s := <-got:
 		if s != "1#*" {
@@ -131,11 +130,10 @@ func TestDTMFAndHangup(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no DTMF")
 	}
-	h.f.waitReq(t, "DELETE /channels/c1", 0)
+	h.f.WaitRequest(t, "DELETE /channels/c1", 0)
 	waitFor(t, "all released", func() bool {
-		h.f.mu.Lock()
-		defer h.f.mu.Unlock()
-		return len(h.f.bridges) == 0 && len(h.f.channels) == 0
+		c, b := h.f.Counts()
+		return c == 0 && b == 0
 	})
 	waitFor(t, "metrics", func() bool { return testutil.ToFloat64(h.app.m.active) == 0 })
 	if n := testutil.ToFloat64(h.app.m.calls); n != 1 {
@@ -210,7 +208,7 @@ func TestNoAnswerKeepsCallWithBot(t *testing.T) {
 		}
 		_ = leg.Hangup(ctx, "done")
 	})
-	h.f.callerArrives("c1")
+	h.f.CallerArrives("c1")
 	select {
 	case err := <-res:
 		if !errors.Is(err, ErrNoAnswer) {
@@ -219,8 +217,8 @@ func TestNoAnswerKeepsCallWithBot(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("transfer did not return")
 	}
-	h.f.waitReq(t, "DELETE /channels/c1", 0)
-	if h.f.requests("POST /channels/c1/snoop") != nil {
+	h.f.WaitRequest(t, "DELETE /channels/c1", 0)
+	if h.f.Requests("POST /channels/c1/snoop") != nil {
 		t.Fatal("snooped without a transfer")
 	}
 }
@@ -250,10 +248,10 @@ func TestConfigErrors(t *testing.T) {
 // Channels an earlier calmline process left in the app are hung up on the
 // first connect; a caller arriving at that moment is not.
 func TestOrphansFromEarlierRunAreHungUp(t *testing.T) {
-	f := newFakeAsterisk(t)
-	f.channels["old"] = &fakeChan{ID: "old", Name: "PJSIP/old-1", State: "Up", Vars: map[string]string{}, Created: time.Now().Add(-time.Hour)}
-	f.channels["new"] = &fakeChan{ID: "new", Name: "PJSIP/new-1", State: "Ring", Vars: map[string]string{}, Created: time.Now()}
-	app, err := New(Config{URL: f.url(), User: "calmline", Password: "secret"}, func(context.Context, telephony.Leg) {},
+	f := aritest.New(t)
+	f.AddChannel(&aritest.Channel{ID: "old", Name: "PJSIP/old-1", State: "Up", Vars: map[string]string{}, Created: time.Now().Add(-time.Hour)})
+	f.AddChannel(&aritest.Channel{ID: "new", Name: "PJSIP/new-1", State: "Ring", Vars: map[string]string{}, Created: time.Now()})
+	app, err := New(Config{URL: f.URL(), User: aritest.User, Password: aritest.Password}, func(context.Context, telephony.Leg) {},
 		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -261,10 +259,10 @@ func TestOrphansFromEarlierRunAreHungUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
-	f.waitWS(t)
-	f.waitReq(t, "DELETE /channels/old", 0)
+	f.WaitConnected(t)
+	f.WaitRequest(t, "DELETE /channels/old", 0)
 	time.Sleep(50 * time.Millisecond)
-	if f.requests("DELETE /channels/new") != nil {
+	if f.Requests("DELETE /channels/new") != nil {
 		t.Error("a channel created now was hung up as an orphan")
 	}
 	cancel()
@@ -283,32 +281,31 @@ func TestSupervisorPicksFromDirectory(t *testing.T) {
 	dir := fixedDirectory{{Number: 7, CallID: "ari-c1", Urgency: 0.2}, {Number: 9, CallID: "ari-c2", Urgency: 0.9}}
 	h := startApp(t, func(ctx context.Context, leg telephony.Leg) { <-ctx.Done() }, WithDirectory(dir))
 	f := h.f
-	f.callerArrives("c1")
-	f.callerArrives("c2")
-	f.waitReq(t, "POST /bridges/", 1)
+	f.CallerArrives("c1")
+	f.CallerArrives("c2")
+	f.WaitRequest(t, "POST /bridges/", 1)
 	waitBridgeWith(t, f, "c1")
 	waitBridgeWith(t, f, "c2")
-	f.callerArrives("sup", "supervise")
-	f.waitReq(t, "POST /channels/sup/answer", 0)
-	f.dtmf("sup", "1234#")
-	f.waitReq(t, "POST /channels/sup/play/", 0) // beep: authenticated
-	f.dtmf("sup", "#")
-	f.waitReq(t, "POST /channels/c2/snoop/", 0) // most urgent
-	f.dtmf("sup", "5#")                         // ignored while on a call: "*" leaves first
-	f.dtmf("sup", "*")
-	f.waitReq(t, "DELETE /channels/calmline-snoop-", 0)
-	f.dtmf("sup", "5#")
-	f.waitReq(t, "POST /channels/sup/play/", 2) // beep for '*', then "invalid" for 5
-	if got := f.requests("POST /channels/sup/play/")[2].Query.Get("media"); got != "sound:invalid" {
+	f.CallerArrives("sup", "supervise")
+	f.WaitRequest(t, "POST /channels/sup/answer", 0)
+	f.DTMF("sup", "1234#")
+	f.WaitRequest(t, "POST /channels/sup/play/", 0) // beep: authenticated
+	f.DTMF("sup", "#")
+	f.WaitRequest(t, "POST /channels/c2/snoop/", 0) // most urgent
+	f.DTMF("sup", "5#")                             // ignored while on a call: "*" leaves first
+	f.DTMF("sup", "*")
+	f.WaitRequest(t, "DELETE /channels/calmline-snoop-", 0)
+	f.DTMF("sup", "5#")
+	f.WaitRequest(t, "POST /channels/sup/play/", 2) // beep for '*', then "invalid" for 5
+	if got := f.Requests("POST /channels/sup/play/")[2].Query.Get("media"); got != "sound:invalid" {
 		t.Errorf("unknown number prompt = %q", got)
 	}
-	f.dtmf("sup", "7#")
-	f.waitReq(t, "POST /channels/c1/snoop/", 0)
-	f.hangup("sup", true)
+	f.DTMF("sup", "7#")
+	f.WaitRequest(t, "POST /channels/c1/snoop/", 0)
+	f.Hangup("sup", true)
 	waitFor(t, "supervisor released", func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return len(f.bridges) == 2 // the two calls' own bridges remain
+		_, b := f.Counts()
+		return b == 2 // the two calls' own bridges remain
 	})
 	var calls []string
 	for _, e := range h.audit.list() {
