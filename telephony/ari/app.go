@@ -156,10 +156,18 @@ func (a *App) session(ctx context.Context, first bool) error {
 	defer a.setConnected(false)
 	a.log.Info("ARI connected", "url", redact(wsURL))
 	// Reconcile in the background so events keep flowing meanwhile.
+	connectedAt := time.Now()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		a.reconcile(ctx, first)
+		a.reconcile(ctx, first, connectedAt)
+	}()
+	kctx, stopKeepalive := context.WithCancel(ctx)
+	defer stopKeepalive()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.keepalive(kctx, ws)
 	}()
 	for {
 		var data []byte
@@ -170,6 +178,32 @@ func (a *App) session(ctx context.Context, first bool) error {
 			return fmt.Errorf("ari: events: %w", err)
 		}
 		a.dispatch(ctx, data)
+	}
+}
+
+// keepalive asks Asterisk for its info every 20 s while the WebSocket is up;
+// two failures in a row close the WebSocket, so a silently dead connection
+// (no FIN, no RST) is replaced instead of waiting for events forever.
+func (a *App) keepalive(ctx context.Context, ws *websocket.Conn) {
+	t := time.NewTicker(20 * time.Second)
+	defer t.Stop()
+	fails := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.rest.do(ctx, http.MethodGet, "/asterisk/info", nil, nil, nil); err != nil {
+			fails++
+			a.log.Warn("ARI keepalive failed", "err", err, "in_a_row", fails)
+			if fails >= 2 {
+				ws.Close()
+				return
+			}
+			continue
+		}
+		fails = 0
 	}
 }
 
@@ -305,7 +339,11 @@ func (a *App) start(ctx context.Context, st *ari.StasisStart) {
 	case len(args) > 0 && args[0] == argInternal:
 		// A channel we created whose owner is gone (e.g. a late snoop): drop it.
 		a.log.Info("hanging up orphan internal channel", "channel", st.Channel.ID)
-		go a.hangupChannel(st.Channel.ID, "normal")
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.hangupChannel(st.Channel.ID, "normal")
+		}()
 	case len(args) > 0 && args[0] == argSupervise:
 		s := newSupervisor(a, st.Channel)
 		a.register(st.Channel.ID, s)
@@ -359,7 +397,7 @@ func (a *App) destroyBridge(id string) {
 // longer has are ended (their StasisEnd may have been sent while we were
 // away); on the first connect, channels a previous calmline process left in
 // the app are hung up cleanly, since their media and state died with it.
-func (a *App) reconcile(ctx context.Context, first bool) {
+func (a *App) reconcile(ctx context.Context, first bool, connectedAt time.Time) {
 	a.mu.Lock()
 	calls := make([]*callState, 0, len(a.calls))
 	for _, c := range a.calls {
@@ -382,6 +420,7 @@ func (a *App) reconcile(ctx context.Context, first bool) {
 	var chans []struct {
 		ID       string `json:"id"`
 		Name     string `json:"name"`
+		Created  string `json:"creationtime"`
 		Dialplan struct {
 			AppName string `json:"app_name"`
 			AppData string `json:"app_data"`
@@ -394,6 +433,12 @@ func (a *App) reconcile(ctx context.Context, first bool) {
 	for _, ch := range chans {
 		inApp := strings.EqualFold(ch.Dialplan.AppName, "Stasis") &&
 			(ch.Dialplan.AppData == a.cfg.App || strings.HasPrefix(ch.Dialplan.AppData, a.cfg.App+","))
+		// Only channels older than this connection: a caller arriving right
+		// now is in the list before its StasisStart reaches us.
+		created, err := time.Parse("2006-01-02T15:04:05.000-0700", ch.Created)
+		if err != nil || !created.Before(connectedAt.Add(-2*time.Second)) {
+			continue
+		}
 		if inApp && !a.known(ch.ID) {
 			a.log.Warn("hanging up channel left by an earlier calmline run", "channel", ch.ID, "name", ch.Name)
 			a.hangupChannel(ch.ID, "normal")

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/calmline/calmline/telephony"
+	"github.com/calmline/calmline/telephony/ari/aritest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -94,7 +95,7 @@ func speech(t *testing.T) []int16 {
 
 // sendRTP plays pcm from Asterisk's ExternalMedia socket to calmline, paced
 // at 20 ms, as slin16 big-endian.
-func sendRTP(t *testing.T, c *fakeChan, pcm []int16, seq uint16) uint16 {
+func sendRTP(t *testing.T, c *aritest.Channel, pcm []int16, seq uint16) uint16 {
 	t.Helper()
 	payload := make([]byte, 640)
 	start := time.Now()
@@ -143,7 +144,7 @@ func tone(n int) []int16 {
 }
 
 type harness struct {
-	f      *fakeAsterisk
+	f      *aritest.Server
 	app    *App
 	logs   *syncBuffer
 	audit  *auditLog
@@ -151,28 +152,28 @@ type harness struct {
 	ran    chan error
 }
 
-func startApp(t *testing.T, h Handler) *harness {
+func startApp(t *testing.T, h Handler, opts ...Option) *harness {
 	t.Helper()
-	f := newFakeAsterisk(t)
+	f := aritest.New(t)
 	logs := &syncBuffer{}
 	au := &auditLog{}
 	app, err := New(Config{
-		URL: f.url(), User: "calmline", Password: "secret",
+		URL: f.URL(), User: aritest.User, Password: aritest.Password,
 		SupervisorPINs: map[string]string{"1234": "dana"},
 		RingFor:        time.Second, ReconnectMin: 50 * time.Millisecond, ReconnectMax: 200 * time.Millisecond,
 		RequestTimeout: 2 * time.Second,
-	}, h, WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), WithAuditor(au))
+	}, h, append([]Option{WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))), WithAuditor(au)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hs := &harness{f: f, app: app, logs: logs, audit: au, cancel: cancel, ran: make(chan error, 1)}
 	go func() { hs.ran <- app.Run(ctx) }()
-	f.waitWS(t)
+	f.WaitConnected(t)
 	t.Cleanup(func() {
 		hs.stop(t)
 		if t.Failed() {
-			t.Logf("calmline log:\n%s\nrequests:\n%s", logs.String(), f.dump())
+			t.Logf("calmline log:\n%s\nrequests:\n%s", logs.String(), f.Dump())
 		}
 	})
 	return hs
@@ -258,23 +259,23 @@ func TestCallEndToEnd(t *testing.T) {
 	}
 	h := startApp(t, handler)
 	f := h.f
-	f.answers["PJSIP/expert2"] = true
+	f.SetAnswers("PJSIP/expert2", true)
 
 	// Bad input first: events with unknown or missing fields never hurt.
-	f.sendRaw([]byte(`not json`))
-	f.sendRaw([]byte(`{"type":"NoSuchEvent","channel":{"id":"zz"}}`))
-	f.sendRaw([]byte(`{"type":"StasisStart","application":"calmline"}`))
-	f.sendRaw([]byte(`{"type":"StasisStart","channel":"not-an-object"}`))
-	f.sendRaw([]byte(`{"type":"ChannelDtmfReceived","digit":"5"}`))
+	f.SendRaw([]byte(`not json`))
+	f.SendRaw([]byte(`{"type":"NoSuchEvent","channel":{"id":"zz"}}`))
+	f.SendRaw([]byte(`{"type":"StasisStart","application":"calmline"}`))
+	f.SendRaw([]byte(`{"type":"StasisStart","channel":"not-an-object"}`))
+	f.SendRaw([]byte(`{"type":"ChannelDtmfReceived","digit":"5"}`))
 
-	f.callerArrives("caller1")
-	em := f.waitReq(t, "POST /channels/externalMedia", 0)
+	f.CallerArrives("caller1")
+	em := f.WaitRequest(t, "POST /channels/externalMedia", 0)
 	for k, want := range map[string]string{"app": "calmline", "format": "slin16", "encapsulation": "rtp", "transport": "udp", "direction": "both"} {
 		if got := em.Query.Get(k); got != want {
 			t.Errorf("externalMedia %s = %q, want %q", k, got, want)
 		}
 	}
-	f.waitReq(t, "POST /bridges/", 0)
+	f.WaitRequest(t, "POST /bridges/", 0)
 	ext := waitChan(t, f, em.Query.Get("channelId"))
 	mainBridge := waitBridgeWith(t, f, "caller1", ext.ID)
 
@@ -338,7 +339,7 @@ func TestCallEndToEnd(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("transfer did not return")
 	}
-	orig := f.requests("POST /channels/calmline-expert-")
+	orig := f.Requests("POST /channels/calmline-expert-")
 	if len(orig) != 2 || orig[0].Query.Get("endpoint") != "PJSIP/expert1" || orig[1].Query.Get("endpoint") != "PJSIP/expert2" {
 		t.Fatalf("originates = %+v", orig)
 	}
@@ -353,12 +354,10 @@ func TestCallEndToEnd(t *testing.T) {
 	}
 	expertID := strings.TrimPrefix(orig[1].Path, "/channels/")
 	waitBridgeWith(t, f, "caller1", expertID)
-	f.mu.Lock()
-	if f.bridges[mainBridge][ext.ID] {
+	if f.InBridge(mainBridge, ext.ID) {
 		t.Error("the bot's media channel is still in the caller's bridge")
 	}
-	f.mu.Unlock()
-	measure := f.waitReq(t, "POST /channels/caller1/snoop/", 0)
+	measure := f.WaitRequest(t, "POST /channels/caller1/snoop/", 0)
 	if measure.Query.Get("spy") != "in" || measure.Query.Get("whisper") != "none" {
 		t.Errorf("measuring snoop = %v", measure.Query)
 	}
@@ -368,29 +367,29 @@ func TestCallEndToEnd(t *testing.T) {
 	seq = sendRTP(t, ext, utter[:10*telephony.FrameSamples], seq)
 
 	// Supervisor: wrong PIN, right PIN, most urgent call, whisper, barge.
-	f.callerArrives("sup1", "supervise")
-	f.waitReq(t, "POST /channels/sup1/answer", 0)
-	f.dtmf("sup1", "9999#")
-	f.waitReq(t, "POST /channels/sup1/play/", 0)
-	f.dtmf("sup1", "1234#")
-	f.waitReq(t, "POST /channels/sup1/play/", 1)
-	f.dtmf("sup1", "#")
-	listen := f.waitReq(t, "POST /channels/caller1/snoop/", 1)
+	f.CallerArrives("sup1", "supervise")
+	f.WaitRequest(t, "POST /channels/sup1/answer", 0)
+	f.DTMF("sup1", "9999#")
+	f.WaitRequest(t, "POST /channels/sup1/play/", 0)
+	f.DTMF("sup1", "1234#")
+	f.WaitRequest(t, "POST /channels/sup1/play/", 1)
+	f.DTMF("sup1", "#")
+	listen := f.WaitRequest(t, "POST /channels/caller1/snoop/", 1)
 	if listen.Query.Get("spy") != "both" || listen.Query.Get("whisper") != "none" {
 		t.Errorf("listen snoop = %v", listen.Query)
 	}
 	waitBridgeWith(t, f, "sup1", strings.TrimPrefix(listen.Path, "/channels/caller1/snoop/"))
-	f.dtmf("sup1", "2")
-	whisper := f.waitReq(t, "POST /channels/"+expertID+"/snoop/", 0)
+	f.DTMF("sup1", "2")
+	whisper := f.WaitRequest(t, "POST /channels/"+expertID+"/snoop/", 0)
 	if whisper.Query.Get("spy") != "both" || whisper.Query.Get("whisper") != "out" {
 		t.Errorf("whisper snoop = %v", whisper.Query)
 	}
 	waitBridgeWith(t, f, "sup1", strings.TrimPrefix(whisper.Path, "/channels/"+expertID+"/snoop/"))
-	f.dtmf("sup1", "3")
+	f.DTMF("sup1", "3")
 	waitBridgeWith(t, f, "caller1", expertID, "sup1")
 
 	// The caller hangs up: everything is released.
-	f.hangup("caller1", true)
+	f.Hangup("caller1", true)
 	var res result
 	select {
 	case res = <-resc:
@@ -431,11 +430,10 @@ func TestCallEndToEnd(t *testing.T) {
 		}
 		return false
 	})
-	f.hangup("sup1", true)
+	f.Hangup("sup1", true)
 	waitFor(t, "all bridges destroyed and channels hung up", func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return len(f.bridges) == 0 && len(f.channels) == 0
+		c, b := f.Counts()
+		return c == 0 && b == 0
 	})
 	var modes []string
 	for _, e := range h.audit.list() {
@@ -470,31 +468,21 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func waitChan(t *testing.T, f *fakeAsterisk, id string) *fakeChan {
+func waitChan(t *testing.T, f *aritest.Server, id string) *aritest.Channel {
 	t.Helper()
-	var c *fakeChan
-	waitFor(t, "channel "+id, func() bool { c = f.channel(id); return c != nil })
+	var c *aritest.Channel
+	waitFor(t, "channel "+id, func() bool { c = f.Channel(id); return c != nil })
 	return c
 }
 
 // waitBridgeWith waits until one bridge holds all the channels and returns its id.
-func waitBridgeWith(t *testing.T, f *fakeAsterisk, chans ...string) string {
+func waitBridgeWith(t *testing.T, f *aritest.Server, chans ...string) string {
 	t.Helper()
 	var id string
 	waitFor(t, "a bridge with "+strings.Join(chans, ", "), func() bool {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for bid, b := range f.bridges {
-			all := true
-			for _, c := range chans {
-				all = all && b[c]
-			}
-			if all {
-				id = bid
-				return true
-			}
-		}
-		return false
+		var ok bool
+		id, ok = f.BridgeWith(chans...)
+		return ok
 	})
 	return id
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -190,7 +191,7 @@ func (c *callState) setup() error {
 	opts := ari.ExternalMediaOptions{
 		ChannelID:      c.extID,
 		App:            a.cfg.App,
-		ExternalHost:   netip.AddrPortFrom(netip.MustParseAddr(hostOr(a.cfg.RTPHost)), media.LocalAddr().Port()).String(),
+		ExternalHost:   net.JoinHostPort(a.cfg.RTPHost, strconv.Itoa(int(media.LocalAddr().Port()))),
 		Encapsulation:  "rtp",
 		Transport:      "udp",
 		ConnectionType: "client",
@@ -217,13 +218,6 @@ func (c *callState) setup() error {
 	}
 	c.log.Info("call up", "caller", c.info.CallerID, "rtp_local", media.LocalAddr(), "rtp_remote", remote)
 	return nil
-}
-
-func hostOr(h string) string {
-	if _, err := netip.ParseAddr(h); err != nil {
-		return "127.0.0.1"
-	}
-	return h
 }
 
 // mediaRemote reads where Asterisk's ExternalMedia socket is, from the
@@ -399,14 +393,13 @@ func (c *callState) cleanup() {
 		delete(a.busy, ep)
 		a.mu.Unlock()
 	}
-	c.log.Info("call released", "reason", reason, "rtp", c.mediaStats())
-}
-
-func (c *callState) mediaStats() any {
 	if c.media == nil {
-		return nil
+		c.log.Info("call released", "reason", reason)
+		return
 	}
-	return c.media.Stats()
+	st := c.media.Stats()
+	a.m.rtp(st)
+	c.log.Info("call released", "reason", reason, "rtp", st)
 }
 
 // Info implements telephony.Leg.

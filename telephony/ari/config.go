@@ -25,7 +25,7 @@ type Config struct {
 	App string
 
 	// RTPHost is the address Asterisk sends ExternalMedia audio to (calmline's
-	// address as Asterisk sees it); default 127.0.0.1.
+	// address or host name as Asterisk sees it); default 127.0.0.1.
 	RTPHost string
 	// RTPBind is the local address the RTP sockets listen on; default RTPHost
 	// (use 0.0.0.0 in a container whose address Asterisk reaches by NAT/DNS).
@@ -100,6 +100,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RTPBind == "" {
 		c.RTPBind = c.RTPHost
+		if _, err := netip.ParseAddr(c.RTPHost); err != nil {
+			c.RTPBind = "0.0.0.0" // RTPHost is a name: listen everywhere
+		}
 	}
 	if _, err := netip.ParseAddr(c.RTPBind); err != nil {
 		return c, fmt.Errorf("%w: RTPBind %q is not an IP address", ErrConfig, c.RTPBind)

@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/calmline/calmline/telephony/rtp"
 )
 
 type registerer = prometheus.Registerer
@@ -16,6 +18,19 @@ type metrics struct {
 	badEvents  prometheus.Counter
 	transfers  *prometheus.CounterVec
 	listenIns  *prometheus.CounterVec
+	packets    *prometheus.CounterVec
+}
+
+// rtp adds one finished call's media counters.
+func (m *metrics) rtp(st rtp.Stats) {
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{{"received", st.Received}, {"played", st.Played}, {"concealed", st.Concealed}, {"late", st.Late},
+		{"duplicate", st.Duplicate}, {"overflow", st.Overflow}, {"wrong_peer", st.WrongPeer},
+		{"malformed", st.Malformed}, {"sent", st.Sent}, {"send_error", st.SendErrors}} {
+		m.packets.WithLabelValues(kv.k).Add(float64(kv.v))
+	}
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -27,11 +42,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		badEvents:  prometheus.NewCounter(prometheus.CounterOpts{Name: "calmline_ari_bad_events_total", Help: "ARI events that could not be decoded."}),
 		transfers:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "calmline_ari_transfers_total", Help: "Handoffs to human experts, by result."}, []string{"result"}),
 		listenIns:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "calmline_ari_listen_ins_total", Help: "Supervisor listen-ins, by mode."}, []string{"mode"}),
+		packets:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "calmline_rtp_packets_total", Help: "ExternalMedia RTP packets and frames of finished calls, by outcome."}, []string{"result"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.calls, m.active, m.reconnects, m.events, m.badEvents, m.transfers, m.listenIns} {
+	for _, c := range []prometheus.Collector{m.calls, m.active, m.reconnects, m.events, m.badEvents, m.transfers, m.listenIns, m.packets} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

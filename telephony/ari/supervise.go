@@ -98,7 +98,9 @@ func (s *supervisor) deliver(ev ari.Event) {
 	s.inbox.push(ev)
 }
 
-func (s *supervisor) shutdown(string) { s.inbox.push(&ari.StasisEnd{EventData: ari.EventData{Type: ari.Events.StasisEnd}, Channel: ari.ChannelData{ID: s.id}}) }
+func (s *supervisor) shutdown(string) {
+	s.inbox.push(&ari.StasisEnd{EventData: ari.EventData{Type: ari.Events.StasisEnd}, Channel: ari.ChannelData{ID: s.id}})
+}
 
 func (s *supervisor) run(ctx context.Context) {
 	defer s.cleanup()
@@ -259,7 +261,10 @@ func (s *supervisor) pick(number int) (LiveCall, *callState) {
 // listen = snoop on the caller's channel (spy both: caller and whoever
 // answers them); whisper = snoop on the expert's channel, spy both and
 // whisper out, so only the expert hears the supervisor; barge = the
-// supervisor joins the call's own bridge.
+// supervisor joins the call's own bridge (Asterisk's addChannel departs the
+// Stasis bridge a channel is in, see res/stasis/control.c). In
+// res_stasis_snoop "out" is the audiohook's WRITE direction: audio toward
+// the spied channel's device, i.e. the expert's phone.
 func (s *supervisor) setMode(ctx context.Context, m Mode) error {
 	c := s.target
 	c.mu.Lock()

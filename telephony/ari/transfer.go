@@ -21,6 +21,12 @@ import (
 // channel out of the call, and keep hearing the caller through a snoop
 // channel so the emotion readings stay live. Higher Priority transfers ring
 // first when several wait for the same queue (emergency = top priority).
+//
+// After a nil return the bot is out of the call: Play returns ErrTransferred,
+// ReadFrame keeps delivering the caller's voice (snoop) until Done closes,
+// and Hangup would end the caller's talk with the expert too. If the
+// Handler returns early the App keeps the call bridged until one side
+// hangs up. On error (ErrNoAnswer, ctx) the bot still owns the call.
 func (c *callState) Transfer(ctx context.Context, t telephony.Transfer) error {
 	a := c.a
 	endpoints, ring := t.Endpoints, t.RingFor

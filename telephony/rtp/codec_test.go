@@ -118,3 +118,22 @@ func TestSlin16IsBigEndian(t *testing.T) {
 		t.Fatalf("decode = %d %v", n, out)
 	}
 }
+
+func BenchmarkTranscode(b *testing.B) {
+	src := make([]int16, 320)
+	for i := range src {
+		src[i] = int16(i * 37)
+	}
+	dst := make([]int16, 320)
+	for _, c := range []Codec{CodecSlin16, CodecPCMU} {
+		b.Run(c.String(), func(b *testing.B) {
+			enc, dec := transcoder{codec: c}, transcoder{codec: c}
+			payload := make([]byte, c.PayloadBytes())
+			b.ReportAllocs()
+			for b.Loop() {
+				n := enc.encode(src, payload)
+				dec.decode(payload[:n], dst)
+			}
+		})
+	}
+}

@@ -29,7 +29,9 @@ type Config struct {
 	// Codec of both directions; default slin16 (what calmline asks Asterisk for).
 	Codec Codec
 	// JitterFrames is how many 20 ms frames the jitter buffer holds (reorder
-	// window); default 6 (120 ms).
+	// window and burst capacity); default 16 (320 ms). It adds no latency
+	// while packets arrive in order: a frame is delivered as soon as it is
+	// next. Delay, not this, bounds how long a missing packet is waited for.
 	JitterFrames int
 	// Delay is how long ReadFrame waits for a missing packet before it plays
 	// silence in its place; default 60 ms.
@@ -43,7 +45,7 @@ func (c Config) withDefaults() Config {
 		c.Codec = CodecSlin16
 	}
 	if c.JitterFrames <= 0 {
-		c.JitterFrames = 6
+		c.JitterFrames = 16
 	}
 	if c.JitterFrames > 64 {
 		c.JitterFrames = 64
@@ -64,6 +66,7 @@ type Stats struct {
 	Concealed  uint64 // frames delivered as silence (loss or late)
 	Late       uint64 // packets dropped because their frame was already played
 	Duplicate  uint64 // packets for a slot already filled
+	Overflow   uint64 // buffered packets dropped because a burst overran the buffer
 	WrongPeer  uint64 // packets from an address other than the remote
 	Malformed  uint64 // truncated or unparsable packets, wrong payload type
 	Sent       uint64 // packets sent
@@ -276,14 +279,27 @@ func (e *Endpoint) handle(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	case d < 0:
 		e.st.Late++
 		return
-	case int(d) >= len(e.slots):
+	case int(d) >= 2*len(e.slots):
 		// Far ahead: a jump in the stream (new SSRC, long gap). Drop what is
 		// buffered and restart from this packet rather than conceal forever.
 		for i := range e.slots {
-			e.slots[i].full = false
+			if e.slots[i].full {
+				e.slots[i].full = false
+				e.st.Overflow++
+			}
 		}
 		e.next = seq
 		e.maxSeen = seq
+	case int(d) >= len(e.slots):
+		// A burst bigger than the buffer (the reader stalled): slide the
+		// window, dropping only the oldest frames that no longer fit.
+		e.next = seq - uint16(len(e.slots)) + 1
+		for i := range e.slots {
+			if s := &e.slots[i]; s.full && int16(s.seq-e.next) < 0 {
+				s.full = false
+				e.st.Overflow++
+			}
+		}
 	}
 	s := &e.slots[int(seq)%len(e.slots)]
 	if s.full && s.seq == seq {

@@ -313,3 +313,55 @@ func FuzzPacket(f *testing.F) {
 		}
 	})
 }
+
+// A burst larger than the buffer (reader stalled) drops only the oldest
+// frames; a jump far ahead restarts the stream.
+func TestJitterBufferOverflow(t *testing.T) {
+	e := newEndpoint(nil, Config{JitterFrames: 4, Delay: time.Millisecond})
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	e.SetRemote(from)
+	var pkt rtp.Packet
+	for seq := uint16(10); seq < 16; seq++ { // 6 packets into 4 slots
+		e.handle(packet(seq, 118), from, &pkt)
+	}
+	frame := make([]int16, telephony.FrameSamples)
+	ctx := context.Background()
+	var got []int16
+	for i := 0; i < 4; i++ {
+		if err := e.ReadFrame(ctx, frame); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, frame[0])
+	}
+	if got[0] != 12 || got[3] != 15 {
+		t.Fatalf("after overflow read %v, want 12..15", got)
+	}
+	e.handle(packet(1000, 118), from, &pkt)
+	if err := e.ReadFrame(ctx, frame); err != nil || frame[0] != 1000 {
+		t.Fatalf("after a jump read %d (%v), want 1000", frame[0], err)
+	}
+	if st := e.Stats(); st.Overflow != 2 || st.Played != 5 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
+
+func BenchmarkSendFrame(b *testing.B) {
+	e, err := Listen(loopback, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	sink, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(loopback))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	e.SetRemote(sink.LocalAddr().(*net.UDPAddr).AddrPort())
+	frame := make([]int16, telephony.FrameSamples)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.WriteFrame(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,4 +1,10 @@
-package ari
+// Package aritest is a fake Asterisk for tests: it speaks enough of
+// Asterisk 22's ARI (REST paths and JSON bodies of rest-api/api-docs, the
+// events WebSocket) to drive calls end to end — channels, externalMedia with
+// a real UDP socket, originate, snoop, bridges — and records every request
+// so tests can assert what crossed the wire. Login: User / Password, app
+// "calmline".
+package aritest
 
 import (
 	"encoding/json"
@@ -17,17 +23,18 @@ import (
 	"golang.org/x/net/websocket"
 )
 
-// fakeAsterisk speaks enough of Asterisk 22's ARI (REST paths and JSON
+// Server speaks enough of Asterisk 22's ARI (REST paths and JSON
 // bodies of rest-api/api-docs, the events WebSocket) to drive calls:
 // channels, externalMedia with a real UDP socket, originate, snoop, bridges.
-type fakeAsterisk struct {
-	t   *testing.T
+// Server is the fake Asterisk.
+type Server struct {
+	t   testing.TB
 	srv *httptest.Server
 	app string
 
 	mu       sync.Mutex
-	reqs     []fakeReq
-	channels map[string]*fakeChan
+	reqs     []Request
+	channels map[string]*Channel
 	bridges  map[string]map[string]bool
 	conns    []*websocket.Conn
 	wsUp     chan struct{}
@@ -36,29 +43,95 @@ type fakeAsterisk struct {
 	answers             map[string]bool // endpoint -> answers when originated
 }
 
-type fakeReq struct {
+// Credentials the fake accepts.
+const (
+	User     = "calmline"
+	Password = "secret"
+)
+
+// SetRefuseExternalMedia makes externalMedia fail with a 500, as an Asterisk
+// without chan_rtp does.
+func (f *Server) SetRefuseExternalMedia(v bool) {
+	f.mu.Lock()
+	f.refuseExternalMedia = v
+	f.mu.Unlock()
+}
+
+// SetAnswers decides whether an originate to endpoint is answered (a
+// StasisStart after 30 ms) or not (ChannelDestroyed, cause 19).
+func (f *Server) SetAnswers(endpoint string, v bool) {
+	f.mu.Lock()
+	f.answers[endpoint] = v
+	f.mu.Unlock()
+}
+
+// AddChannel puts a channel in the fake, as one that exists before a client connects.
+func (f *Server) AddChannel(c *Channel) {
+	f.mu.Lock()
+	if c.Vars == nil {
+		c.Vars = map[string]string{}
+	}
+	f.channels[c.ID] = c
+	f.mu.Unlock()
+}
+
+// Counts returns how many channels and bridges exist.
+func (f *Server) Counts() (channels, bridges int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.channels), len(f.bridges)
+}
+
+// InBridge reports whether channel is a member of bridge.
+func (f *Server) InBridge(bridge, channel string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bridges[bridge][channel]
+}
+
+// BridgeWith returns a bridge holding all the channels.
+func (f *Server) BridgeWith(chans ...string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for bid, b := range f.bridges {
+		all := true
+		for _, c := range chans {
+			all = all && b[c]
+		}
+		if all {
+			return bid, true
+		}
+	}
+	return "", false
+}
+
+// Request is one REST request the fake received.
+type Request struct {
 	Method, Path string
 	Query        url.Values
 	Body         map[string]any
 }
 
-type fakeChan struct {
+// Channel is a channel in the fake.
+type Channel struct {
 	ID, Name, State string
+	Created         time.Time
 	Vars            map[string]string
 	Args            []string
 	UDP             *net.UDPConn   // ExternalMedia: Asterisk's RTP socket
 	Peer            netip.AddrPort // ExternalMedia: external_host
 }
 
-func newFakeAsterisk(t *testing.T) *fakeAsterisk {
-	f := &fakeAsterisk{t: t, app: "calmline", channels: map[string]*fakeChan{}, bridges: map[string]map[string]bool{},
+// New starts a fake Asterisk; t.Cleanup stops it.
+func New(t testing.TB) *Server {
+	f := &Server{t: t, app: "calmline", channels: map[string]*Channel{}, bridges: map[string]map[string]bool{},
 		answers: map[string]bool{}, wsUp: make(chan struct{}, 16)}
 	mux := http.NewServeMux()
 	mux.Handle("/ari/events", websocket.Server{Handler: f.events, Handshake: func(*websocket.Config, *http.Request) error { return nil }})
 	mux.HandleFunc("/ari/", f.rest)
 	f.srv = httptest.NewServer(f.auth(mux))
 	t.Cleanup(func() {
-		f.dropWS()
+		f.DropWS()
 		f.srv.Close()
 		f.mu.Lock()
 		for _, c := range f.channels {
@@ -71,11 +144,12 @@ func newFakeAsterisk(t *testing.T) *fakeAsterisk {
 	return f
 }
 
-func (f *fakeAsterisk) url() string { return f.srv.URL + "/ari" }
+// URL is the ARI base URL.
+func (f *Server) URL() string { return f.srv.URL + "/ari" }
 
-func (f *fakeAsterisk) auth(h http.Handler) http.Handler {
+func (f *Server) auth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "calmline" || p != "secret" {
+		if u, p, ok := r.BasicAuth(); !ok || u != User || p != Password {
 			w.WriteHeader(http.StatusUnauthorized)
 			_, _ = w.Write([]byte(`{"message":"Authentication required"}`))
 			return
@@ -84,7 +158,7 @@ func (f *fakeAsterisk) auth(h http.Handler) http.Handler {
 	})
 }
 
-func (f *fakeAsterisk) events(ws *websocket.Conn) {
+func (f *Server) events(ws *websocket.Conn) {
 	if ws.Request().URL.Query().Get("app") != f.app {
 		return
 	}
@@ -96,7 +170,7 @@ func (f *fakeAsterisk) events(ws *websocket.Conn) {
 }
 
 // dropWS closes the events WebSocket, as when Asterisk restarts its HTTP server.
-func (f *fakeAsterisk) dropWS() {
+func (f *Server) DropWS() {
 	f.mu.Lock()
 	conns := f.conns
 	f.conns = nil
@@ -106,7 +180,8 @@ func (f *fakeAsterisk) dropWS() {
 	}
 }
 
-func (f *fakeAsterisk) waitWS(t *testing.T) {
+// WaitConnected waits for a client to open the events WebSocket.
+func (f *Server) WaitConnected(t testing.TB) {
 	t.Helper()
 	select {
 	case <-f.wsUp:
@@ -115,7 +190,8 @@ func (f *fakeAsterisk) waitWS(t *testing.T) {
 	}
 }
 
-func (f *fakeAsterisk) sendRaw(b []byte) {
+// SendRaw sends b as one events-WebSocket message (hostile input tests).
+func (f *Server) SendRaw(b []byte) {
 	f.mu.Lock()
 	conns := append([]*websocket.Conn(nil), f.conns...)
 	f.mu.Unlock()
@@ -124,39 +200,40 @@ func (f *fakeAsterisk) sendRaw(b []byte) {
 	}
 }
 
-func (f *fakeAsterisk) emit(typ string, fields map[string]any) {
+// Emit sends an ARI event of type typ with the given fields.
+func (f *Server) Emit(typ string, fields map[string]any) {
 	ev := map[string]any{"type": typ, "application": f.app, "timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000-0700"), "asterisk_id": "02:42:ac:11:00:02"}
 	for k, v := range fields {
 		ev[k] = v
 	}
 	b, _ := json.Marshal(ev)
-	f.sendRaw(b)
+	f.SendRaw(b)
 }
 
-func (c *fakeChan) json() map[string]any {
+func (c *Channel) json() map[string]any {
 	return map[string]any{
 		"id": c.ID, "name": c.Name, "state": c.State, "protocol_id": "",
 		"caller":    map[string]any{"name": "", "number": "1001"},
 		"connected": map[string]any{"name": "", "number": ""}, "accountcode": "",
 		"dialplan":     map[string]any{"context": "calmline", "exten": "100", "priority": 2, "app_name": "Stasis", "app_data": "calmline"},
-		"creationtime": "2026-11-24T10:00:00.000+0000", "language": "en",
+		"creationtime": c.Created.UTC().Format("2006-01-02T15:04:05.000-0700"), "language": "en",
 	}
 }
 
 // callerArrives is a SIP caller entering Stasis(calmline[,args]).
-func (f *fakeAsterisk) callerArrives(id string, args ...string) {
-	c := &fakeChan{ID: id, Name: "PJSIP/" + id + "-00000001", State: "Ring", Vars: map[string]string{}, Args: args}
+func (f *Server) CallerArrives(id string, args ...string) {
+	c := &Channel{ID: id, Name: "PJSIP/" + id + "-00000001", State: "Ring", Vars: map[string]string{}, Args: args, Created: time.Now()}
 	f.mu.Lock()
 	f.channels[id] = c
 	f.mu.Unlock()
 	if args == nil {
 		args = []string{}
 	}
-	f.emit("StasisStart", map[string]any{"args": args, "channel": c.json()})
+	f.Emit("StasisStart", map[string]any{"args": args, "channel": c.json()})
 }
 
 // hangup is the far end hanging up channel id.
-func (f *fakeAsterisk) hangup(id string, withEvents bool) {
+func (f *Server) Hangup(id string, withEvents bool) {
 	f.mu.Lock()
 	c := f.channels[id]
 	delete(f.channels, id)
@@ -171,32 +248,34 @@ func (f *fakeAsterisk) hangup(id string, withEvents bool) {
 		c.UDP.Close()
 	}
 	if withEvents {
-		f.emit("ChannelHangupRequest", map[string]any{"cause": 16, "channel": c.json()})
-		f.emit("StasisEnd", map[string]any{"channel": c.json()})
-		f.emit("ChannelDestroyed", map[string]any{"cause": 16, "cause_txt": "Normal Clearing", "channel": c.json()})
+		f.Emit("ChannelHangupRequest", map[string]any{"cause": 16, "channel": c.json()})
+		f.Emit("StasisEnd", map[string]any{"channel": c.json()})
+		f.Emit("ChannelDestroyed", map[string]any{"cause": 16, "cause_txt": "Normal Clearing", "channel": c.json()})
 	}
 }
 
-func (f *fakeAsterisk) dtmf(id string, digits string) {
+// DTMF sends ChannelDtmfReceived events for each digit.
+func (f *Server) DTMF(id string, digits string) {
 	f.mu.Lock()
 	c := f.channels[id]
 	f.mu.Unlock()
 	for _, d := range digits {
-		f.emit("ChannelDtmfReceived", map[string]any{"digit": string(d), "duration_ms": 100, "channel": c.json()})
+		f.Emit("ChannelDtmfReceived", map[string]any{"digit": string(d), "duration_ms": 100, "channel": c.json()})
 	}
 }
 
-func (f *fakeAsterisk) channel(id string) *fakeChan {
+// Channel returns channel id, or nil.
+func (f *Server) Channel(id string) *Channel {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.channels[id]
 }
 
 // requests returns the requests so far whose "METHOD path" has prefix p.
-func (f *fakeAsterisk) requests(p string) []fakeReq {
+func (f *Server) Requests(p string) []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []fakeReq
+	var out []Request
 	for _, r := range f.reqs {
 		if strings.HasPrefix(r.Method+" "+r.Path, p) {
 			out = append(out, r)
@@ -206,20 +285,21 @@ func (f *fakeAsterisk) requests(p string) []fakeReq {
 }
 
 // waitReq waits for a request with prefix p and returns the n-th (0-based).
-func (f *fakeAsterisk) waitReq(t *testing.T, p string, n int) fakeReq {
+func (f *Server) WaitRequest(t testing.TB, p string, n int) Request {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if rs := f.requests(p); len(rs) > n {
+		if rs := f.Requests(p); len(rs) > n {
 			return rs[n]
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("no request %q #%d; got:\n%s", p, n, f.dump())
-	return fakeReq{}
+	t.Fatalf("no request %q #%d; got:\n%s", p, n, f.Dump())
+	return Request{}
 }
 
-func (f *fakeAsterisk) dump() string {
+// Dump lists every request, for failure messages.
+func (f *Server) Dump() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var b strings.Builder
@@ -235,9 +315,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (f *fakeAsterisk) rest(w http.ResponseWriter, r *http.Request) {
+func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/ari")
-	req := fakeReq{Method: r.Method, Path: path, Query: r.URL.Query()}
+	req := Request{Method: r.Method, Path: path, Query: r.URL.Query()}
 	if b, _ := io.ReadAll(r.Body); len(b) > 0 {
 		if err := json.Unmarshal(b, &req.Body); err != nil {
 			writeJSON(w, 400, map[string]string{"message": "body is not JSON"})
@@ -265,7 +345,7 @@ func (f *fakeAsterisk) rest(w http.ResponseWriter, r *http.Request) {
 		f.externalMedia(w, q)
 	case seg[0] == "channels" && len(seg) >= 2:
 		id := seg[1]
-		c := f.channel(id)
+		c := f.Channel(id)
 		switch {
 		case r.Method == "GET" && len(seg) == 2:
 			if c == nil {
@@ -281,7 +361,7 @@ func (f *fakeAsterisk) rest(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			w.WriteHeader(204)
-			go f.hangup(id, true)
+			go f.Hangup(id, true)
 		case c == nil:
 			notFound("Channel")
 		case r.Method == "POST" && len(seg) == 3 && seg[2] == "answer":
@@ -299,12 +379,12 @@ func (f *fakeAsterisk) rest(w http.ResponseWriter, r *http.Request) {
 			}
 			writeJSON(w, 200, map[string]string{"value": v})
 		case r.Method == "POST" && len(seg) == 4 && seg[2] == "snoop":
-			s := &fakeChan{ID: seg[3], Name: "Snoop/" + id + "-00000001", State: "Up", Vars: map[string]string{}}
+			s := &Channel{ID: seg[3], Name: "Snoop/" + id + "-00000001", State: "Up", Vars: map[string]string{}}
 			f.mu.Lock()
 			f.channels[s.ID] = s
 			f.mu.Unlock()
 			writeJSON(w, 200, s.json())
-			go f.emit("StasisStart", map[string]any{"args": strings.Split(q.Get("appArgs"), ","), "channel": s.json()})
+			go f.Emit("StasisStart", map[string]any{"args": strings.Split(q.Get("appArgs"), ","), "channel": s.json()})
 		case r.Method == "POST" && len(seg) == 4 && seg[2] == "play":
 			writeJSON(w, 201, map[string]any{"id": seg[3], "media_uri": q.Get("media"), "target_uri": "channel:" + id, "state": "queued"})
 		default:
@@ -357,14 +437,17 @@ func (f *fakeAsterisk) rest(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *fakeAsterisk) externalMedia(w http.ResponseWriter, q url.Values) {
+func (f *Server) externalMedia(w http.ResponseWriter, q url.Values) {
 	for _, p := range []string{"app", "external_host", "format"} {
 		if q.Get(p) == "" {
 			writeJSON(w, 400, map[string]string{"message": p + " is required"})
 			return
 		}
 	}
-	if f.refuseExternalMedia {
+	f.mu.Lock()
+	refuse := f.refuseExternalMedia
+	f.mu.Unlock()
+	if refuse {
 		writeJSON(w, 500, map[string]string{"message": "Failed to create external media channel"})
 		return
 	}
@@ -380,22 +463,22 @@ func (f *fakeAsterisk) externalMedia(w http.ResponseWriter, q url.Values) {
 	}
 	local := udp.LocalAddr().(*net.UDPAddr).AddrPort()
 	id := q.Get("channelId")
-	c := &fakeChan{ID: id, Name: "UnicastRTP/" + peer.String() + "-0000002", State: "Up", UDP: udp, Peer: peer,
+	c := &Channel{ID: id, Name: "UnicastRTP/" + peer.String() + "-0000002", State: "Up", UDP: udp, Peer: peer,
 		Vars: map[string]string{"UNICASTRTP_LOCAL_ADDRESS": local.Addr().String(), "UNICASTRTP_LOCAL_PORT": fmt.Sprint(local.Port())}}
 	f.mu.Lock()
 	f.channels[id] = c
 	f.mu.Unlock()
 	writeJSON(w, 200, c.json())
-	go f.emit("StasisStart", map[string]any{"args": []string{}, "channel": c.json()})
+	go f.Emit("StasisStart", map[string]any{"args": []string{}, "channel": c.json()})
 }
 
-func (f *fakeAsterisk) originate(w http.ResponseWriter, id string, q url.Values, body map[string]any) {
+func (f *Server) originate(w http.ResponseWriter, id string, q url.Values, body map[string]any) {
 	ep := q.Get("endpoint")
 	if ep == "" || q.Get("app") == "" {
 		writeJSON(w, 400, map[string]string{"message": "endpoint and app are required"})
 		return
 	}
-	c := &fakeChan{ID: id, Name: ep + "-00000003", State: "Down", Vars: map[string]string{}}
+	c := &Channel{ID: id, Name: ep + "-00000003", State: "Down", Vars: map[string]string{}}
 	if vs, ok := body["variables"].(map[string]any); ok {
 		for k, v := range vs {
 			c.Vars[k] = fmt.Sprint(v)
@@ -412,12 +495,12 @@ func (f *fakeAsterisk) originate(w http.ResponseWriter, id string, q url.Values,
 			f.mu.Lock()
 			c.State = "Up"
 			f.mu.Unlock()
-			f.emit("StasisStart", map[string]any{"args": strings.Split(q.Get("appArgs"), ","), "channel": c.json()})
+			f.Emit("StasisStart", map[string]any{"args": strings.Split(q.Get("appArgs"), ","), "channel": c.json()})
 			return
 		}
 		f.mu.Lock()
 		delete(f.channels, id)
 		f.mu.Unlock()
-		f.emit("ChannelDestroyed", map[string]any{"cause": 19, "cause_txt": "No answer", "channel": c.json()})
+		f.Emit("ChannelDestroyed", map[string]any{"cause": 19, "cause_txt": "No answer", "channel": c.json()})
 	}()
 }
