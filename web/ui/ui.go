@@ -15,7 +15,7 @@ var files embed.FS
 
 // pages maps a route to its HTML file.
 var pages = map[string]string{
-	"/":           "static/index.html",
+	"/{$}":        "static/index.html",
 	"/agent":      "static/agent.html",
 	"/supervisor": "static/supervisor.html",
 }
@@ -32,7 +32,7 @@ func Handler() http.Handler {
 		if err != nil {
 			continue // cannot happen: every file is embedded
 		}
-		mux.HandleFunc("GET "+route+"{$}", func(w http.ResponseWriter, _ *http.Request) {
+		mux.HandleFunc("GET "+route, func(w http.ResponseWriter, _ *http.Request) {
 			h := w.Header()
 			h.Set("Content-Type", "text/html; charset=utf-8")
 			// Scripts and styles come from our own files only; media and data go to this origin.

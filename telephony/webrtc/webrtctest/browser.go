@@ -111,25 +111,7 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chrome),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-audio-capture", o.WAV),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		// Chromium leaves loopback out of ICE unless told; the test server lives on 127.0.0.1.
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-	)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(string, ...any) {}))
-	defer bcancel()
-
+	bctx := Browser(ctx, t, chrome, o.WAV)
 	var res BrowserResult
 	if err := chromedp.Do(bctx, chromedp.Navigate(hs.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#call"))); err != nil {
 		t.Fatalf("open softphone: %v", err)
@@ -187,4 +169,32 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 		}
 	}
 	return res
+}
+
+// Browser starts headless Chromium with a fake microphone playing wav (looped) and
+// media permission granted, and returns a chromedp context for one tab. The browser
+// ends when ctx is cancelled or the test ends.
+func Browser(ctx context.Context, t testing.TB, chrome, wav string) context.Context {
+	t.Helper()
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chrome),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		// Chromium leaves loopback out of ICE unless told; the test server lives on 127.0.0.1.
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+	)
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithErrorf(func(string, ...any) {}))
+	t.Cleanup(func() {
+		bcancel()
+		acancel()
+	})
+	return bctx
 }
