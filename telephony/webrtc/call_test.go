@@ -36,6 +36,15 @@ func startServer(t *testing.T, cfg webrtc.Config, h webrtc.Handler, opts ...webr
 	return s, hs.URL
 }
 
+// serve runs s's routes on a loopback HTTP server for the benchmark or test.
+func serve(tb testing.TB, s *webrtc.Server) string {
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	hs := httptest.NewServer(mux)
+	tb.Cleanup(hs.Close)
+	return hs.URL
+}
+
 // waitEvents collects events until every wanted type has been seen.
 func waitEvents(t *testing.T, c *webrtctest.Client, want ...string) map[string]telephony.Event {
 	t.Helper()
