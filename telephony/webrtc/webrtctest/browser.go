@@ -20,7 +20,8 @@ import (
 
 // BrowserOptions shape a headless-Chromium call.
 type BrowserOptions struct {
-	// WAV is what the fake microphone says (looped). Empty: English speech from Text via espeak-ng.
+	// WAV is what the fake microphone says (looped). Empty: speech from Text (or a stock
+	// sentence) via espeak-ng, Mandarin when Lang is "zh".
 	WAV  string
 	Text string
 	// Lang is the UI language to select before calling ("en" or "zh"); it is sent as the offer's hint.
@@ -80,11 +81,17 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 		o.Lang = "en"
 	}
 	if o.WAV == "" {
-		text := o.Text
+		text, voice := o.Text, ""
+		if o.Lang == "zh" {
+			voice = "cmn"
+		}
 		if text == "" {
 			text = "Hello, my order still has not arrived and I am getting worried."
+			if o.Lang == "zh" {
+				text = "你好，我的订单到现在还没有到，我很着急。"
+			}
 		}
-		o.WAV, _ = Speech(t, text, 48000, 1.5)
+		o.WAV, _ = SpeechVoice(t, voice, text, 48000, 1.5)
 	}
 	cfg := o.Config
 	if cfg.HostIPs == nil {
