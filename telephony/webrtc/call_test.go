@@ -36,6 +36,15 @@ func startServer(t *testing.T, cfg webrtc.Config, h webrtc.Handler, opts ...webr
 	return s, hs.URL
 }
 
+// serve runs s's routes on a loopback HTTP server for the benchmark or test.
+func serve(tb testing.TB, s *webrtc.Server) string {
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	hs := httptest.NewServer(mux)
+	tb.Cleanup(hs.Close)
+	return hs.URL
+}
+
 // waitEvents collects events until every wanted type has been seen.
 func waitEvents(t *testing.T, c *webrtctest.Client, want ...string) map[string]telephony.Event {
 	t.Helper()
@@ -128,5 +137,43 @@ func TestCallLoopback(t *testing.T) {
 	}
 	if n := len(srv.Calls()); n != 0 {
 		t.Fatalf("%d calls left after hangup", n)
+	}
+}
+
+// Keys pressed on the page arrive on Leg.DTMF (invalid ones are dropped); when the
+// handler returns, the page gets a hangup event and the call is gone.
+func TestDTMFAndHandlerHangup(t *testing.T) {
+	noLeaks(t)
+	h := func(ctx context.Context, leg telephony.Leg) {
+		select {
+		case d := <-leg.DTMF():
+			leg.(telephony.Notifier).Notify(telephony.Event{Type: "dtmf", Data: string(d)})
+		case <-ctx.Done():
+		}
+	}
+	srv, base := startServer(t, webrtc.Config{}, h)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := webrtctest.Dial(ctx, base, webrtctest.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, m := range []map[string]string{{"type": "dtmf", "digit": "x"}, {"type": "dtmf", "digit": "55"}, {"type": "dtmf", "digit": "#"}} {
+		if err := c.SendJSON(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := waitEvents(t, c, "dtmf", "hangup")
+	if evs["dtmf"].Data != "#" {
+		t.Errorf("dtmf event %v, want #", evs["dtmf"].Data)
+	}
+	if d, _ := evs["hangup"].Data.(map[string]any); d["reason"] != "handler returned" {
+		t.Errorf("hangup event %v, want reason \"handler returned\"", evs["hangup"].Data)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(srv.Calls()) > 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	}
+	if n := len(srv.Calls()); n != 0 {
+		t.Fatalf("%d calls after the handler returned", n)
 	}
 }

@@ -118,8 +118,14 @@ func (l *Leg) onCallerFrame(f []int16) {
 		ls.caller.push(f)
 	}
 	l.mu.Unlock()
-	if a != nil {
-		if err := a.p.out.writeFrame(f); err != nil {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	ap := a.p
+	a.mu.Unlock()
+	if ap != nil && ap.out != nil {
+		if err := ap.out.writeFrame(f); err != nil {
 			l.p.log.Debug("webrtc: relay to agent", "err", err)
 		}
 	}

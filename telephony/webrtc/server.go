@@ -373,8 +373,8 @@ func (s *Server) Leg(callID string) (*Leg, bool) {
 	return l, ok
 }
 
-// Close hangs up every peer and waits for their goroutines and handlers to end.
-// It is idempotent.
+// Close hangs up every peer and waits for their goroutines and handlers to end
+// (a Handler must return once its ctx is cancelled). It is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {

@@ -15,6 +15,12 @@ import (
 // (in t.TempDir) and its samples. It skips the test when espeak-ng or sox is missing.
 func Speech(t testing.TB, text string, rate int, padSec float64) (string, []int16) {
 	t.Helper()
+	return SpeechVoice(t, "", text, rate, padSec)
+}
+
+// SpeechVoice is Speech with an espeak-ng voice ("cmn" for Mandarin, "en-us", ...; "" for the default).
+func SpeechVoice(t testing.TB, voice, text string, rate int, padSec float64) (string, []int16) {
+	t.Helper()
 	for _, tool := range []string{"espeak-ng", "sox"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s not installed: %v", tool, err)
@@ -22,7 +28,11 @@ func Speech(t testing.TB, text string, rate int, padSec float64) (string, []int1
 	}
 	dir := t.TempDir()
 	raw := filepath.Join(dir, "espeak.wav")
-	if out, err := exec.Command("espeak-ng", "-w", raw, text).CombinedOutput(); err != nil {
+	args0 := []string{"-w", raw}
+	if voice != "" {
+		args0 = append(args0, "-v", voice)
+	}
+	if out, err := exec.Command("espeak-ng", append(args0, text)...).CombinedOutput(); err != nil {
 		t.Fatalf("espeak-ng: %v: %s", err, out)
 	}
 	wav := filepath.Join(dir, "speech-"+strconv.Itoa(rate)+".wav")
