@@ -103,7 +103,6 @@ func readFusion(path string) (emotion.FusionWeights, error) {
 	return w, w.Validate()
 }
 
-
 func roundScores(s map[emotion.Category]float64) map[emotion.Category]float64 {
 	out := make(map[emotion.Category]float64, len(s))
 	for k, v := range s {

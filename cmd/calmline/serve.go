@@ -17,6 +17,7 @@ import (
 	"github.com/calmline/calmline/config"
 	"github.com/calmline/calmline/store"
 	"github.com/calmline/calmline/web"
+	"github.com/calmline/calmline/web/ui"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -170,6 +171,19 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		}},
 	})
 	s.web.MountStoreAPI(db)
+	if err := s.buildPipeline(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.startWebRTC(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.web.Mount(func(mux *http.ServeMux) { mux.Handle("/", ui.Handler()) })
+	if err := s.startARI(ctx); err != nil {
+		s.shutdown(0)
+		return nil, err
+	}
 	return s, nil
 }
 

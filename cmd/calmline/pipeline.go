@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/calmline/calmline/asr"
+	asropenai "github.com/calmline/calmline/asr/openai"
+	"github.com/calmline/calmline/asr/sphinx"
+	"github.com/calmline/calmline/call"
+	"github.com/calmline/calmline/config"
+	"github.com/calmline/calmline/dialog"
+	"github.com/calmline/calmline/dsp"
+	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/tts"
+	"github.com/calmline/calmline/tts/espeak"
+)
+
+// buildPipeline assembles the per-call parts from the configuration: the ear (dsp),
+// the recogniser with its fallback, the synthesiser with its cache, the emotion
+// model and the flow engine. Everything that can fail at start-up fails here, with
+// the configuration key to fix.
+func (s *server) buildPipeline() error {
+	cfg := s.cfg
+	rec, err := newRecognizer(cfg)
+	if err != nil {
+		return err
+	}
+	synth, err := newSynth(cfg)
+	if err != nil {
+		return err
+	}
+	voice, err := emotion.DefaultVoice()
+	if err != nil {
+		return fmt.Errorf("load voice emotion model: %w", err)
+	}
+	model, err := emotion.Default(emotion.WithVoice(voice))
+	if err != nil {
+		return fmt.Errorf("load emotion model: %w", err)
+	}
+	engine, err := dialog.Load(cfg.Flows...)
+	if err != nil {
+		return fmt.Errorf("load flows %v: %w", cfg.Flows, err)
+	}
+	d := &dialogs{
+		engine: engine, queues: cfg.Queues, client: &http.Client{Timeout: 5 * time.Second}, log: s.log,
+		reportURL: func(id string) string { return "http://" + cfg.Listen + "/v1/calls/live/" + id + "/report" },
+	}
+	if cfg.Call.ProfilesFile != "" {
+		p, err := dialog.LoadProfiles(cfg.Call.ProfilesFile)
+		if err != nil {
+			return fmt.Errorf("call.profiles_file: %w", err)
+		}
+		d.profiles = p
+	} else if cfg.Call.ProfilesURL != "" {
+		d.profiles = &dialog.WebhookProfiles{URL: cfg.Call.ProfilesURL}
+	}
+	endSilence := cfg.Call.EndSilence
+	s.deps = call.Deps{
+		NewEar: func() call.Ear {
+			return dspEar{dsp.NewStream(dsp.Config{EndSilence: endSilence, ProsodicEndpoint: true})}
+		},
+		NewListener: func() call.Listener { return model.NewCall() },
+		NewDialog:   d.newDialog,
+		Recognizer:  recognizer{rec},
+		Synth:       synthesizer{synth},
+		Recorder:    s.recorder,
+		Publisher:   s.hub,
+	}
+	return nil
+}
+
+func newRecognizer(cfg config.Config) (asr.Recognizer, error) {
+	var offline asr.Recognizer
+	if cfg.ASR.Backend == "sphinx" || cfg.ASR.Fallback == "sphinx" {
+		r, err := sphinx.New(sphinx.Config{ModelDir: cfg.ASR.Sphinx.ModelDir})
+		if err != nil {
+			return nil, fmt.Errorf("asr.sphinx: %w", err)
+		}
+		offline = r
+	}
+	if cfg.ASR.Backend == "sphinx" {
+		return offline, nil
+	}
+	o := cfg.ASR.OpenAI
+	base := o.BaseURL
+	if base == "" {
+		base = "https://api.openai.com/v1"
+	}
+	online, err := asropenai.New(asropenai.Config{
+		BaseURL: base, WordTimes: true, APIKey: cfg.Secrets.OpenAIAPIKey, Model: o.Model, Language: o.Language,
+		Timeout: o.Timeout, Retries: o.Retries,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("asr.openai: %w", err)
+	}
+	if offline != nil {
+		return asr.WithFallback(online, offline, nil), nil
+	}
+	return online, nil
+}
+
+func newSynth(cfg config.Config) (tts.Synth, error) {
+	var s tts.Synth
+	switch cfg.TTS.Backend {
+	case "openai":
+		return nil, fmt.Errorf("tts.backend: openai: %w", errTTSOpenAIPending)
+	default:
+		t, err := espeak.New(espeak.Config{VoiceEn: cfg.TTS.Espeak.VoiceEN, VoiceZh: cfg.TTS.Espeak.VoiceZH})
+		if err != nil {
+			return nil, fmt.Errorf("tts.espeak: %w", err)
+		}
+		s = t
+	}
+	if cfg.TTS.CacheEntries > 0 {
+		s = tts.NewCache(s, cfg.TTS.CacheEntries)
+	}
+	return s, nil
+}
+
+// dspEar adapts dsp.Stream to call.Ear.
+type dspEar struct{ s *dsp.Stream }
+
+func (e dspEar) Write(frame []int16) bool { return e.s.Write(frame) == dsp.EventUtteranceEnd }
+func (e dspEar) Speaking() bool           { return e.s.Speaking() }
+func (e dspEar) Utterance() ([]int16, dsp.Features) {
+	u := e.s.Utterance()
+	return u.Audio, u.Features
+}
+
+// recognizer adapts asr.Recognizer to call.Recognizer.
+type recognizer struct{ r asr.Recognizer }
+
+func (a recognizer) Recognize(ctx context.Context, pcm []int16, lang string, expect []string) (call.Heard, error) {
+	res, err := a.r.Recognize(ctx, pcm, asr.Options{Lang: lang, Phrases: expect, Prompt: strings.Join(expect, ", ")})
+	if err != nil {
+		return call.Heard{}, err
+	}
+	return call.Heard{Text: res.Text, Lang: res.Lang, Confidence: res.Confidence, NoMatch: res.NoMatch}, nil
+}
+
+// synthesizer adapts tts.Synth to call.Synth.
+type synthesizer struct{ s tts.Synth }
+
+func (t synthesizer) Synthesize(ctx context.Context, text, lang, style string) ([]int16, error) {
+	st, err := tts.ParseStyle(style)
+	if err != nil {
+		st = tts.Neutral
+	}
+	return t.s.Synthesize(ctx, text, tts.Voice{Lang: lang, Style: st})
+}
+
+var errTTSOpenAIPending = fmt.Errorf("not in this build")

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calmline/calmline/audio"
+	"github.com/calmline/calmline/call"
+	"github.com/calmline/calmline/config"
+	"github.com/calmline/calmline/telephony"
+	"github.com/calmline/calmline/telephony/memleg"
+)
+
+// speech makes 16 kHz caller audio with espeak-ng, as the tests' stand-in caller.
+func speech(t testing.TB, voice, text string) []int16 {
+	t.Helper()
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng not installed (make deps installs it)")
+	}
+	p := filepath.Join(t.TempDir(), "say.wav")
+	if out, err := exec.Command("espeak-ng", "-v", voice, "-w", p, text).CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng: %v %s", err, out)
+	}
+	pcm, err := audio.Load16k(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pcm
+}
+
+// testServer builds the real server (store, pipeline, ingress) on a temp data dir.
+func testServer(t *testing.T, extra string) *server {
+	t.Helper()
+	if _, err := os.Stat("/usr/share/pocketsphinx/model/en-us/en-us"); err != nil {
+		t.Skip("pocketsphinx-en-us not installed (make deps installs it)")
+	}
+	flows, _ := filepath.Abs("../../config/flows")
+	dir := t.TempDir()
+	body := "listen: 127.0.0.1:0\ndata_dir: " + dir + "\nflows: [" + flows + "]\n" + extra
+	cfg, err := config.Parse(filepath.Join(dir, "c.yaml"), []byte(body), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := newServer(context.Background(), cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.shutdown(0) })
+	return s
+}
+
+// TestPipelineEndToEnd runs one call through everything calmline has: the caller
+// (espeak-ng speech on an in-memory leg) asks for a refund; the ear finds the
+// utterance, pocketsphinx hears it in grammar mode, the emotion model reads it, the
+// flow answers, espeak-ng speaks the reply, and the store keeps the call.
+func TestPipelineEndToEnd(t *testing.T) {
+	s := testServer(t, "")
+	evs, cancel := s.hub.Subscribe("", 256)
+	defer cancel()
+
+	leg := memleg.New(telephony.CallInfo{ID: "e2e1", Channel: telephony.ChannelSimulated, CallerID: "1001", Lang: "en"}, false)
+	replies := make(chan memleg.Reply, 16)
+	leg.OnReply(func(r memleg.Reply) {
+		if r.PCM != nil {
+			replies <- r
+		}
+	})
+	callDone := make(chan struct{})
+	go func() { s.handleCall(context.Background(), leg); close(callDone) }()
+
+	// The greeting (with the menu prompt) plays first.
+	waitReply(t, replies, 20*time.Second)
+	leg.Say(speech(t, "en-us", "I want a refund"))
+
+	var transcript call.TurnEvent
+	var reading call.EmotionEvent
+	deadline := time.After(30 * time.Second)
+	for transcript.Text == "" || reading.Seq == 0 {
+		select {
+		case ev := <-evs:
+			switch d := ev.Data.(type) {
+			case call.TurnEvent:
+				transcript = d
+			case call.EmotionEvent:
+				reading = d
+			}
+		case <-deadline:
+			t.Fatalf("no transcript/emotion: %+v %+v", transcript, reading)
+		}
+	}
+	if !strings.Contains(transcript.Text, "refund") {
+		t.Errorf("heard %q, want the refund phrase", transcript.Text)
+	}
+	if reading.Reading.Category.String() == "" || reading.Reading.Lang != "en" {
+		t.Errorf("reading %+v", reading.Reading)
+	}
+	r := waitReply(t, replies, 20*time.Second)
+	if len(r.PCM) < telephony.SampleRate/2 {
+		t.Errorf("reply too short: %d samples", len(r.PCM))
+	}
+	leg.Hangup(context.Background(), "caller")
+	select {
+	case <-callDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("call did not end after hang-up")
+	}
+	c, err := s.db.Call(context.Background(), "e2e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Turns) != 1 || !strings.Contains(c.Turns[0].Text, "refund") || len(c.Readings) == 0 || len(c.Actions) < 2 || c.Result == nil {
+		t.Errorf("stored call: turns %+v readings %d actions %d result %+v", c.Turns, len(c.Readings), len(c.Actions), c.Result)
+	}
+}
+
+func waitReply(t *testing.T, replies <-chan memleg.Reply, within time.Duration) memleg.Reply {
+	t.Helper()
+	select {
+	case r := <-replies:
+		return r
+	case <-time.After(within):
+		t.Fatal("no reply played")
+		return memleg.Reply{}
+	}
+}
