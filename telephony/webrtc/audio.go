@@ -45,13 +45,14 @@ func newFrameQueue(frames int) *frameQueue {
 	return q
 }
 
-// push copies f into the queue.
-func (q *frameQueue) push(f []int16) {
+// push copies f into the queue; it reports whether the oldest frame was dropped to make room.
+func (q *frameQueue) push(f []int16) (dropped bool) {
 	q.mu.Lock()
 	if q.n == len(q.buf) {
 		q.head = (q.head + 1) % len(q.buf)
 		q.n--
 		q.dropped++
+		dropped = true
 	}
 	copy(q.buf[(q.head+q.n)%len(q.buf)], f)
 	q.n++
@@ -60,6 +61,7 @@ func (q *frameQueue) push(f []int16) {
 	case q.ready <- struct{}{}:
 	default:
 	}
+	return dropped
 }
 
 // tryPop copies the oldest frame into dst and reports whether there was one.

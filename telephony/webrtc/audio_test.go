@@ -232,7 +232,7 @@ func FuzzReceiver(f *testing.F) {
 func BenchmarkReceiveFrame(b *testing.B) {
 	pk := opusPackets(b, 50)
 	q := newFrameQueue(queueFrames)
-	r, err := newReceiver(q.push)
+	r, err := newReceiver(func(f []int16) { q.push(f) })
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -111,11 +111,13 @@ func (l *Leg) bridged() bool {
 // onCallerFrame is the caller's decoded audio: to the session, to a bridged agent,
 // to supervisors listening in.
 func (l *Leg) onCallerFrame(f []int16) {
-	l.in.push(f)
+	if l.in.push(f) {
+		l.srv.m.dropped.Inc()
+	}
 	l.mu.Lock()
 	a := l.agent
 	for ls := range l.listeners {
-		ls.caller.push(f)
+		_ = ls.caller.push(f) // a lagging listen-in just skips audio
 	}
 	l.mu.Unlock()
 	if a == nil {
@@ -135,7 +137,7 @@ func (l *Leg) onCallerFrame(f []int16) {
 func (l *Leg) onSentFrame(f []int16) {
 	l.mu.Lock()
 	for ls := range l.listeners {
-		ls.other.push(f)
+		_ = ls.other.push(f)
 	}
 	l.mu.Unlock()
 }

@@ -37,6 +37,22 @@ calmline_webrtc_peers{kind="caller"} 1
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "calmline_webrtc_offers_total", "calmline_webrtc_peers"); err != nil {
 		t.Fatal(err)
 	}
+	// idle never reads: after more than a second of audio the queue drops the oldest frames.
+	var dropped float64
+	for deadline := time.Now().Add(5 * time.Second); dropped == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "calmline_webrtc_dropped_frames_total" {
+				dropped = mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+	}
+	if dropped == 0 {
+		t.Fatal("no dropped frames counted for a handler that never reads")
+	}
 	if _, err := calmrtc.New(calmrtc.Config{}, idle, calmrtc.WithMetrics(reg)); err == nil {
 		t.Fatal("registering the metrics twice: no error")
 	}

@@ -86,6 +86,7 @@ type metrics struct {
 	offers  *prometheus.CounterVec
 	peers   *prometheus.GaugeVec
 	listens prometheus.Counter
+	dropped prometheus.Counter
 }
 
 func newMetrics() metrics {
@@ -98,6 +99,9 @@ func newMetrics() metrics {
 		}, []string{"kind"}),
 		listens: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "calmline_webrtc_listen_ins_total", Help: "Supervisor listen-ins started.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "calmline_webrtc_dropped_frames_total", Help: "Caller frames dropped because the call handler read too slowly.",
 		}),
 	}
 }
@@ -118,7 +122,7 @@ func New(cfg Config, h Handler, opts ...Option) (*Server, error) {
 	}
 	s.agents = newAgentDesk()
 	if s.reg != nil {
-		for _, c := range []prometheus.Collector{s.m.offers, s.m.peers, s.m.listens} {
+		for _, c := range []prometheus.Collector{s.m.offers, s.m.peers, s.m.listens, s.m.dropped} {
 			if err := s.reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register webrtc metrics: %w", err)
 			}
