@@ -342,3 +342,12 @@ func BenchmarkStream(b *testing.B) {
 	}
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(i)/1e3, "cpu-µs/frame")
 }
+
+// BenchmarkNewStream shows the memory one call's analyser holds (B/op), almost all of
+// it the 30 s utterance audio buffer.
+func BenchmarkNewStream(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = NewStream(Config{})
+	}
+}
