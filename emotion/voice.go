@@ -256,7 +256,7 @@ func (m *VoiceModel) classLogits(x *[nVoiceFeatures]float64, dst, hbuf []float64
 // predictVec standardises x in place and fills p.Class (len = classes) and p.Arousal.
 func (m *VoiceModel) predictVec(x *[nVoiceFeatures]float64, p *VoicePrediction, hbuf []float64) {
 	for i := range x {
-		x[i] = (x[i] - m.mean[i]) / m.scale[i]
+		x[i] = voiceStandardise(x[i], m.mean[i], m.scale[i])
 	}
 	m.classLogits(x, p.Class, hbuf)
 	for k := range p.Class {

@@ -96,7 +96,7 @@ func TestVoiceEmoDBSampleLOSO(t *testing.T) {
 		spks = append(spks, s)
 	}
 	sort.Strings(spks)
-	cfg := VoiceTrainConfig{Classes: classes, Categories: cats, High: high, Iters: 1500}
+	cfg := VoiceTrainConfig{Classes: classes, Categories: cats, High: high, Iters: 1500, Exclude: []string{"loud_db"}}
 	var n, correct, arN, arOK int
 	for _, test := range spks {
 		var ex []VoiceExample
@@ -145,9 +145,9 @@ func TestVoiceEmoDBSampleLOSO(t *testing.T) {
 }
 
 // Thresholds for the sample test. Measured on this sample (seeded, so repeatable)
-// with dsp at d97ca5a: 7-class 40.9%, arousal 82.8% over 66 scored clips; the
-// thresholds leave ~10 points for dsp changes while staying 2x above chance.
+// with dsp at 1ebb896: 7-class 36.4%, arousal 86.2% over 66 scored clips (chance 14%
+// and 50%); the thresholds leave room for dsp changes while staying far above chance.
 const (
-	minSampleAcc     = 0.30
+	minSampleAcc     = 0.27
 	minSampleArousal = 0.75
 )

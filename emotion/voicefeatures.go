@@ -164,6 +164,21 @@ var voiceFeatureNames = [nVoiceFeatures]string{
 	"pause", "pause_rel", "voiced_frac", "voiced_frac_rel", "jitter_rel", "shimmer_rel",
 }
 
+// voiceMinSpread is, per feature, the smallest spread across training utterances
+// that counts as the corpus exercising it, in the feature's own unit. A feature that
+// barely varies in training (EmoDB's 2 s clips have almost no pauses) cannot be
+// learnt; standardising by its tiny spread would turn an ordinary live value into a
+// huge z-score, so TrainVoice leaves such features out (weight 0).
+var voiceMinSpread = [nVoiceFeatures]float64{
+	0.5, 0.5, 0.5, 0.5, 0.5, 0.2, 0.2, 0.5, // pitch (st, st/s)
+	0.5, 0.5, 0.3, 0.3, 0.05, 0.05, 0.05, 0.05, // loudness (dB), log rates
+	0.05, 0.05, 0.03, 0.03, 0.002, 0.01, // pause ratio, voiced fraction, jitter, shimmer
+}
+
+// voiceMaxZ bounds standardised features, so one out-of-range measurement (a pitch
+// tracker's octave error, a clipped level) cannot dominate a reading.
+const voiceMaxZ = 5
+
 // VoiceFeatureNames lists the voice feature vector's entries in order, for reports.
 func VoiceFeatureNames() []string { return append([]string(nil), voiceFeatureNames[:]...) }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/calmline/calmline/dsp"
 )
@@ -28,6 +29,7 @@ type VoiceTrainConfig struct {
 	About      string     // provenance stored in the model file
 	Hidden     int        // hidden tanh units for the class head; 0 = logistic regression
 	Seed       uint64     // initialisation of the hidden layer
+	Exclude    []string   // feature names (VoiceFeatureNames) the model must not use
 }
 
 // TrainVoice fits the voice model: standardisation from the examples, then a
@@ -45,6 +47,11 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 	}
 	if cfg.Iters == 0 {
 		cfg.Iters = 3000
+	}
+	for _, name := range cfg.Exclude {
+		if !slices.Contains(voiceFeatureNames[:], name) {
+			return nil, fmt.Errorf("%w: cannot exclude unknown feature %q", ErrVoiceModel, name)
+		}
 	}
 	if cfg.BaselineS == 0 {
 		cfg.BaselineS = 4
@@ -88,13 +95,20 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 		}
 		m.mean[i] = mu
 		m.scale[i] = math.Sqrt(ss / n)
-		if m.scale[i] < 1e-6 {
-			m.scale[i] = 1 // a constant feature (e.g. jitter not measured) carries nothing
+		if m.scale[i] < voiceMinSpread[i] || slices.Contains(cfg.Exclude, voiceFeatureNames[i]) {
+			// Excluded, or not exercised by the corpus (jitter not measured, no
+			// pauses in 2 s clips): standardise to exactly 0 so it gets no weight.
+			m.mean[i], m.scale[i] = 0, 0
 		}
 	}
 	for j := range xs {
 		for i := range xs[j] {
-			xs[j][i] = (xs[j][i] - m.mean[i]) / m.scale[i]
+			xs[j][i] = voiceStandardise(xs[j][i], m.mean[i], m.scale[i])
+		}
+	}
+	for i := range m.scale {
+		if m.scale[i] == 0 {
+			m.scale[i] = math.Inf(1) // marks an unused feature; written as 0 weight below
 		}
 	}
 	// Class weights balance the classes, so a rare class (EmoDB disgust) is not ignored.
@@ -130,6 +144,17 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 		m.aw[i] = aw[1][i] - aw[0][i]
 	}
 	m.ab = ab[1] - ab[0]
+	for i, sc := range m.scale {
+		if math.IsInf(sc, 1) {
+			m.scale[i], m.mean[i], m.aw[i] = 1, 0, 0
+			for k := range m.w {
+				m.w[k][i] = 0
+			}
+			for u := range m.h1 {
+				m.h1[u][i] = 0
+			}
+		}
+	}
 	return m, nil
 }
 
@@ -219,7 +244,7 @@ func (m *VoiceModel) Logits(f dsp.Features, b *VoiceBaseline) VoiceLogits {
 	}
 	voiceVector(&x, f, b)
 	for i := range x {
-		x[i] = (x[i] - m.mean[i]) / m.scale[i]
+		x[i] = voiceStandardise(x[i], m.mean[i], m.scale[i])
 	}
 	out := VoiceLogits{Class: make([]float64, len(m.classes)), Arousal: m.ab}
 	m.classLogits(&x, out.Class, make([]float64, len(m.h1)))
@@ -378,4 +403,12 @@ func fitMLP(m *VoiceModel, xs [][nVoiceFeatures]float64, ys []int, cw []float64,
 		m.w2[c] = append([]float64(nil), theta[oW2+c*nh:oW2+(c+1)*nh]...)
 	}
 	copy(m.bias, theta[oB2:oB2+k])
+}
+
+// voiceStandardise z-scores x, bounded to ±voiceMaxZ; scale 0 means "unused" and gives 0.
+func voiceStandardise(x, mean, scale float64) float64 {
+	if scale == 0 {
+		return 0
+	}
+	return voiceClamp((x-mean)/scale, -voiceMaxZ, voiceMaxZ)
 }

@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/calmline/calmline/emotion"
@@ -41,6 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	iters := fs.Int("iters", 3000, "gradient steps")
 	hidden := fs.Int("hidden", 0, "hidden tanh units (0 = multinomial logistic regression)")
 	hopQuality := fs.Bool("hop-quality", false, "experiment (needs -eval): add voice-quality stand-ins from dsp hops in the jitter/shimmer slots")
+	exclude := fs.String("exclude", "loud_db", "comma-separated features the model must not use (EmoDB's level normalisation makes level-vs-baseline meaningless, even inverted)")
 	calib := fs.String("calibrate-on", schemeRandom, "baseline scheme whose out-of-speaker logits fit the calibration")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -49,14 +51,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "trainvoice: -hop-quality is an experiment and needs -eval (live calls have no such features)")
 		return 2
 	}
-	if err := train(stdout, *data, *out, *evalOnly, *hopQuality, *cache, *trainMode, *reps, *seed, *l2, *iters, *hidden, *calib); err != nil {
+	if err := train(stdout, *data, *out, *evalOnly, *hopQuality, *cache, *trainMode, *reps, *seed, *l2, *iters, *hidden, *calib, *exclude); err != nil {
 		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trainMode string, reps int, seed uint64, l2 float64, iters, hidden int, calib string) error {
+func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trainMode string, reps int, seed uint64, l2 float64, iters, hidden int, calib, exclude string) error {
 	switch trainMode {
 	case "all", "random", "neutral", "mixed":
 	default:
@@ -83,6 +85,9 @@ func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trai
 		fmt.Fprintf(w, "warning: %d clips have too little voiced speech; they are skipped in training and scored as they come\n", unusable)
 	}
 	cfg := emotion.VoiceTrainConfig{Classes: classNames, Categories: classCats, High: classHigh, L2: l2, Iters: iters, Hidden: hidden, Seed: seed}
+	if exclude != "" {
+		cfg.Exclude = strings.Split(exclude, ",")
+	}
 	res, err := loso(bySpk, cfg, trainMode, reps, seed)
 	if err != nil {
 		return err
@@ -128,8 +133,8 @@ func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trai
 	if hidden > 0 {
 		kind = fmt.Sprintf("MLP (%d tanh units)", hidden)
 	}
-	cfg.About = fmt.Sprintf("EmoDB (7 speakers, 2 s clips), %s on %d baseline-relative prosody features, training baseline %q, L2 %g; leave-one-speaker-out:%s",
-		kind, len(emotion.VoiceFeatureNames()), trainMode, l2, summary)
+	cfg.About = fmt.Sprintf("EmoDB (7 speakers, 2 s clips), %s on %d baseline-relative prosody features, training baseline %q, L2 %g, excluded %q; leave-one-speaker-out:%s",
+		kind, len(emotion.VoiceFeatureNames()), trainMode, l2, exclude, summary)
 	m, err := emotion.TrainVoice(trainExamples(bySpk, trainMode, rng), cfg)
 	if err != nil {
 		return err
