@@ -234,6 +234,9 @@ func (s *Synth) decode(body []byte) ([]int16, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resample %d Hz to %d Hz: %w", rate, telephony.SampleRate, err)
 	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %d samples are too short to play", errBadAudio, len(pcm))
+	}
 	return out, nil
 }
 
