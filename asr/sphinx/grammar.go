@@ -11,7 +11,7 @@ import (
 // phones the audio really holds, so a long sentence forced onto a short phrase
 // is caught. (Inside the grammar as a garbage path, the loop out-scored even
 // correct phrases on espeak speech whatever its weight; pocketsphinx's own
-// allphone search was ~10x slower than decoding the grammar.)
+// allphone search took 25 s on a 0.8 s word where this loop takes under 0.5 s.)
 var loopPhones = []string{
 	"AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G",
 	"HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH",

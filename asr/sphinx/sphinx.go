@@ -79,6 +79,10 @@ const calibrationSamples = 5 * 16000
 
 var _ asr.Recognizer = (*Recognizer)(nil)
 
+// maxSamples bounds one utterance (60 s): endpointing gives seconds; anything
+// longer is a bug or hostile input and would hold a decoder for minutes.
+const maxSamples = 60 * 16000
+
 // maxGrammars bounds the compiled-grammar cache; flows have few nodes.
 const maxGrammars = 256
 
@@ -132,35 +136,48 @@ func isEnglish(lang string) bool {
 }
 
 // Close frees the decoders. Calls in flight finish first; later calls fail.
+// Close is idempotent.
 func (r *Recognizer) Close() error {
 	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
 	r.closed = true
 	r.mu.Unlock()
-	for range cap(r.sem) {
+	for range cap(r.sem) { // wait for calls in flight
 		r.sem <- struct{}{}
 	}
-	for {
-		select {
-		case d := <-r.idle:
-			d.free()
-		default:
-			return nil
-		}
+	for len(r.idle) > 0 {
+		(<-r.idle).free()
 	}
+	for range cap(r.sem) {
+		<-r.sem
+	}
+	return nil
 }
 
+// errClosed is returned by calls after Close.
+var errClosed = errors.New("sphinx: recogniser closed")
+
 func (r *Recognizer) acquire(ctx context.Context) (*decoder, error) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, errClosed
+	}
 	select {
 	case r.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("sphinx: wait for a decoder: %w", ctx.Err())
 	}
 	r.mu.Lock()
-	closed := r.closed
+	closed = r.closed
 	r.mu.Unlock()
 	if closed {
 		<-r.sem
-		return nil, errors.New("sphinx: recogniser closed")
+		return nil, errClosed
 	}
 	select {
 	case d := <-r.idle:
@@ -186,6 +203,9 @@ func (r *Recognizer) release(d *decoder) {
 func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Options) (asr.Result, error) {
 	if len(pcm) == 0 {
 		return asr.Result{}, asr.ErrEmptyAudio
+	}
+	if len(pcm) > maxSamples {
+		return asr.Result{}, fmt.Errorf("sphinx: utterance of %.0f s is longer than the %d s limit", float64(len(pcm))/16000, maxSamples/16000)
 	}
 	if !isEnglish(opts.Lang) {
 		return asr.Result{}, fmt.Errorf("sphinx: recognise %q: %w", opts.Lang, asr.ErrUnsupportedLanguage)

