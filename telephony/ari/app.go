@@ -56,6 +56,7 @@ type App struct {
 	queues     map[string]*agentQueue
 	busy       map[string]string // expert endpoint -> call id, while connected
 	connected  bool
+	keepEvery  time.Duration // keepalive interval; 20 s (tests shorten it)
 
 	wg sync.WaitGroup // call and supervisor goroutines
 }
@@ -82,6 +83,8 @@ func New(cfg Config, h Handler, opts ...Option) (*App, error) {
 		calls:  make(map[string]*callState),
 		queues: make(map[string]*agentQueue),
 		busy:   make(map[string]string),
+
+		keepEvery: 20 * time.Second,
 	}
 	for _, o := range opts {
 		o(a)
@@ -185,7 +188,7 @@ func (a *App) session(ctx context.Context, first bool) error {
 // two failures in a row close the WebSocket, so a silently dead connection
 // (no FIN, no RST) is replaced instead of waiting for events forever.
 func (a *App) keepalive(ctx context.Context, ws *websocket.Conn) {
-	t := time.NewTicker(20 * time.Second)
+	t := time.NewTicker(a.keepEvery)
 	defer t.Stop()
 	fails := 0
 	for {

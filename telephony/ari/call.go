@@ -135,7 +135,11 @@ func (c *callState) run() {
 	go c.events()
 	defer close(c.finished)
 	if err := c.setup(); err != nil {
-		c.log.Error("call setup failed; hanging up", "err", err)
+		if c.ended() {
+			c.log.Info("caller left during call setup", "err", err)
+		} else {
+			c.log.Error("call setup failed; hanging up", "err", err)
+		}
 		c.end("setup failed")
 	} else {
 		handled := make(chan struct{})

@@ -317,3 +317,34 @@ func TestSupervisorPicksFromDirectory(t *testing.T) {
 		t.Errorf("audited starts = %v", calls)
 	}
 }
+
+// A connection whose Asterisk stops answering REST is replaced: two failed
+// keepalives close the WebSocket and calmline reconnects.
+func TestKeepaliveReplacesWedgedConnection(t *testing.T) {
+	f := aritest.New(t)
+	logs := &syncBuffer{}
+	app, err := New(Config{URL: f.URL(), User: aritest.User, Password: aritest.Password, ReconnectMin: 20 * time.Millisecond},
+		func(context.Context, telephony.Leg) {}, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.keepEvery = 30 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	f.WaitConnected(t)
+	f.SetFailInfo(true)
+	waitFor(t, "keepalive failures", func() bool { return strings.Contains(logs.String(), "in_a_row=2") })
+	f.SetFailInfo(false)
+	defer func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	}()
+	f.WaitConnected(t) // a second connection
+	waitFor(t, "reconnected", func() bool { return strings.Count(logs.String(), "ARI connected") >= 2 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

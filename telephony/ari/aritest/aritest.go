@@ -40,6 +40,7 @@ type Server struct {
 	wsUp     chan struct{}
 
 	refuseExternalMedia bool
+	failInfo            bool
 	answers             map[string]bool // endpoint -> answers when originated
 }
 
@@ -62,6 +63,14 @@ func (f *Server) SetRefuseExternalMedia(v bool) {
 func (f *Server) SetAnswers(endpoint string, v bool) {
 	f.mu.Lock()
 	f.answers[endpoint] = v
+	f.mu.Unlock()
+}
+
+// SetFailInfo makes GET /asterisk/info answer 503, as a wedged Asterisk
+// whose WebSocket stays open.
+func (f *Server) SetFailInfo(v bool) {
+	f.mu.Lock()
+	f.failInfo = v
 	f.mu.Unlock()
 }
 
@@ -309,6 +318,12 @@ func (f *Server) Dump() string {
 	return b.String()
 }
 
+func (f *Server) failing() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failInfo
+}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -331,6 +346,8 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	notFound := func(what string) { writeJSON(w, 404, map[string]string{"message": what + " not found"}) }
 	switch {
+	case r.Method == "GET" && path == "/asterisk/info" && f.failing():
+		writeJSON(w, 503, map[string]string{"message": "Service Unavailable"})
 	case r.Method == "GET" && path == "/asterisk/info":
 		writeJSON(w, 200, map[string]any{"system": map[string]any{"entity_id": "02:42:ac:11:00:02", "version": "22.0.0"}})
 	case r.Method == "GET" && path == "/channels":
