@@ -99,9 +99,9 @@
       if (r.level) c.level = r.level;
       if (typeof r.arousal === "number") c.arousal = r.arousal;
       if (typeof d.urgency === "number") c.urgency = d.urgency;
-      else if (typeof d.escalation_risk === "number") c.urgency = d.escalation_risk;
+      else if (d.trajectory && typeof d.trajectory.escalation_risk === "number") c.urgency = d.trajectory.escalation_risk;
       render();
-    } else if (!c || ev.type === "hangup" || ev.type === "state" || ev.type === "ended") {
+    } else if (!c || ev.type === "hangup" || ev.type === "state" || ev.type === "ended" || ev.type === "call.ended") {
       refresh();
     }
     if (ev.type === "hangup" && ev.call_id === listening) stop();
