@@ -375,3 +375,22 @@ func BenchmarkVoiceListen(b *testing.B) {
 		l.Listen(utts[i&1])
 	}
 }
+
+func TestVoiceListenAllMatchesListener(t *testing.T) {
+	m := synthVoiceModel(t)
+	utts := []dsp.Features{calm(130).features(), {}, calm(130).features(), aroused(130).features()}
+	got := m.ListenAll(utts)
+	l := m.NewListener()
+	if len(got) != len(utts) {
+		t.Fatalf("%d readings for %d utterances", len(got), len(utts))
+	}
+	for i, f := range utts {
+		want := l.Listen(f)
+		if got[i].Voiced != want.Voiced || got[i].Arousal != want.Arousal || got[i].Confidence != want.Confidence {
+			t.Errorf("utterance %d: ListenAll %+v, listener %+v", i, got[i], want)
+		}
+	}
+	if got[1].Voiced || !got[3].Voiced || got[3].Arousal < 0.5 {
+		t.Errorf("want the empty utterance unvoiced and the last aroused: %+v", got)
+	}
+}

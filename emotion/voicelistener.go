@@ -174,3 +174,14 @@ func (l *voiceListener) cues(p VoicePrediction, best Category, bestP float64, ha
 	})
 	return cues
 }
+
+// ListenAll judges a whole recording's utterances in order with one fresh listener,
+// as a call would have heard them; `calmline analyze` uses it for recorded files.
+func (m *VoiceModel) ListenAll(utterances []dsp.Features) []Acoustic {
+	l := m.NewListener()
+	out := make([]Acoustic, 0, len(utterances))
+	for _, f := range utterances {
+		out = append(out, l.Listen(f))
+	}
+	return out
+}
