@@ -6,7 +6,9 @@ import "time"
 // callers only set what they mean to change.
 type Config struct {
 	// EndSilence is how long the caller must be silent before the utterance ends.
-	// Default 500 ms.
+	// Default 500 ms. It counts from the end of the Hangover, and hops reach the
+	// endpointer ~90 ms after the audio (pitch window + Viterbi look-ahead), so
+	// EventUtteranceEnd comes about EndSilence + 190 ms after the voice stops.
 	EndSilence time.Duration
 	// ProsodicEndpoint lets the pitch contour move the end: a falling pitch with a
 	// lengthened final syllable ends after EarlyEndSilence; a level or rising pitch
