@@ -32,6 +32,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version": {"print the version", runVersion},
+		"speech":  {"say TEXT to a WAV, or hear a WAV (offline espeak + sphinx)", runSpeech},
 	}
 }
 
