@@ -39,7 +39,6 @@ static int cl_cmn_set(ps_decoder_t *ps, const float *in, int n) {
 	return 0;
 }
 
-static double cl_prob(ps_decoder_t *ps, int32 p) { return logmath_exp(ps_get_logmath(ps), p); }
 */
 import "C"
 
@@ -192,16 +191,13 @@ func (d *decoder) setSearch(name string) error {
 // hyp is what one decode produced.
 type hyp struct {
 	text   string
-	prob   float64 // posterior of the best path, where pocketsphinx computes one
 	words  []segment
-	ascr   int64 // acoustic score of the best path
-	frames int   // frames in the utterance
+	frames int // frames in the utterance
 }
 
 type segment struct {
 	word       string
 	start, end time.Duration
-	ascr       int32 // acoustic score, log base 1.0001 (pocketsphinx's logmath)
 }
 
 // decode runs one utterance through the active search.
@@ -234,20 +230,15 @@ func (d *decoder) decode(ctx context.Context, pcm []int16) (hyp, error) {
 		return hyp{}, nil
 	}
 	h := hyp{text: strings.TrimSpace(C.GoString(ch)), frames: int(C.ps_get_n_frames(d.ps))}
-	h.prob = float64(C.cl_prob(d.ps, C.ps_get_prob(d.ps)))
 	lastEnd := 0
 	for seg := C.ps_seg_iter(d.ps); seg != nil; seg = C.ps_seg_next(seg) {
 		var sf, ef C.int
 		C.ps_seg_frames(seg, &sf, &ef)
-		var ascr, lscr, lback C.int32
-		C.ps_seg_prob(seg, &ascr, &lscr, &lback)
-		h.ascr += int64(ascr)
 		lastEnd = int(ef) + 1
 		h.words = append(h.words, segment{
 			word:  C.GoString(C.ps_seg_word(seg)),
 			start: time.Duration(sf) * time.Second / framesPerSecond,
 			end:   time.Duration(ef+1) * time.Second / framesPerSecond,
-			ascr:  int32(ascr),
 		})
 	}
 	// Segment frames count from the decoder's first utterance, not this one;

@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"flow":     {"validate call flows: flow validate FILE...", runFlow},
 		"simulate": {"drive a flow with a scripted or typed caller", runSimulate},
 		"analyze":  {"prosody features (pitch, loudness, rate, pauses) of WAV files", newAnalyzeCmd(nil)},
+		"speech":   {"say TEXT to a WAV, or hear a WAV (offline espeak + sphinx)", runSpeech},
 	}
 }
 
