@@ -27,7 +27,7 @@ func (m *metrics) rtp(st rtp.Stats) {
 		k string
 		v uint64
 	}{{"received", st.Received}, {"played", st.Played}, {"concealed", st.Concealed}, {"late", st.Late},
-		{"duplicate", st.Duplicate}, {"overflow", st.Overflow}, {"wrong_peer", st.WrongPeer},
+		{"duplicate", st.Duplicate}, {"overflow", st.Overflow}, {"resync", st.Resyncs}, {"wrong_peer", st.WrongPeer},
 		{"malformed", st.Malformed}, {"sent", st.Sent}, {"send_error", st.SendErrors}} {
 		m.packets.WithLabelValues(kv.k).Add(float64(kv.v))
 	}

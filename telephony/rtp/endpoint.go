@@ -67,11 +67,16 @@ type Stats struct {
 	Late       uint64 // packets dropped because their frame was already played
 	Duplicate  uint64 // packets for a slot already filled
 	Overflow   uint64 // buffered packets dropped because a burst overran the buffer
+	Resyncs    uint64 // times the stream restarted (new SSRC, sequence jump back)
 	WrongPeer  uint64 // packets from an address other than the remote
 	Malformed  uint64 // truncated or unparsable packets, wrong payload type
 	Sent       uint64 // packets sent
 	SendErrors uint64 // failed UDP writes
 }
+
+// resyncBack is how far back (in packets) a sequence number may jump before
+// it is taken as a restarted stream rather than a late packet: 2 s.
+const resyncBack = 100
 
 type slot struct {
 	seq  uint16
@@ -93,6 +98,7 @@ type Endpoint struct {
 	next    uint16 // sequence number ReadFrame delivers next
 	synced  bool   // next is valid (first packet seen)
 	maxSeen uint16 // highest sequence number buffered
+	ssrc    uint32 // the stream being played
 	dueAt   time.Time
 	closed  bool
 	arrived chan struct{} // capacity 1: a packet was buffered
@@ -266,7 +272,21 @@ func (e *Endpoint) handle(b []byte, from netip.AddrPort, pkt *rtp.Packet) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	seq := pkt.SequenceNumber
+	if e.synced && (pkt.SSRC != e.ssrc || int16(seq-e.next) < -resyncBack) {
+		// A new stream (Asterisk re-created its RTP instance) or a jump far
+		// back: its sequence numbers say nothing about the old ones, so
+		// start over instead of dropping everything as late.
+		for i := range e.slots {
+			if e.slots[i].full {
+				e.slots[i].full = false
+				e.st.Overflow++
+			}
+		}
+		e.st.Resyncs++
+		e.synced = false
+	}
 	if !e.synced {
+		e.ssrc = pkt.SSRC
 		e.synced = true
 		e.next = seq
 		e.maxSeen = seq

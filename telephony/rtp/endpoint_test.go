@@ -365,3 +365,42 @@ func BenchmarkSendFrame(b *testing.B) {
 		}
 	}
 }
+
+// A new SSRC, or a sequence number far behind, restarts the stream instead
+// of being dropped as late forever.
+func TestStreamRestart(t *testing.T) {
+	e := newEndpoint(nil, Config{Delay: time.Millisecond})
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	e.SetRemote(from)
+	var pkt rtp.Packet
+	frame := make([]int16, telephony.FrameSamples)
+	ctx := context.Background()
+	read := func() int16 {
+		t.Helper()
+		if err := e.ReadFrame(ctx, frame); err != nil {
+			t.Fatal(err)
+		}
+		return frame[0]
+	}
+	e.handle(packet(5000, 118), from, &pkt)
+	if got := read(); got != 5000 {
+		t.Fatalf("first frame %d", got)
+	}
+	// Same SSRC, far back: a restarted sender.
+	e.handle(packet(20, 118), from, &pkt)
+	if got := read(); got != 20 {
+		t.Fatalf("after a jump back read %d, want 20", got)
+	}
+	// A little back: just late.
+	e.handle(packet(15, 118), from, &pkt)
+	// New SSRC with a lower sequence number.
+	b := packet(3, 118)
+	binary.BigEndian.PutUint32(b[8:], 99)
+	e.handle(b, from, &pkt)
+	if got := read(); got != 3 {
+		t.Fatalf("after a new SSRC read %d, want 3", got)
+	}
+	if st := e.Stats(); st.Resyncs != 2 || st.Late != 1 {
+		t.Fatalf("stats = %+v", st)
+	}
+}
