@@ -37,10 +37,8 @@ type analyzer struct {
 	plotPath string
 	progress bool
 
-	// emotion, when set, adds an "emotion" field to each file's JSON object.
-	// HOOK(lead): once the emotion package is merged, pass its acoustic reading here,
-	// e.g. newAnalyzeCmd(func(r *dsp.Result) any { return emotion.FromProsody(r) }).
-	// Left nil, no emotion field is written: analyze never invents one.
+	// emotion, when set, adds an "emotion" field to each file's JSON object
+	// (voiceEmotion in the binary; nil in tests of the features alone).
 	emotion func(*dsp.Result) any
 }
 

@@ -73,12 +73,7 @@ func runEmotion(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if line == "" {
 			continue
 		}
-		r := m.Text(line)
-		out := emotionLine{Text: line, Category: r.Category, Level: r.Level, Confidence: r.Confidence,
-			Arousal: round(r.Arousal, 3), Valence: round(r.Valence, 3), Scores: roundScores(r.Scores), Cues: r.Cues, Lang: r.Lang}
-		if out.Cues == nil {
-			out.Cues = []emotion.Cue{}
-		}
+		out := toEmotionLine(line, m.Text(line))
 		if err := enc.Encode(out); err != nil {
 			fmt.Fprintln(stderr, "calmline emotion: write:", err)
 			return 1

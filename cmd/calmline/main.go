@@ -36,7 +36,7 @@ func commands() map[string]command {
 		"emotion":  {"emotion readings of text lines on stdin (refit: re-fit fusion on labels)", runEmotion},
 		"flow":     {"validate call flows: flow validate FILE...", runFlow},
 		"simulate": {"drive a flow with a scripted or typed caller", runSimulate},
-		"analyze":  {"prosody features (pitch, loudness, rate, pauses) of WAV files", newAnalyzeCmd(nil)},
+		"analyze":  {"prosody features (pitch, loudness, rate, pauses) of WAV files", newAnalyzeCmd(voiceEmotion())},
 		"speech":   {"say TEXT to a WAV, or hear a WAV (offline espeak + sphinx)", runSpeech},
 	}
 }

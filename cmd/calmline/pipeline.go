@@ -17,6 +17,7 @@ import (
 	"github.com/calmline/calmline/emotion"
 	"github.com/calmline/calmline/tts"
 	"github.com/calmline/calmline/tts/espeak"
+	ttsopenai "github.com/calmline/calmline/tts/openai"
 )
 
 // buildPipeline assembles the per-call parts from the configuration: the ear (dsp),
@@ -86,12 +87,8 @@ func newRecognizer(cfg config.Config) (asr.Recognizer, error) {
 		return offline, nil
 	}
 	o := cfg.ASR.OpenAI
-	base := o.BaseURL
-	if base == "" {
-		base = "https://api.openai.com/v1"
-	}
 	online, err := asropenai.New(asropenai.Config{
-		BaseURL: base, WordTimes: true, APIKey: cfg.Secrets.OpenAIAPIKey, Model: o.Model, Language: o.Language,
+		BaseURL: openAIBase(o.BaseURL), WordTimes: true, APIKey: cfg.Secrets.OpenAIAPIKey, Model: o.Model, Language: o.Language,
 		Timeout: o.Timeout, Retries: o.Retries,
 	})
 	if err != nil {
@@ -107,7 +104,15 @@ func newSynth(cfg config.Config) (tts.Synth, error) {
 	var s tts.Synth
 	switch cfg.TTS.Backend {
 	case "openai":
-		return nil, fmt.Errorf("tts.backend: openai: %w", errTTSOpenAIPending)
+		o := cfg.TTS.OpenAI
+		t, err := ttsopenai.New(ttsopenai.Config{
+			BaseURL: openAIBase(o.BaseURL), APIKey: cfg.Secrets.OpenAIAPIKey, Model: o.Model,
+			VoiceEn: o.Voice, VoiceZh: o.Voice, Timeout: o.Timeout, Retries: o.Retries,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("tts.openai: %w", err)
+		}
+		s = t
 	default:
 		t, err := espeak.New(espeak.Config{VoiceEn: cfg.TTS.Espeak.VoiceEN, VoiceZh: cfg.TTS.Espeak.VoiceZH})
 		if err != nil {
@@ -153,4 +158,10 @@ func (t synthesizer) Synthesize(ctx context.Context, text, lang, style string) (
 	return t.s.Synthesize(ctx, text, tts.Voice{Lang: lang, Style: st})
 }
 
-var errTTSOpenAIPending = fmt.Errorf("not in this build")
+// openAIBase is OpenAI itself unless the operator points at another compatible server.
+func openAIBase(u string) string {
+	if u == "" {
+		return "https://api.openai.com/v1"
+	}
+	return u
+}

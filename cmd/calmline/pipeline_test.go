@@ -134,3 +134,18 @@ func waitReply(t *testing.T, replies <-chan memleg.Reply, within time.Duration) 
 		return memleg.Reply{}
 	}
 }
+
+// TestPipelineBackendsFromConfig builds the server with the OpenAI-compatible backends
+// (pointed at a local address; nothing is contacted at start-up) and with bad ones.
+func TestPipelineBackendsFromConfig(t *testing.T) {
+	s := testServer(t, "asr:\n  backend: openai\n  fallback: sphinx\n  openai: {base_url: \"http://127.0.0.1:9/v1\", model: whisper-1, timeout: 2s}\ntts:\n  backend: openai\n  openai: {base_url: \"http://127.0.0.1:9/v1\", model: tts-1, voice: alloy, timeout: 2s}\n")
+	if s.deps.Recognizer == nil || s.deps.Synth == nil {
+		t.Fatal("pipeline not built")
+	}
+	// The unreachable Whisper server fails; the sphinx fallback answers instead.
+	pcm := speech(t, "en-us", "refund")
+	heard, err := s.deps.Recognizer.Recognize(context.Background(), pcm, "en", []string{"refund", "agent"})
+	if err != nil || heard.Text != "refund" {
+		t.Errorf("fallback recognition = %+v, %v", heard, err)
+	}
+}
