@@ -36,7 +36,7 @@ func speech(t testing.TB, voice, text string) []int16 {
 }
 
 // testServer builds the real server (store, pipeline, ingress) on a temp data dir.
-func testServer(t *testing.T, extra string) *server {
+func testServer(t testing.TB, extra string) *server {
 	t.Helper()
 	if _, err := os.Stat("/usr/share/pocketsphinx/model/en-us/en-us"); err != nil {
 		t.Skip("pocketsphinx-en-us not installed (make deps installs it)")
