@@ -33,6 +33,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"version":  {"print the version", runVersion},
 		"serve":    {"run the server", runServe},
+		"bench":    {"measure the hot paths on this machine", runBench},
 		"emotion":  {"emotion readings of text lines on stdin (refit: re-fit fusion on labels)", runEmotion},
 		"flow":     {"validate call flows: flow validate FILE...", runFlow},
 		"simulate": {"drive a flow with a scripted or typed caller", runSimulate},
