@@ -24,8 +24,8 @@ const (
 	pitchRate      = 16000 / pitchDecim
 	pitchMinHz     = 60
 	pitchMaxHz     = 600
-	pitchWin       = 3 * pitchRate / pitchMinHz // 50 ms, three periods of 60 Hz
-	pitchFFT       = 288                        // ≥ pitchWin + maxLag + sincHalf, factors 2,3 for FFTPACK
+	pitchWin       = 180 // 45 ms, 2.7 periods of 60 Hz, so the FFT fits in 256 points
+	pitchFFT       = 256 // ≥ pitchWin + maxLag + sincHalf
 	minLag         = pitchRate / pitchMaxHz
 	maxLag         = pitchRate/pitchMinHz + 1
 	maxCandidates  = 10

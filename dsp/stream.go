@@ -14,7 +14,7 @@ const (
 )
 
 const (
-	buf16        = pitchDecim * pitchWin // 800 samples (50 ms) of 16 kHz history
+	buf16        = pitchDecim * pitchWin // 720 samples (45 ms) of 16 kHz history
 	firDelay     = len(decimTaps) / 2
 	hopDelay     = firDelay + buf16/2 // samples between the newest input and a hop's centre
 	absMinDB     = -60                // below this nothing is speech, whatever the floor

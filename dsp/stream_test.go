@@ -225,7 +225,7 @@ func TestProsodicEndpoint(t *testing.T) {
 
 func TestStreamMaxUtteranceAndReset(t *testing.T) {
 	s := newSynth()
-	s.syllables(14, 150, 150, -25, 150*time.Millisecond) // 3 s without a pause
+	s.syllables(12, 150, 150, -25, 150*time.Millisecond) // 2.7 s without a pause
 	st := NewStream(Config{MaxUtterance: time.Second})
 	got := run(st, s.int16s(0))
 	var ends int
