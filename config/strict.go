@@ -215,14 +215,16 @@ func sortedKeys(m map[string]reflect.Type) []string {
 func suggest(k string, fields map[string]reflect.Type) string {
 	best, bestD := "", 3
 	for _, name := range sortedKeys(fields) {
-		if d := editDistance(strings.ToLower(k), name); d < bestD {
+		if d := EditDistance(strings.ToLower(k), name); d < bestD {
 			best, bestD = name, d
 		}
 	}
 	return best
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b in runes; "did you mean"
+// hints in config and flow errors use it to find the key an operator meant.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)

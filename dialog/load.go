@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/calmline/calmline/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -311,7 +312,7 @@ func yamlFields(t reflect.Type) (map[string]int, []string) {
 func suggest(got string, known []string) string {
 	best, bestD := "", 1<<30
 	for _, k := range known {
-		if d := editDistance(got, k); d < bestD {
+		if d := config.EditDistance(got, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -322,25 +323,4 @@ func suggest(got string, known []string) string {
 		return "remove it"
 	}
 	return "remove it or use one of: " + strings.Join(known, ", ")
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			c := 1
-			if ra[i-1] == rb[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

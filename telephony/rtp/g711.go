@@ -1,43 +1,16 @@
 package rtp
 
+import "github.com/calmline/calmline/audio"
+
 // G.711 tables per ITU-T G.711 (the classic Sun reference algorithm).
 
 var ulawDecode, alawDecode [256]int16
 
 func init() {
 	for i := 0; i < 256; i++ {
-		ulawDecode[i] = ulawToLinear(byte(i))
-		alawDecode[i] = alawToLinear(byte(i))
+		ulawDecode[i] = audio.MuLawToLinear(byte(i))
+		alawDecode[i] = audio.ALawToLinear(byte(i))
 	}
-}
-
-func ulawToLinear(u byte) int16 {
-	u = ^u
-	t := (int32(u&0x0f) << 3) + 0x84
-	t <<= (u & 0x70) >> 4
-	if u&0x80 != 0 {
-		return int16(0x84 - t)
-	}
-	return int16(t - 0x84)
-}
-
-func alawToLinear(a byte) int16 {
-	a ^= 0x55
-	t := int32(a&0x0f) << 4
-	seg := (a & 0x70) >> 4
-	switch seg {
-	case 0:
-		t += 8
-	case 1:
-		t += 0x108
-	default:
-		t += 0x108
-		t <<= seg - 1
-	}
-	if a&0x80 != 0 {
-		return int16(t)
-	}
-	return int16(-t)
 }
 
 var segEnd = [8]int32{0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF, 0x3FFF, 0x7FFF}
