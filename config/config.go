@@ -18,19 +18,22 @@ import (
 // Config is the whole server configuration. The zero value is not useful: start from
 // Default() so every field has the embedded-default value.
 type Config struct {
-	Listen   string                 `yaml:"listen"`   // HTTP address; 127.0.0.1:8080 keeps a fresh install private
-	DataDir  string                 `yaml:"data_dir"` // where the SQLite store and caches live
-	Log      LogConfig              `yaml:"log"`
-	Store    StoreConfig            `yaml:"store"`
-	ASR      ASRConfig              `yaml:"asr"`
-	TTS      TTSConfig              `yaml:"tts"`
-	Emotion  EmotionConfig          `yaml:"emotion"`
-	ARI      ARIConfig              `yaml:"ari"`
-	WebRTC   WebRTCConfig           `yaml:"webrtc"`
-	Flows    []string               `yaml:"flows"` // flow files or directories, relative to the config file
-	Queues   map[string]QueueConfig `yaml:"queues"`
-	Call     CallConfig             `yaml:"call"`
-	Webhooks []WebhookConfig        `yaml:"webhooks"`
+	Listen  string `yaml:"listen"`   // HTTP address; 127.0.0.1:8080 keeps a fresh install private
+	DataDir string `yaml:"data_dir"` // where the SQLite store and caches live
+	// PublicURL is how agents and CRM systems reach this server (report links handed
+	// to experts); empty means http://<listen>, right only when listen is a real address.
+	PublicURL string                 `yaml:"public_url"`
+	Log       LogConfig              `yaml:"log"`
+	Store     StoreConfig            `yaml:"store"`
+	ASR       ASRConfig              `yaml:"asr"`
+	TTS       TTSConfig              `yaml:"tts"`
+	Emotion   EmotionConfig          `yaml:"emotion"`
+	ARI       ARIConfig              `yaml:"ari"`
+	WebRTC    WebRTCConfig           `yaml:"webrtc"`
+	Flows     []string               `yaml:"flows"` // flow files or directories, relative to the config file
+	Queues    map[string]QueueConfig `yaml:"queues"`
+	Call      CallConfig             `yaml:"call"`
+	Webhooks  []WebhookConfig        `yaml:"webhooks"`
 
 	// Secrets come from the environment, never from the file.
 	Secrets Secrets `yaml:"-"`
@@ -264,6 +267,11 @@ func (c *Config) validate(doc *Doc) Errors {
 
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "want host:port such as 127.0.0.1:8080 (%v)", err)
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("public_url", "want the URL agents open, such as https://calmline.example.com")
+		}
 	}
 	if c.DataDir == "" {
 		bad("data_dir", "must not be empty")

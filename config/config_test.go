@@ -42,6 +42,7 @@ func TestParseErrors(t *testing.T) {
 		{"ari needs user", "ari:\n  url: http://127.0.0.1:8088/ari\n  user: \"\"\n", []string{"bad.yaml:3: ari.user: required"}},
 		{"bad ports", "ari:\n  rtp_ports: [30000, 20000]\n", []string{"bad.yaml:2: ari.rtp_ports:"}},
 		{"queue without endpoints", "queues:\n  experts:\n    ring_for: 5s\n", []string{"queues.experts.endpoints: a queue needs"}},
+		{"bad public url", "public_url: calmline.example.com\n", []string{"bad.yaml:1: public_url: want the URL"}},
 		{"bad ice", "webrtc:\n  ice_servers: [http://x]\n", []string{"bad.yaml:2: webrtc.ice_servers:"}},
 		{"postgres without dsn", "store:\n  driver: postgres\n", []string{"bad.yaml:2: store.driver: postgres needs", "CALMLINE_POSTGRES_DSN"}},
 		{"two errors at once", "log:\n  format: xml\n  level: loud\n", []string{"bad.yaml:2: log.format", "bad.yaml:3: log.level"}},

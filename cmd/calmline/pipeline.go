@@ -48,7 +48,7 @@ func (s *server) buildPipeline() error {
 	}
 	d := &dialogs{
 		engine: engine, queues: cfg.Queues, client: &http.Client{Timeout: 5 * time.Second}, log: s.log,
-		reportURL: func(id string) string { return "http://" + cfg.Listen + "/v1/calls/live/" + id + "/report" },
+		reportURL: func(id string) string { return publicURL(cfg) + "/v1/calls/live/" + id + "/report" },
 	}
 	if cfg.Call.ProfilesFile != "" {
 		p, err := dialog.LoadProfiles(cfg.Call.ProfilesFile)
@@ -164,4 +164,12 @@ func openAIBase(u string) string {
 		return "https://api.openai.com/v1"
 	}
 	return u
+}
+
+// publicURL is the base URL handed to agents in report links.
+func publicURL(cfg config.Config) string {
+	if cfg.PublicURL != "" {
+		return strings.TrimRight(cfg.PublicURL, "/")
+	}
+	return "http://" + cfg.Listen
 }
