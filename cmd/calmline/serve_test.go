@@ -36,9 +36,18 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// writeConfig writes a config for the real binary; the shipped flows are used unless
+// the body names its own.
 func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	dir := t.TempDir()
+	if !strings.Contains(body, "flows:") {
+		flows, err := filepath.Abs("../../config/flows")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body += "flows: [" + flows + "]\n"
+	}
 	p := filepath.Join(dir, "calmline.yaml")
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
@@ -94,7 +103,9 @@ func startServer(t *testing.T, cfgBody string, extraEnv ...string) (string, *exe
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	lines := make(chan string, 1)
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := upLine.FindStringSubmatch(sc.Text()); m != nil {
@@ -106,6 +117,9 @@ func startServer(t *testing.T, cfgBody string, extraEnv ...string) (string, *exe
 	select {
 	case u := <-lines:
 		return u, cmd, &stderr
+	case <-exited:
+		time.Sleep(100 * time.Millisecond) // let stderr drain
+		t.Fatalf("server exited before coming up; stderr:\n%s", stderr.String())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("server did not come up; stderr:\n%s", stderr.String())
 	}
