@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calmline/calmline/internal/openaicompat"
+
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -34,15 +36,15 @@ func NewLLM(cfg LLMConfig) (*LLM, error) {
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, fmt.Errorf("%w: no model name configured", ErrLLM)
 	}
-	c := openai.DefaultConfig(cfg.APIKey)
-	if cfg.BaseURL != "" {
-		c.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	base := cfg.BaseURL
+	if base == "" {
+		base = "https://api.openai.com/v1"
 	}
 	t := cfg.Timeout
 	if t <= 0 {
 		t = 3 * time.Second
 	}
-	return &LLM{client: openai.NewClientWithConfig(c), model: cfg.Model, timeout: t}, nil
+	return &LLM{client: openaicompat.Client(base, cfg.APIKey, nil), model: cfg.Model, timeout: t}, nil
 }
 
 // WithLLM turns on the LLM classifier for TextContext; Text and Call.Turn keep

@@ -11,12 +11,13 @@ package openai
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/calmline/calmline/internal/openaicompat"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
@@ -64,11 +65,8 @@ var _ asr.Recognizer = (*Recognizer)(nil)
 
 // New validates cfg and builds the client. It does not contact the server.
 func New(cfg Config) (*Recognizer, error) {
-	if strings.TrimSpace(cfg.BaseURL) == "" {
-		return nil, errors.New("openai asr: base URL is required (e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1)")
-	}
-	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
-		return nil, fmt.Errorf("openai asr: base URL %q must start with http:// or https://", cfg.BaseURL)
+	if err := openaicompat.CheckBaseURL("openai asr", cfg.BaseURL); err != nil {
+		return nil, err
 	}
 	if cfg.Model == "" {
 		cfg.Model = goopenai.Whisper1
@@ -91,12 +89,7 @@ func New(cfg Config) (*Recognizer, error) {
 	if cfg.Backoff == 0 {
 		cfg.Backoff = 200 * time.Millisecond
 	}
-	cc := goopenai.DefaultConfig(cfg.APIKey)
-	cc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.HTTPClient != nil {
-		cc.HTTPClient = cfg.HTTPClient
-	}
-	return &Recognizer{cfg: cfg, client: goopenai.NewClientWithConfig(cc)}, nil
+	return &Recognizer{cfg: cfg, client: openaicompat.Client(cfg.BaseURL, cfg.APIKey, cfg.HTTPClient)}, nil
 }
 
 // Recognize uploads pcm as a 16 kHz WAV and returns the server's transcript.
@@ -145,7 +138,7 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 			return result(resp, lang), nil
 		}
 		lastErr = fmt.Errorf("openai asr: transcribe at %s (attempt %d of %d): %w", r.cfg.BaseURL, attempt+1, r.cfg.Retries+1, err)
-		if ctx.Err() != nil || !retryable(err) {
+		if ctx.Err() != nil || !openaicompat.Retryable(err) {
 			return asr.Result{}, lastErr
 		}
 	}
@@ -162,22 +155,6 @@ func prompt(opts asr.Options) string {
 		parts = append(parts, strings.Join(opts.Phrases, ", "))
 	}
 	return strings.Join(parts, " ")
-}
-
-// retryable reports whether another attempt may succeed: not for client
-// errors (bad key, bad request) which would fail the same way again.
-func retryable(err error) bool {
-	var apiErr *goopenai.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.HTTPStatusCode == 0 || apiErr.HTTPStatusCode == http.StatusRequestTimeout ||
-			apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
-	}
-	var reqErr *goopenai.RequestError
-	if errors.As(err, &reqErr) {
-		return reqErr.HTTPStatusCode == http.StatusRequestTimeout ||
-			reqErr.HTTPStatusCode == http.StatusTooManyRequests || reqErr.HTTPStatusCode >= 500
-	}
-	return true // network errors, attempt timeouts, unreadable answers
 }
 
 // languageCodes maps the language names verbose_json reports to codes.

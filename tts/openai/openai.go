@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calmline/calmline/internal/openaicompat"
+
 	goopenai "github.com/sashabaranov/go-openai"
 
 	"github.com/calmline/calmline/audio"
@@ -65,11 +67,8 @@ var _ tts.Synth = (*Synth)(nil)
 
 // New validates cfg and builds the client. It does not contact the server.
 func New(cfg Config) (*Synth, error) {
-	if strings.TrimSpace(cfg.BaseURL) == "" {
-		return nil, errors.New("openai tts: base URL is required (e.g. https://api.openai.com/v1)")
-	}
-	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
-		return nil, fmt.Errorf("openai tts: base URL %q must start with http:// or https://", cfg.BaseURL)
+	if err := openaicompat.CheckBaseURL("openai tts", cfg.BaseURL); err != nil {
+		return nil, err
 	}
 	if cfg.Model == "" {
 		cfg.Model = string(goopenai.TTSModel1)
@@ -114,12 +113,7 @@ func New(cfg Config) (*Synth, error) {
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = 32 << 20
 	}
-	cc := goopenai.DefaultConfig(cfg.APIKey)
-	cc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.HTTPClient != nil {
-		cc.HTTPClient = cfg.HTTPClient
-	}
-	return &Synth{cfg: cfg, client: goopenai.NewClientWithConfig(cc)}, nil
+	return &Synth{cfg: cfg, client: openaicompat.Client(cfg.BaseURL, cfg.APIKey, cfg.HTTPClient)}, nil
 }
 
 // styleSpeed and styleInstructions carry a Style to the server: a speed for
@@ -173,7 +167,7 @@ func (s *Synth) Synthesize(ctx context.Context, text string, v tts.Voice) ([]int
 			return pcm, nil
 		}
 		lastErr = fmt.Errorf("openai tts: synthesise at %s (attempt %d of %d): %w", s.cfg.BaseURL, attempt+1, s.cfg.Retries+1, err)
-		if ctx.Err() != nil || !retryable(err) {
+		if ctx.Err() != nil || !openaicompat.Retryable(err) {
 			return nil, lastErr
 		}
 	}
@@ -238,19 +232,4 @@ func (s *Synth) decode(body []byte) ([]int16, error) {
 		return nil, fmt.Errorf("%w: %d samples are too short to play", errBadAudio, len(pcm))
 	}
 	return out, nil
-}
-
-// retryable reports whether another attempt may succeed.
-func retryable(err error) bool {
-	var apiErr *goopenai.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.HTTPStatusCode == 0 || apiErr.HTTPStatusCode == http.StatusRequestTimeout ||
-			apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
-	}
-	var reqErr *goopenai.RequestError
-	if errors.As(err, &reqErr) {
-		return reqErr.HTTPStatusCode == http.StatusRequestTimeout ||
-			reqErr.HTTPStatusCode == http.StatusTooManyRequests || reqErr.HTTPStatusCode >= 500
-	}
-	return true
 }
