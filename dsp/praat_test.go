@@ -13,32 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calmline/calmline/internal/repo"
+
 	"github.com/calmline/calmline/audio"
 )
-
-// sharedDir finds ../shared beside the module root, or "" when this clone has none.
-func sharedDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	s := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(s); err != nil {
-		return ""
-	}
-	return s
-}
 
 // emodbFiles lists EmoDB's WAV files, or skips the test when praat or the data is absent.
 func emodbFiles(tb testing.TB) []string {
@@ -46,9 +24,9 @@ func emodbFiles(tb testing.TB) []string {
 	if _, err := exec.LookPath("praat"); err != nil {
 		tb.Skip("praat not on PATH (make deps installs it)")
 	}
-	sh := sharedDir(tb)
-	if sh == "" {
-		tb.Skip("no ../shared beside the module root: EmoDB comparison skipped")
+	sh, err := repo.Shared()
+	if err != nil {
+		tb.Skip("EmoDB comparison skipped: ", err)
 	}
 	files, err := filepath.Glob(filepath.Join(sh, "datasets", "emodb", "wav", "*.wav"))
 	if err != nil || len(files) == 0 {

@@ -6,27 +6,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/calmline/calmline/internal/repo"
 )
 
 // sharedDatasets finds ../shared/datasets beside the module root, or skips.
 func sharedDatasets(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	p, err := repo.Shared("datasets")
 	if err != nil {
-		t.Fatal(err)
+		t.Skip(err)
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			p := filepath.Join(d, "..", "shared", "datasets")
-			if _, err := os.Stat(p); err != nil {
-				t.Skipf("shared data sets not found at %s (a user's clone has none)", p)
-			}
-			return p
-		}
-		if filepath.Dir(d) == d {
-			t.Skip("module root not found")
-		}
-	}
+	return p
 }
 
 // TestDairValSample checks the shipped model on every 4th row of dair_emotion val

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/calmline/calmline/internal/repo"
+
 	"github.com/calmline/calmline/audio"
 	"github.com/calmline/calmline/dsp"
 )
@@ -15,24 +17,11 @@ import (
 // sharedEmoDB finds ../shared/datasets/emodb next to the module root, or skips.
 func sharedEmoDB(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	emodb, err := repo.Shared("datasets", "emodb", "labels.csv")
 	if err != nil {
-		t.Fatal(err)
+		t.Skip("EmoDB not available:", err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("no go.mod above the test directory; cannot locate ../shared")
-		}
-		dir = filepath.Dir(dir)
-	}
-	emodb := filepath.Join(dir, "..", "shared", "datasets", "emodb")
-	if _, err := os.Stat(filepath.Join(emodb, "labels.csv")); err != nil {
-		t.Skipf("EmoDB not available at %s (the shared data sets are not part of a clone): %v", emodb, err)
-	}
-	return emodb
+	return filepath.Dir(emodb)
 }
 
 // TestVoiceEmoDBSampleLOSO trains on a stratified sample of EmoDB speakers and scores

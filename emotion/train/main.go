@@ -25,6 +25,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calmline/calmline/internal/repo"
+
 	"github.com/calmline/calmline/emotion/internal/textmodel"
 )
 
@@ -44,7 +46,7 @@ type options struct {
 
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	root, _ := moduleRoot()
+	root, _ := repo.Root()
 	var o options
 	fs.StringVar(&o.data, "data", filepath.Join(root, "..", "shared", "datasets"), "shared data sets directory")
 	fs.StringVar(&o.out, "out", filepath.Join(root, "emotion", "models", "text.bin.gz"), "weights file to write")
@@ -310,20 +312,4 @@ func readCSV(path string, labelCol, textCol int) ([][2]string, error) {
 		out = append(out, [2]string{rec[labelCol], strings.TrimPrefix(rec[textCol], "\ufeff")})
 	}
 	return out, nil
-}
-
-// moduleRoot walks up from the working directory to go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return dir, errors.New("go.mod not found")
-		}
-	}
 }

@@ -10,7 +10,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/calmline/calmline/internal/repo"
 
 	"github.com/calmline/calmline/emotion"
 )
@@ -30,7 +31,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("trainvoice", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	root, _ := moduleRoot()
+	root, _ := repo.Root()
 	data := fs.String("data", filepath.Join(root, "..", "shared", "datasets", "emodb"), "EmoDB directory (labels.csv + wav/)")
 	out := fs.String("out", filepath.Join(root, "emotion", "models", "voice.json"), "where to write the trained model")
 	evalOnly := fs.Bool("eval", false, "only run the leave-one-speaker-out evaluation; write nothing")
@@ -151,20 +152,4 @@ func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trai
 	}
 	fmt.Fprintf(w, "\nwrote %s (%d bytes)\n", out, len(js))
 	return nil
-}
-
-// moduleRoot walks up from the working directory to the directory holding go.mod.
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ".", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return dir, errors.New("no go.mod above the working directory")
-		}
-	}
 }
