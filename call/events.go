@@ -53,6 +53,7 @@ type Action struct {
 // ActionEvent is an Action tied to the turn it answered, with the line spoken.
 type ActionEvent struct {
 	Seq   int    `json:"seq"`
+	N     int    `json:"n"` // the action's ordinal in the call, from 1
 	Reply string `json:"reply,omitempty"`
 	Action
 }

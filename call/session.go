@@ -138,6 +138,7 @@ type Session struct {
 	play       *playback // the reply being played, nil when silent
 	transcript []Line
 	report     any // the dialog's latest handoff report
+	actions    int // actions emitted so far (only the conversation goroutine writes it)
 
 	utterances chan utterance
 	keys       chan rune
@@ -429,7 +430,8 @@ func (s *Session) speak(ctx context.Context, r Reply) {
 			s.mu.Unlock()
 		}
 	}
-	s.emit(ctx, "action", ActionEvent{Seq: seq, Reply: r.Say, Action: act})
+	s.actions++
+	s.emit(ctx, "action", ActionEvent{Seq: seq, N: s.actions, Reply: r.Say, Action: act})
 	if r.Say == "" {
 		return
 	}

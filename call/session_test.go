@@ -106,6 +106,15 @@ func TestSessionTurnThenHangup(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("recorded events = %v, want %v", got, want)
 	}
+	var ns []int
+	for _, ev := range h.rec.events {
+		if a, ok := ev.Data.(ActionEvent); ok {
+			ns = append(ns, a.N)
+		}
+	}
+	if !slices.Equal(ns, []int{1, 2}) {
+		t.Errorf("action ordinals = %v, want [1 2]", ns)
+	}
 	rep := h.report()
 	if len(rep.Transcript) != 3 || rep.Transcript[1].Speaker != "caller" || rep.Transcript[1].Reading == nil || rep.Transcript[1].Reading.Category.String() != "angry" {
 		t.Errorf("report transcript = %+v", rep.Transcript)

@@ -36,8 +36,6 @@ type Options struct {
 	// APIToken, when set, is required as "Authorization: Bearer <token>" on the REST
 	// API and the event stream. Empty leaves them open, fit for 127.0.0.1 only.
 	APIToken string
-	// Mount adds routes owned by other packages (WebRTC signaling, the pages).
-	Mount []func(mux *http.ServeMux)
 	// Checks report readiness problems for /healthz (e.g. store unreachable).
 	Checks map[string]func() error
 }
@@ -65,9 +63,6 @@ func New(o Options) *Server {
 	s.mux.Handle("GET /v1/calls/live/{id}", s.auth(http.HandlerFunc(s.liveCall)))
 	s.mux.Handle("GET /v1/calls/live/{id}/report", s.auth(http.HandlerFunc(s.liveReport)))
 	s.mux.Handle("GET /v1/events", s.auth(http.HandlerFunc(s.events)))
-	for _, m := range o.Mount {
-		m(s.mux)
-	}
 	return s
 }
 
@@ -134,30 +129,27 @@ func (s *Server) liveCalls(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) liveCall(w http.ResponseWriter, r *http.Request) {
-	if s.o.Registry == nil {
-		Error(w, http.StatusNotFound, "no such live call")
-		return
+	if sess := s.live(w, r); sess != nil {
+		JSON(w, http.StatusOK, sess.Status())
 	}
-	sess, ok := s.o.Registry.Get(r.PathValue("id"))
-	if !ok {
-		Error(w, http.StatusNotFound, "no such live call")
-		return
-	}
-	JSON(w, http.StatusOK, sess.Status())
 }
 
 // liveReport is the handoff report a human expert opens (CALMLINE_REPORT_URL).
 func (s *Server) liveReport(w http.ResponseWriter, r *http.Request) {
-	if s.o.Registry == nil {
-		Error(w, http.StatusNotFound, "no such live call")
-		return
+	if sess := s.live(w, r); sess != nil {
+		JSON(w, http.StatusOK, sess.Report())
 	}
-	sess, ok := s.o.Registry.Get(r.PathValue("id"))
-	if !ok {
-		Error(w, http.StatusNotFound, "no such live call (finished calls are under /v1/calls/{id})")
-		return
+}
+
+// live finds the live call named in the path, or answers 404 and returns nil.
+func (s *Server) live(w http.ResponseWriter, r *http.Request) *call.Session {
+	if s.o.Registry != nil {
+		if sess, ok := s.o.Registry.Get(r.PathValue("id")); ok {
+			return sess
+		}
 	}
-	JSON(w, http.StatusOK, sess.Report())
+	Error(w, http.StatusNotFound, "no such live call (finished calls are under /v1/calls/{id})")
+	return nil
 }
 
 // events streams call events as server-sent events; ?call=ID narrows to one call.

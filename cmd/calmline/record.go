@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	"github.com/calmline/calmline/call"
 	"github.com/calmline/calmline/store"
@@ -16,13 +15,10 @@ import (
 // call moves on and nothing is lost when the process stops.
 type storeRecorder struct {
 	db *store.DB
-
-	mu      sync.Mutex
-	actions map[string]int // per live call: actions recorded so far
 }
 
 func newStoreRecorder(db *store.DB) *storeRecorder {
-	return &storeRecorder{db: db, actions: map[string]int{}}
+	return &storeRecorder{db: db}
 }
 
 func (r *storeRecorder) Record(ctx context.Context, ev telephony.Event) error {
@@ -63,18 +59,11 @@ func (r *storeRecorder) Record(ctx context.Context, ev telephony.Event) error {
 			}
 			comp = b
 		}
-		r.mu.Lock()
-		r.actions[ev.CallID]++
-		seq := r.actions[ev.CallID]
-		r.mu.Unlock()
 		return r.db.AddAction(ctx, store.Action{
-			CallID: ev.CallID, Seq: seq, TurnSeq: d.Seq, At: ev.Time, Type: d.Type, Line: d.Line, Reply: d.Reply,
+			CallID: ev.CallID, Seq: d.N, TurnSeq: d.Seq, At: ev.Time, Type: d.Type, Line: d.Line, Reply: d.Reply,
 			Queue: d.Queue, Priority: d.Priority, Compensation: comp, Tier: d.Tier, Strategy: d.Strategy, Variant: d.Variant,
 		})
 	case call.Outcome:
-		r.mu.Lock()
-		delete(r.actions, ev.CallID)
-		r.mu.Unlock()
 		return r.db.EndCall(ctx, store.Outcome{
 			CallID: ev.CallID, Ended: ev.Time, Result: d.Reason, HandedOff: d.HandedOff, Queue: d.Queue,
 			Resolved: d.Reason == "bot_hangup" && !d.HandedOff,

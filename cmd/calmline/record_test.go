@@ -26,10 +26,10 @@ func TestStoreRecorderWritesACall(t *testing.T) {
 	}
 	events := []telephony.Event{
 		ev("call.started", telephony.CallInfo{ID: "c1", Channel: telephony.ChannelWebRTC, CallerID: "13800138000", Lang: "zh", Started: now}),
-		ev("action", call.ActionEvent{Seq: 0, Reply: "您好", Action: call.Action{Type: "say"}}),
+		ev("action", call.ActionEvent{Seq: 0, N: 1, Reply: "您好", Action: call.Action{Type: "say"}}),
 		ev("transcript", call.TurnEvent{Seq: 1, Text: "第三次了，我的电话是13800138000", Confidence: 0.8}),
 		ev("emotion", call.EmotionEvent{Seq: 1, Reading: emotion.Reading{Category: emotion.Angry, Level: emotion.Moderate, Arousal: 0.8}}),
-		ev("action", call.ActionEvent{Seq: 1, Reply: "非常抱歉", Action: call.Action{Type: "handoff", Queue: "experts", Priority: 5, Compensation: map[string]any{"kind": "coupon", "amount": 20}}}),
+		ev("action", call.ActionEvent{Seq: 1, N: 2, Reply: "非常抱歉", Action: call.Action{Type: "handoff", Queue: "experts", Priority: 5, Compensation: map[string]any{"kind": "coupon", "amount": 20}}}),
 		ev("dtmf", call.TurnEvent{Seq: 2, DTMF: "1"}),
 		ev("call.ended", call.Outcome{Reason: "transferred", HandedOff: true, Queue: "experts"}),
 	}
