@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -52,26 +51,11 @@ func BenchmarkTurnLatencyWebRTC(b *testing.B) {
 		}
 	}
 	waitQuiet() // the greeting
-	var lat []time.Duration
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		before := len(c.ReplyStarts())
-		c.Speak(say)
-		deadline := time.Now().Add(20 * time.Second)
-		for len(c.ReplyStarts()) == before {
-			if time.Now().After(deadline) {
-				b.Fatalf("no reply to turn %d", i)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		starts := c.ReplyStarts()
-		lat = append(lat, starts[len(starts)-1].Sub(c.LastSpeech()))
-		waitQuiet()
-	}
+	lat, err := c.ReplyLatencies(say, b.N, 20*time.Second, waitQuiet)
 	b.StopTimer()
-	slices.Sort(lat)
-	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(pct(0.5), "p50-ms")
-	b.ReportMetric(pct(0.9), "p90-ms")
-	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	if err != nil {
+		b.Fatal(err)
+	}
+	webrtctest.ReportLatencies(b, lat)
 }

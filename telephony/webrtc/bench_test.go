@@ -2,7 +2,6 @@ package webrtc_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
@@ -34,26 +33,11 @@ func BenchmarkReplyLatency(b *testing.B) {
 	}
 	defer c.Close()
 	burst := webrtctest.ToneAt(48000, 220, 600*time.Millisecond)
-	var lat []time.Duration
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		before := len(c.ReplyStarts())
-		c.Speak(burst)
-		deadline := time.Now().Add(5 * time.Second)
-		for len(c.ReplyStarts()) == before {
-			if time.Now().After(deadline) {
-				b.Fatalf("no reply to utterance %d", i)
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		starts := c.ReplyStarts()
-		lat = append(lat, starts[len(starts)-1].Sub(c.LastSpeech()))
-		time.Sleep(400 * time.Millisecond) // let the reply finish
-	}
+	lat, err := c.ReplyLatencies(burst, b.N, 5*time.Second, func() { time.Sleep(400 * time.Millisecond) })
 	b.StopTimer()
-	slices.Sort(lat)
-	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(pct(0.5), "p50-ms")
-	b.ReportMetric(pct(0.9), "p90-ms")
-	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	if err != nil {
+		b.Fatal(err)
+	}
+	webrtctest.ReportLatencies(b, lat)
 }
