@@ -156,6 +156,9 @@ type playback struct {
 	start  time.Time
 	cancel context.CancelFunc
 	barged bool
+	// echoDelay is the line's echo delay in samples once found, -1 before: a line's
+	// echo path is fixed, so later frames are checked only around it.
+	echoDelay int
 }
 
 // New prepares a session; nothing runs until Run.
@@ -305,7 +308,7 @@ func (s *Session) listen(ctx context.Context, endCall context.CancelFunc) {
 		if s.ear.Speaking() {
 			speechFrames++
 			if p := s.currentPlayback(); p != nil {
-				if s.isEcho(p, frame) {
+				if s.isEcho(p, frame, int(time.Since(p.start).Seconds()*telephony.SampleRate)) {
 					echoFrames++
 					speechRun = 0
 				} else if speechRun++; speechRun >= s.cfg.BargeInFrames {
@@ -373,42 +376,55 @@ func (s *Session) bargeIn(ctx context.Context) {
 	}
 }
 
-// isEcho reports whether frame looks like the reply coming back: its best normalised
+// isEcho reports whether frame looks like the reply coming back when the reply is
+// at sample pos on the wire: its best normalised
 // correlation with what was sent in the last 300 ms is high. A caller talking over
-// the bot correlates poorly with the bot's own words.
-func (s *Session) isEcho(p *playback, frame []int16) bool {
-	pos := int(time.Since(p.start).Seconds() * telephony.SampleRate)
-	lo, hi := pos-300*telephony.SampleRate/1000, pos
-	if lo < 0 {
-		lo = 0
+// the bot correlates poorly with the bot's own words. The first check searches the
+// whole window for the line's echo delay; later ones look only around it, so a line
+// that echoes every reply costs little per frame.
+func (s *Session) isEcho(p *playback, frame []int16, pos int) bool {
+	if p.echoDelay >= 0 {
+		if c, _ := correlate(p.pcm, frame, pos-p.echoDelay-16, pos-p.echoDelay+16, 1); c >= s.cfg.EchoCorrelation {
+			return true
+		}
 	}
-	if hi+len(frame) > len(p.pcm) {
-		hi = len(p.pcm) - len(frame)
+	c, lag := correlate(p.pcm, frame, pos-300*telephony.SampleRate/1000, pos, 2)
+	if c < s.cfg.EchoCorrelation {
+		return false
 	}
+	p.echoDelay = pos - lag
+	return true
+}
+
+// correlate finds the best normalised correlation of frame with ref at offsets
+// lo..hi (clipped to ref), stepping by step; it returns the correlation and offset.
+func correlate(ref, frame []int16, lo, hi, step int) (float64, int) {
+	lo = max(lo, 0)
+	hi = min(hi, len(ref)-len(frame))
 	var fe float64
 	for _, v := range frame {
 		fe += float64(v) * float64(v)
 	}
-	if fe == 0 || hi < lo {
-		return false
+	best, at := 0.0, -1
+	if fe == 0 {
+		return 0, at
 	}
-	best := 0.0
-	for lag := lo; lag <= hi; lag += 2 {
+	for lag := lo; lag <= hi; lag += step {
 		var dot, pe float64
-		ref := p.pcm[lag : lag+len(frame)]
+		r := ref[lag : lag+len(frame)]
 		for i, v := range frame {
-			r := float64(ref[i])
-			dot += float64(v) * r
-			pe += r * r
+			x := float64(r[i])
+			dot += float64(v) * x
+			pe += x * x
 		}
 		if pe == 0 {
 			continue
 		}
 		if c := math.Abs(dot) / math.Sqrt(fe*pe); c > best {
-			best = c
+			best, at = c, lag
 		}
 	}
-	return best >= s.cfg.EchoCorrelation
+	return best, at
 }
 
 // speak synthesises and plays a reply; barge-in or a key press stops it early.
@@ -446,7 +462,7 @@ func (s *Session) speak(ctx context.Context, r Reply) {
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
 	s.mu.Lock()
-	s.play = &playback{pcm: pcm, start: time.Now(), cancel: pcancel}
+	s.play = &playback{pcm: pcm, start: time.Now(), cancel: pcancel, echoDelay: -1}
 	s.status.State = StateSpeaking
 	s.mu.Unlock()
 	err = s.leg.Play(pctx, pcm)

@@ -322,3 +322,34 @@ func TestSessionTTSFailureKeepsCallGoing(t *testing.T) {
 		t.Errorf("outcome %+v inputs %d events %v", out, len(d.inputs), h.rec.types())
 	}
 }
+
+// BenchmarkEchoCheck is the per-frame cost of telling the reply's echo from the
+// caller while a reply plays on a line that echoes it back 6 dB down after 60 ms:
+// the first frame searches the whole 300 ms window, later ones track the delay.
+func BenchmarkEchoCheck(b *testing.B) {
+	pcm, _ := fakeSynth{}.Synthesize(context.Background(), "one two three four five six seven eight nine ten", "en", "")
+	s := New(newFakeLeg(), Deps{}, Config{})
+	p := &playback{pcm: pcm, echoDelay: -1}
+	frame := make([]int16, telephony.FrameSamples)
+	wire := telephony.SampleRate / 2            // 500 ms into the reply
+	back := wire - 60*telephony.SampleRate/1000 // the echo is 60 ms behind
+	for i := range frame {
+		frame[i] = pcm[back+i] / 2
+	}
+	for _, tc := range []struct {
+		name  string
+		reset bool // forget the delay: the full-window search every frame used to do
+	}{{"full-search", true}, {"tracked", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if tc.reset {
+					p.echoDelay = -1
+				}
+				if !s.isEcho(p, frame, wire) {
+					b.Fatal("echo not recognised")
+				}
+			}
+		})
+	}
+}
