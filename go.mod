@@ -72,7 +72,7 @@ require (
 	github.com/rotisserie/eris v0.4.1 // indirect
 	github.com/sashabaranov/go-openai v1.43.0
 	github.com/wlynxg/anet v0.0.5 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/crypto v0.58.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/text v0.43.0 // indirect

@@ -12,7 +12,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/calmline/calmline/staff"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Config is the whole server configuration. The zero value is not useful: start from
@@ -34,6 +38,9 @@ type Config struct {
 	Queues    map[string]QueueConfig `yaml:"queues"`
 	Call      CallConfig             `yaml:"call"`
 	Webhooks  []WebhookConfig        `yaml:"webhooks"`
+	// Staff are the people who sign in to the agent and supervisor consoles,
+	// by name. Empty leaves the consoles open: fit only for 127.0.0.1.
+	Staff map[string]StaffConfig `yaml:"staff"`
 
 	// Secrets come from the environment, never from the file.
 	Secrets Secrets `yaml:"-"`
@@ -149,6 +156,13 @@ type WebhookConfig struct {
 	URL    string   `yaml:"url"`
 	Events []string `yaml:"events"` // call.started, call.ended, handoff, escalation, reading; empty = all
 	// The signing secret comes from CALMLINE_WEBHOOK_SECRET.
+}
+
+// StaffConfig is one console account. The password is stored as a bcrypt hash
+// (make one with `calmline staff hash`), so the file reveals no password.
+type StaffConfig struct {
+	Role         string `yaml:"role"`          // agent | supervisor
+	PasswordHash string `yaml:"password_hash"` // bcrypt, $2a$/$2b$/$2y$
 }
 
 // Secrets are read from the environment so configuration files can be shared and
@@ -349,6 +363,18 @@ func (c *Config) validate(doc *Doc) Errors {
 	positive("call.tts_timeout", c.Call.TTSTimeout)
 	if c.Call.MaxCalls < 1 {
 		bad("call.max_calls", "must be at least 1")
+	}
+	for name, st := range c.Staff {
+		path := "staff." + name
+		if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\r\n") {
+			bad(path, "a staff name is 1 to 64 characters without spaces")
+		}
+		if _, err := staff.ParseRole(st.Role); err != nil {
+			bad(path+".role", "%q is not allowed; use one of [agent supervisor]", st.Role)
+		}
+		if _, err := bcrypt.Cost([]byte(st.PasswordHash)); err != nil {
+			bad(path+".password_hash", "want a bcrypt hash ($2b$...); make one with: calmline staff hash")
+		}
 	}
 	for i, w := range c.Webhooks {
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

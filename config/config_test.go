@@ -45,6 +45,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad public url", "public_url: calmline.example.com\n", []string{"bad.yaml:1: public_url: want the URL"}},
 		{"bad ice", "webrtc:\n  ice_servers: [http://x]\n", []string{"bad.yaml:2: webrtc.ice_servers:"}},
 		{"postgres without dsn", "store:\n  driver: postgres\n", []string{"bad.yaml:2: store.driver: postgres needs", "CALMLINE_POSTGRES_DSN"}},
+		{"staff bad role", "staff:\n  lin:\n    role: boss\n    password_hash: $2a$04$WIFGsJVBq6HoIOlTjn4i8.wHNYQNeqUCNpE6XmEWi1xe9PsOp1Kq.\n", []string{"bad.yaml:3: staff.lin.role:", `"boss" is not allowed`}},
+		{"staff plain password", "staff:\n  lin:\n    role: supervisor\n    password_hash: hunter22\n", []string{"bad.yaml:4: staff.lin.password_hash: want a bcrypt hash", "calmline staff hash"}},
+		{"staff password key", "staff:\n  lin:\n    role: agent\n    password: hunter22\n", []string{"bad.yaml:4: staff.lin.password: unknown key"}},
 		{"two errors at once", "log:\n  format: xml\n  level: loud\n", []string{"bad.yaml:2: log.format", "bad.yaml:3: log.level"}},
 	}
 	for _, tt := range tests {

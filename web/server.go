@@ -4,7 +4,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/calmline/calmline/call"
+	"github.com/calmline/calmline/staff"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -36,14 +36,19 @@ type Options struct {
 	// APIToken, when set, is required as "Authorization: Bearer <token>" on the REST
 	// API and the event stream. Empty leaves them open, fit for 127.0.0.1 only.
 	APIToken string
+	// Staff, when set, makes the agent and supervisor consoles (and the routes
+	// they use) require a signed-in person; nil leaves them open, which suits a
+	// server on 127.0.0.1 only.
+	Staff *staff.Auth
 	// Checks report readiness problems for /healthz (e.g. store unreachable).
 	Checks map[string]func() error
 }
 
 // Server is the HTTP handler; create it with New.
 type Server struct {
-	o   Options
-	mux *http.ServeMux
+	o     Options
+	mux   *http.ServeMux
+	rules []rule
 }
 
 // New builds the handler with every route registered.
@@ -54,8 +59,11 @@ func New(o Options) *Server {
 	if o.Build.GoVersion == "" {
 		o.Build.GoVersion = runtime.Version()
 	}
-	s := &Server{o: o, mux: http.NewServeMux()}
+	s := &Server{o: o, mux: http.NewServeMux(), rules: staffRules()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /v1/staff/me", s.me)
+	s.mux.HandleFunc("POST /v1/staff/login", s.login)
+	s.mux.HandleFunc("POST /v1/staff/logout", s.logout)
 	if o.Metrics != nil {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{Registry: o.Metrics}))
 	}
@@ -79,6 +87,10 @@ func (s *Server) Handle(pattern string, h http.Handler, needsAuth bool) {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	r, ok := s.guard(w, r)
+	if !ok {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -86,13 +98,12 @@ func (s *Server) auth(h http.Handler) http.Handler {
 	if s.o.APIToken == "" {
 		return h
 	}
-	want := []byte("Bearer " + s.o.APIToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if tok := r.URL.Query().Get("access_token"); len(got) == 0 && tok != "" {
-			got = []byte("Bearer " + tok) // EventSource cannot set headers
+		if _, signedIn := staff.FromContext(r.Context()); signedIn {
+			h.ServeHTTP(w, r) // guard already checked the console session's role
+			return
 		}
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		if !s.hasToken(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="calmline"`)
 			Error(w, http.StatusUnauthorized, "missing or wrong API token")
 			return

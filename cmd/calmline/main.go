@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"simulate": {"drive a flow with a scripted or typed caller", runSimulate},
 		"analyze":  {"prosody features (pitch, loudness, rate, pauses) of WAV files", newAnalyzeCmd(voiceEmotion())},
 		"speech":   {"say TEXT to a WAV, or hear a WAV (offline espeak + sphinx)", runSpeech},
+		"staff":    {"staff hash: bcrypt hash of a console password read on stdin", runStaff},
 	}
 }
 

@@ -156,6 +156,14 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	}
 	s.recorder = newStoreRecorder(db)
 
+	sa, err := staffAuth(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if sa == nil && !loopbackOnly(cfg.Listen) {
+		log.Warn("agent and supervisor consoles are open to anyone who reaches "+cfg.Listen+": add staff accounts to the config (calmline staff hash)", "listen", cfg.Listen)
+	}
 	s.web = web.New(web.Options{
 		Logger:   log,
 		Build:    web.BuildInfo{Version: version, Started: time.Now().UTC()},
@@ -163,6 +171,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Hub:      s.hub,
 		Metrics:  s.metrics,
 		APIToken: cfg.Secrets.APIToken,
+		Staff:    sa,
 		Checks: map[string]func() error{"store": func() error {
 			c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()

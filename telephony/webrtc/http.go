@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/calmline/calmline/staff"
 	"github.com/calmline/calmline/telephony"
 )
 
@@ -150,6 +151,9 @@ func (s *Server) handleAgentLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := clean(req.Name, 64)
+	if id, ok := staff.FromContext(r.Context()); ok {
+		name = id.Name // signed in: the console session names the agent
+	}
 	if name == "" {
 		http.Error(w, "login: name is required", http.StatusBadRequest)
 		return
@@ -195,6 +199,9 @@ func (s *Server) handleAgents(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) handleListen(w http.ResponseWriter, r *http.Request) {
 	sup := clean(first(r.URL.Query().Get("supervisor"), r.Header.Get("X-Supervisor")), 64)
+	if id, ok := staff.FromContext(r.Context()); ok {
+		sup = id.Name // the audit names who signed in, not what the request claims
+	}
 	if sup == "" {
 		http.Error(w, "listen-in: name the supervisor (?supervisor=NAME); every listen-in is audited", http.StatusBadRequest)
 		return

@@ -152,6 +152,10 @@
   }
 
   $("login-btn").addEventListener("click", login);
+  Staff.gate().then(me => {
+    if (me.name) { $("name").value = me.name; $("name").readOnly = true; }
+    $("login").classList.remove("hidden");
+  });
   $("accept").addEventListener("click", () => { if (conn && ringing) conn.send({ type: "accept", call_id: ringing }); });
   $("reject").addEventListener("click", () => { if (conn && ringing) conn.send({ type: "reject", call_id: ringing }); });
   $("hangup").addEventListener("click", () => { if (conn) conn.send({ type: "hangup" }); });

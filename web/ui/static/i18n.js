@@ -26,6 +26,8 @@ const I18N = (() => {
       "sup.col.emotion": "Emotion", "sup.col.arousal": "Arousal", "sup.col.urgency": "Urgency",
       "sup.col.summary": "Summary", "sup.needname": "Enter your name first: every listen-in is audited.",
       "sup.listening": "Listening to {id}", "sup.agents": "Agents",
+      "staff.title": "Sign in", "staff.name": "Name", "staff.password": "Password", "staff.signin": "Sign in",
+      "staff.failed": "Sign-in failed.", "staff.supervisors": "Signed in as {name}: this console is for supervisors.",
     },
     zh: {
       "app": "calmline", "softphone": "联系客服", "call": "呼叫", "hangup": "挂断",
@@ -51,6 +53,8 @@ const I18N = (() => {
       "sup.col.emotion": "情绪", "sup.col.arousal": "激动度", "sup.col.urgency": "紧急度",
       "sup.col.summary": "摘要", "sup.needname": "请先填写姓名：每次监听都会记录审计。",
       "sup.listening": "正在监听 {id}", "sup.agents": "坐席",
+      "staff.title": "登录", "staff.name": "用户名", "staff.password": "密码", "staff.signin": "登录",
+      "staff.failed": "登录失败。", "staff.supervisors": "当前登录为 {name}：此页面仅限班长使用。",
     },
   };
   let lang = localStorage.getItem("calmline.lang") ||

@@ -131,12 +131,18 @@
     if (listening) { listening = null; status(""); render(); }
   }
 
-  I18N.onChange(render);
-  const es = new EventSource("/v1/events");
-  es.onmessage = m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* not an event */ } };
-  ["emotion", "state", "hangup", "transcript"].forEach(t => es.addEventListener(t, m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore */ } }));
-  refresh();
-  setInterval(refresh, 5000);
-  setInterval(() => document.querySelectorAll("#calls td.since").forEach(td => { td.textContent = since(td.dataset.started); }), 1000);
-  window.addEventListener("pagehide", stop);
+  function start(me) {
+    if (me.name) { $("sup-name").value = me.name; $("sup-name").readOnly = true; }
+    document.querySelectorAll("section.console").forEach(s => s.classList.remove("hidden"));
+    if (me.auth && me.role !== "supervisor") { status("staff.supervisors", { name: me.name }, true); return; }
+    I18N.onChange(render);
+    const es = new EventSource("/v1/events");
+    es.onmessage = m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* not an event */ } };
+    ["emotion", "state", "hangup", "transcript"].forEach(t => es.addEventListener(t, m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore */ } }));
+    refresh();
+    setInterval(refresh, 5000);
+    setInterval(() => document.querySelectorAll("#calls td.since").forEach(td => { td.textContent = since(td.dataset.started); }), 1000);
+    window.addEventListener("pagehide", stop);
+  }
+  Staff.gate().then(start);
 })();

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/calmline/calmline/telephony/webrtc/webrtctest"
+)
+
+// TestServeStaffSignIn runs the real binary: `calmline staff hash` makes the
+// hashes, `serve` loads them, and the console routes then want a signed-in
+// person whose name (not the one a request claims) reaches the agent roster.
+func TestServeStaffSignIn(t *testing.T) {
+	hash := func(pw string) string {
+		cmd := exec.Command(calmlineBin, "staff", "hash")
+		cmd.Stdin = strings.NewReader(pw + "\n")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("staff hash: %v", err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command(calmlineBin, "staff", "hash").CombinedOutput(); err == nil {
+		t.Errorf("staff hash accepted an empty password: %s", out)
+	}
+	cfg := "listen: 127.0.0.1:0\ndata_dir: data\nstaff:\n" +
+		"  amy: {role: agent, password_hash: '" + hash("amy-password") + "'}\n" +
+		"  lin: {role: supervisor, password_hash: '" + hash("lin-password") + "'}\n"
+	base, _, _ := startServer(t, cfg)
+
+	client := func() *http.Client {
+		jar, _ := cookiejar.New(nil)
+		return &http.Client{Jar: jar}
+	}
+	do := func(c *http.Client, method, path, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(context.Background(), method, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v
+	}
+
+	amy := client()
+	if code, _ := do(amy, "GET", "/v1/calls/live", ""); code != 401 {
+		t.Errorf("live calls before sign-in = %d, want 401", code)
+	}
+	if code, _ := do(amy, "POST", "/v1/agents/login", `{"name":"mallory"}`); code != 401 {
+		t.Errorf("agent login before sign-in = %d, want 401", code)
+	}
+	if code, _ := do(amy, "POST", "/v1/staff/login", `{"name":"amy","password":"wrong"}`); code != 401 {
+		t.Errorf("wrong password = %d, want 401", code)
+	}
+	if code, v := do(amy, "POST", "/v1/staff/login", `{"name":"amy","password":"amy-password"}`); code != 200 || v["role"] != "agent" {
+		t.Fatalf("sign in = %d %v", code, v)
+	}
+	if code, v := do(amy, "POST", "/v1/agents/login", `{"name":"mallory","queues":["experts"]}`); code != 200 || v["name"] != "amy" {
+		t.Errorf("agent login = %d %v, want the signed-in name amy", code, v)
+	}
+	if code, _ := do(amy, "GET", "/v1/calls", ""); code != 403 {
+		t.Errorf("agent reading call history = %d, want 403", code)
+	}
+
+	lin := client()
+	if code, _ := do(lin, "POST", "/v1/staff/login", `{"name":"lin","password":"lin-password"}`); code != 200 {
+		t.Fatalf("supervisor sign in = %d", code)
+	}
+	for _, p := range []string{"/v1/calls", "/v1/calls/live", "/v1/audit", "/v1/agents"} {
+		req, _ := http.NewRequestWithContext(context.Background(), "GET", base+p, nil)
+		resp, err := lin.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("supervisor GET %s = %d", p, resp.StatusCode)
+		}
+	}
+}
+
+// TestBrowserStaffSignIn signs a supervisor in on the real console page in
+// headless Chromium: the console stays hidden until the sign-in succeeds, a
+// wrong password is shown, and the audited name is the signed-in one.
+func TestBrowserStaffSignIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped with -short")
+	}
+	chrome := webrtctest.FindChromium("")
+	if chrome == "" {
+		t.Skip("chromium not installed (make deps installs it)")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("lin-password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testServer(t, "staff:\n  lin: {role: supervisor, password_hash: '"+string(h)+"'}\n")
+	hs := httptest.NewServer(s.web)
+	defer hs.Close()
+	wav, _ := webrtctest.Speech(t, "hello", 48000, 0.2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bctx := webrtctest.Browser(ctx, t, chrome, wav)
+
+	// wait polls a JavaScript condition until it holds or the test times out.
+	wait := func(what, expr string) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+				return
+			}
+		}
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(hs.URL+"/supervisor"), chromedp.WaitVisible(chromedp.CSS("#signin-form"))); err != nil {
+		t.Fatalf("open the console: %v", err)
+	}
+	if hidden, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.querySelector("section.console").classList.contains("hidden")`)); !hidden {
+		t.Error("the console showed before sign-in")
+	}
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS("#signin-name"), "lin"), chromedp.SendKeys(chromedp.CSS("#signin-pass"), "guess"),
+		chromedp.Click(chromedp.CSS("#signin-form button"))); err != nil {
+		t.Fatal(err)
+	}
+	wait("the refusal", `document.getElementById("signin-status").textContent.includes("wrong name or password")`)
+	if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.CSS("#signin-pass"), "lin-password"), chromedp.Click(chromedp.CSS("#signin-form button"))); err != nil {
+		t.Fatal(err)
+	}
+	wait("the console", `!document.querySelector("section.console").classList.contains("hidden") && document.getElementById("signin").classList.contains("hidden")`)
+	name, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("sup-name").value`))
+	readOnly, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.getElementById("sup-name").readOnly`))
+	if name != "lin" || !readOnly {
+		t.Errorf("supervisor name field = %q (read-only %v), want the signed-in lin", name, readOnly)
+	}
+}
