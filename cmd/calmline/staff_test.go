@@ -14,6 +14,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/store"
+	"github.com/calmline/calmline/telephony"
 	"github.com/calmline/calmline/telephony/webrtc/webrtctest"
 )
 
@@ -109,6 +112,7 @@ func TestBrowserStaffSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := testServer(t, "staff:\n  lin: {role: supervisor, password_hash: '"+string(h)+"'}\n")
+	seedDashboard(t, s.db)
 	hs := httptest.NewServer(s.web)
 	defer hs.Close()
 	wav, _ := webrtctest.Speech(t, "hello", 48000, 0.2)
@@ -145,5 +149,46 @@ func TestBrowserStaffSignIn(t *testing.T) {
 	readOnly, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.getElementById("sup-name").readOnly`))
 	if name != "lin" || !readOnly {
 		t.Errorf("supervisor name field = %q (read-only %v), want the signed-in lin", name, readOnly)
+	}
+
+	// The dashboard (signed-in fetches of /v1/heatmap and /v1/ab) shows the seeded calls.
+	wait("the heatmap", `document.querySelectorAll("#heatmap td.heat[data-share]").length > 0`)
+	wait("the A/B table", `document.querySelectorAll("#ab tr").length === 2`)
+	cell, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`(() => { const td = document.querySelector("#heatmap td.heat[data-share]"); return td.parentElement.firstChild.textContent + " " + td.textContent + " " + td.dataset.share; })()`))
+	if cell != "webrtc 2 0.5" {
+		t.Errorf("heatmap cell = %q, want channel webrtc, 2 calls, half of them moderate or worse", cell)
+	}
+	rows, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#ab tr")].map(tr => [...tr.cells].map(td => td.textContent).join("|")).join("\n")`))
+	if !strings.Contains(rows, "soothe|a|1|1|100%") || !strings.Contains(rows, "soothe|b|1|1|0%") {
+		t.Errorf("A/B table:\n%s", rows)
+	}
+}
+
+// seedDashboard stores two ended browser calls: one that heard soothing
+// variant a and calmed down, one that heard b and got more upset (mild).
+func seedDashboard(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Now().Add(-time.Hour)
+	for i, c := range []struct {
+		variant       string
+		before, after emotion.Level
+	}{{"a", emotion.Moderate, emotion.Mild}, {"b", emotion.Calm, emotion.Mild}} {
+		id := "dash" + c.variant
+		steps := []error{
+			db.StartCall(ctx, store.Call{ID: id, Channel: telephony.ChannelWebRTC, Lang: "en", Variant: c.variant, Started: at}),
+			db.AddTurn(ctx, store.Turn{CallID: id, Seq: 1, At: at, Speaker: "caller", Text: "my order is late again"}),
+		}
+		_, err := db.AddReading(ctx, store.Reading{CallID: id, TurnSeq: 1, At: at, Reading: emotion.Reading{Category: emotion.Angry, Level: c.before}})
+		steps = append(steps, err,
+			db.AddAction(ctx, store.Action{CallID: id, Seq: 1, TurnSeq: 1, At: at.Add(time.Second), Type: "say", Line: "soothe", Variant: c.variant}),
+			db.AddTurn(ctx, store.Turn{CallID: id, Seq: 2, At: at.Add(5 * time.Second), Speaker: "caller", Text: "ok"}))
+		_, err = db.AddReading(ctx, store.Reading{CallID: id, TurnSeq: 2, At: at.Add(5 * time.Second), Reading: emotion.Reading{Category: emotion.Angry, Level: c.after}})
+		steps = append(steps, err, db.EndCall(ctx, store.Outcome{CallID: id, Ended: at.Add(time.Minute), Result: "resolved", Resolved: true}))
+		for j, err := range steps {
+			if err != nil {
+				t.Fatalf("seed call %d step %d: %v", i, j, err)
+			}
+		}
 	}
 }

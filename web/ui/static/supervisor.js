@@ -141,6 +141,7 @@
     ["emotion", "state", "hangup", "transcript"].forEach(t => es.addEventListener(t, m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore */ } }));
     refresh();
     setInterval(refresh, 5000);
+    Dashboard.start();
     setInterval(() => document.querySelectorAll("#calls td.since").forEach(td => { td.textContent = since(td.dataset.started); }), 1000);
     window.addEventListener("pagehide", stop);
   }
