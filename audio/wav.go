@@ -72,8 +72,9 @@ type wavFormat struct {
 // Read decodes a RIFF/WAVE stream: PCM 8/16/24/32-bit integer, 32/64-bit float, A-law
 // and μ-law, plain or WAVE_FORMAT_EXTENSIBLE, any channel count and rate. Unknown
 // chunks (LIST, fact, cue...) are skipped. The data chunk is read incrementally, so a
-// lying size field costs no memory; a data size of 0xFFFFFFFF (streamed files)
-// means "until the end of the input". When the input ends early the samples read so
+// lying size field costs no memory; a data size of 0xFFFFFFFF, or one of 2 GiB
+// or more (the placeholder streaming writers such as `espeak-ng --stdout` put
+// there, 0x7FFFF000), means "until the end of the input". When the input ends early the samples read so
 // far are returned with an error wrapping ErrTruncated.
 func (wr WAVReader) Read(r io.Reader) (*Clip, error) {
 	maxDur := wr.MaxDuration
@@ -162,11 +163,15 @@ func parseFmt(b []byte) (*wavFormat, error) {
 	return f, nil
 }
 
+// streamingDataSize and above are placeholders, not sizes: no real clip calmline
+// accepts is 2 GiB long.
+const streamingDataSize = 0x7FFFF000
+
 func readData(r io.Reader, f *wavFormat, size int64, maxDur time.Duration) (*Clip, error) {
 	bps := f.bits / 8
 	block := int64(bps * f.channels)
 	maxSamples := int64(maxDur/time.Millisecond) * int64(f.rate) / 1000 * int64(f.channels)
-	untilEOF := size == 0xFFFFFFFF
+	untilEOF := size >= streamingDataSize
 	if !untilEOF && size/int64(bps) > maxSamples {
 		return nil, fmt.Errorf("data chunk of %d bytes (limit %v): %w", size, maxDur, ErrTooLong)
 	}

@@ -136,11 +136,14 @@ func TestReadWAVStereoAndStreamed(t *testing.T) {
 	if len(m) != 4 || m[0] != -1000 {
 		t.Fatalf("Mono = %v, want four samples of -1000", m)
 	}
-	// A streamed file with data size 0xFFFFFFFF reads to the end of the input.
-	binary.LittleEndian.PutUint32(b[len(b)-len(data)-4:], 0xFFFFFFFF)
-	c, err = ReadWAV(bytes.NewReader(b))
-	if err != nil || len(c.Samples) != 8 {
-		t.Fatalf("streamed: %v, %d samples", err, len(c.Samples))
+	// A streamed file reads to the end of the input: data size 0xFFFFFFFF, or
+	// the placeholder espeak-ng --stdout writes.
+	for _, size := range []uint32{0xFFFFFFFF, 0x7FFFF000} {
+		binary.LittleEndian.PutUint32(b[len(b)-len(data)-4:], size)
+		c, err = ReadWAV(bytes.NewReader(b))
+		if err != nil || len(c.Samples) != 8 {
+			t.Fatalf("streamed (size %#x): %v, %d samples", size, err, len(c.Samples))
+		}
 	}
 }
 
@@ -165,7 +168,8 @@ func TestReadWAVHostile(t *testing.T) {
 		{"cut in fmt", good[:30], ErrTruncated, false},
 		{"no data chunk", good[:36], ErrTruncated, false},
 		{"data larger than file", withSize(good, dataSizeOff, 100000), ErrTruncated, true},
-		{"absurd data size", withSize(good, dataSizeOff, 0xFFFFFFF0), ErrTooLong, false},
+		{"absurd data size reads what is there", withSize(good, dataSizeOff, 0xFFFFFFF0), nil, true},
+		{"just under the streaming placeholder", withSize(good, dataSizeOff, 0x7FFFEFFF), ErrTooLong, false},
 		{"adpcm", encodeWAV(2, false, 1, 8000, 4, make([]byte, 10)), ErrUnsupported, false},
 		{"12-bit pcm", encodeWAV(fmtPCM, false, 1, 8000, 12, make([]byte, 10)), ErrUnsupported, false},
 		{"zero channels", encodeWAV(fmtPCM, false, 0, 8000, 16, make([]byte, 10)), ErrUnsupported, false},
