@@ -83,9 +83,12 @@ type Status struct {
 
 // Line is one line of the call's transcript, as the human expert reads it.
 type Line struct {
-	At      time.Time        `json:"at"`
-	Speaker string           `json:"speaker"` // "caller" or "bot"
-	Text    string           `json:"text"`
+	At      time.Time `json:"at"`
+	Speaker string    `json:"speaker"` // "caller" or "bot"
+	Text    string    `json:"text"`
+	// Turn is the caller's turn number (from 1), the key a human correction
+	// of this line's reading is filed under (POST /v1/feedback turn_seq).
+	Turn    int              `json:"turn,omitempty"`
 	Reading *emotion.Reading `json:"reading,omitempty"`
 }
 
@@ -111,12 +114,12 @@ func (s *Session) Report() Report {
 	}
 }
 
-func (s *Session) addLine(speaker, text string, r *emotion.Reading) {
+func (s *Session) addLine(speaker, text string, turn int, r *emotion.Reading) {
 	if text == "" {
 		return
 	}
 	s.mu.Lock()
-	s.transcript = append(s.transcript, Line{At: time.Now().UTC(), Speaker: speaker, Text: text, Reading: r})
+	s.transcript = append(s.transcript, Line{At: time.Now().UTC(), Speaker: speaker, Text: text, Turn: turn, Reading: r})
 	s.mu.Unlock()
 }
 
@@ -435,7 +438,7 @@ func (s *Session) speak(ctx context.Context, r Reply) {
 	seq := s.turns()
 	if r.Say != "" {
 		s.emit(ctx, "reply", ReplyEvent{Seq: seq, Text: r.Say, Lang: r.Lang, Style: r.Style})
-		s.addLine("bot", r.Say, nil)
+		s.addLine("bot", r.Say, 0, nil)
 	}
 	act := Action{Type: "say"}
 	if r.Action != nil {
@@ -542,7 +545,7 @@ func (s *Session) hear(ctx context.Context, u utterance) Input {
 	})
 	f := u.f
 	in = s.withEmotion(ctx, seq, in, &f)
-	s.addLine("caller", in.Text, &in.Reading)
+	s.addLine("caller", in.Text, seq, &in.Reading)
 	return in
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/staff"
 	"github.com/calmline/calmline/store"
 	"github.com/calmline/calmline/telephony"
 )
@@ -191,6 +192,9 @@ func (a *api) addFeedback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		Error(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	if id, ok := staff.FromContext(r.Context()); ok {
+		b.Who = id.Name // a signed-in correction is filed under its author
 	}
 	if b.CallID == "" || b.TurnSeq < 1 || b.Who == "" {
 		Error(w, http.StatusBadRequest, "call_id, turn_seq (from 1) and who are required")

@@ -75,6 +75,11 @@ func TestServeStaffSignIn(t *testing.T) {
 	if code, v := do(amy, "POST", "/v1/agents/login", `{"name":"mallory","queues":["experts"]}`); code != 200 || v["name"] != "amy" {
 		t.Errorf("agent login = %d %v, want the signed-in name amy", code, v)
 	}
+	// A signed-in correction needs no "who": the session names its author, so
+	// the request gets as far as the store (which knows no call x).
+	if code, v := do(amy, "POST", "/v1/feedback", `{"call_id":"x","turn_seq":1,"category":"angry","level":"mild"}`); code != 404 {
+		t.Errorf("feedback from a signed-in agent = %d %v, want 404 no such call", code, v)
+	}
 	if code, _ := do(amy, "GET", "/v1/calls", ""); code != 403 {
 		t.Errorf("agent reading call history = %d, want 403", code)
 	}

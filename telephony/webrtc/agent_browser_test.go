@@ -2,6 +2,7 @@ package webrtc_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -40,7 +41,15 @@ func TestBrowserAgent(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"trajectory":{"current":{"category":"angry","level":"severe","arousal":0.8,"cues":[{"kind":"repeat","text":"twice","weight":0.6}]},
 			"history":[{"category":"neutral","level":"calm"},{"category":"angry","level":"severe"}]},
-			"transcript":[{"role":"caller","text":"I was charged twice"}],"compensation":"refund the double charge"}`)
+			"transcript":[{"speaker":"caller","text":"I was charged twice","turn":1,"reading":{"category":"angry","level":"severe"}}],"compensation":"refund the double charge"}`)
+	})
+	feedback := make(chan map[string]any, 1)
+	mux.HandleFunc("POST /v1/feedback", func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]any
+		json.NewDecoder(r.Body).Decode(&b)
+		feedback <- b
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{"id":1}`)
 	})
 	mux.Handle("/", ui.Handler())
 	hs := httptest.NewServer(mux)
@@ -86,7 +95,22 @@ func TestBrowserAgent(t *testing.T) {
 	waitFor("ringing with the report", `!document.getElementById("ring").classList.contains("hidden") &&
 		document.getElementById("vars").textContent.includes("angry") &&
 		document.getElementById("report-body").textContent.includes("refund the double charge") &&
-		document.querySelectorAll("#report-body .meter").length === 2`)
+		document.querySelectorAll("#report-body .meter").length === 3`)
+	// The agent disagrees with the severe reading of turn 1 and files a correction.
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#report-body li[data-turn='1'] button.link")),
+		chromedp.SetValue(chromedp.CSS("#report-body li[data-turn='1'] select:nth-of-type(2)"), "moderate"),
+		chromedp.Click(chromedp.CSS("#report-body li[data-turn='1'] .correct span button"))); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-feedback:
+		if id, _ := b["call_id"].(string); id == "" || b["turn_seq"] != 1.0 || b["category"] != "angry" || b["level"] != "moderate" || b["who"] != "alice" {
+			t.Errorf("feedback = %v", b)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no feedback posted")
+	}
+	waitFor("correction confirmed", `document.querySelector("#report-body li[data-turn='1'] .correct").dataset.corrected === "angry/moderate"`)
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#accept"))); err != nil {
 		t.Fatal(err)
 	}

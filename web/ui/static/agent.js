@@ -3,7 +3,40 @@
 "use strict";
 (() => {
   const $ = id => document.getElementById(id);
-  let conn = null, mic = null, token = null, ringing = null, statusKey = "agent.waiting", statusVars = {};
+  let conn = null, mic = null, token = null, ringing = null, callId = null, statusKey = "agent.waiting", statusVars = {};
+  const categories = ["neutral", "satisfied", "confused", "anxious", "sad", "angry"];
+
+  // correction lets the agent file what the caller really felt at a turn
+  // (POST /v1/feedback); `calmline emotion refit` learns from these labels.
+  function correction(seq, r) {
+    const wrap = document.createElement("div"); wrap.className = "correct";
+    if (r) wrap.appendChild(Emotion.meter(r));
+    const open = document.createElement("button"); open.type = "button"; open.className = "link"; open.textContent = I18N.t("agent.correct");
+    const form = document.createElement("span"); form.className = "hidden";
+    const pick = (values, prefix, chosen) => {
+      const sel = document.createElement("select");
+      values.forEach(v => { const o = document.createElement("option"); o.value = v; o.textContent = I18N.t(prefix + v); o.selected = v === chosen; sel.appendChild(o); });
+      return sel;
+    };
+    const cat = pick(categories, "cat.", r && r.category), lvl = pick(Emotion.levels, "lvl.", r && r.level);
+    const save = document.createElement("button"); save.type = "button"; save.textContent = I18N.t("agent.save");
+    const note = document.createElement("span"); note.className = "stats";
+    form.append(cat, lvl, save);
+    open.addEventListener("click", () => { form.classList.toggle("hidden"); });
+    save.addEventListener("click", async () => {
+      try {
+        const res = await fetch("/v1/feedback", {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ call_id: callId, turn_seq: seq, category: cat.value, level: lvl.value, who: $("me").textContent || "agent" }),
+        });
+        if (!res.ok) throw new Error(((await res.json().catch(() => ({}))).error) || res.status);
+        note.textContent = I18N.t("agent.saved"); note.classList.remove("error"); form.classList.add("hidden");
+        wrap.dataset.corrected = cat.value + "/" + lvl.value;
+      } catch (e) { note.textContent = I18N.t("agent.savefailed") + " " + e.message; note.classList.add("error"); }
+    });
+    wrap.append(open, form, note);
+    return wrap;
+  }
 
   function setStatus(key, vars, state) {
     statusKey = key; statusVars = vars || {};
@@ -104,6 +137,7 @@
         const li = document.createElement("li");
         li.className = "turn " + (t.role || t.speaker || "caller");
         li.textContent = t.text || t.transcript || JSON.stringify(t);
+        if (t.turn && callId) { li.dataset.turn = t.turn; li.appendChild(correction(t.turn, t.reading ? Emotion.reading(t.reading) : null)); }
         ol.appendChild(li);
       });
       section("transcript", ol);
@@ -122,6 +156,7 @@
     switch (m.type) {
       case "ring":
         ringing = m.call_id;
+        callId = m.call_id;
         showVars(m);
         $("ring").classList.remove("hidden");
         setStatus("agent.ringing", null, "ringing");
@@ -138,7 +173,8 @@
           const r = Emotion.reading(ev.data);
           if (r) Emotion.update($("live-meter"), r);
         } else if (ev.type === "transcript") {
-          addTurn("caller", (ev.data && ev.data.text) || "");
+          const li = addTurn("caller", (ev.data && ev.data.text) || "");
+          if (ev.data && ev.data.seq && callId) { li.dataset.turn = ev.data.seq; li.appendChild(correction(ev.data.seq, null)); }
         }
         break;
       }

@@ -34,6 +34,8 @@ const I18N = (() => {
       "dash.col.fell": "Emotion fell after", "dash.col.resolved": "Resolved without a human",
       "dash.noab": "No script variants heard yet.", "dash.unavailable": "Dashboard data unavailable (no store, or not allowed).",
       "dash.cell": "{calls} calls, {share} moderate or worse, mean arousal {arousal}",
+      "agent.correct": "Not right? Correct the emotion", "agent.save": "Save", "agent.saved": "Saved: thank you, the model learns from it.",
+      "agent.savefailed": "Could not save:",
       "staff.failed": "Sign-in failed.", "staff.supervisors": "Signed in as {name}: this console is for supervisors.",
     },
     zh: {
@@ -68,6 +70,8 @@ const I18N = (() => {
       "dash.col.fell": "使用后情绪下降", "dash.col.resolved": "无需转人工解决",
       "dash.noab": "暂无话术版本数据。", "dash.unavailable": "无法获取看板数据（未启用存储或无权限）。",
       "dash.cell": "{calls} 个通话，{share} 达到中度及以上，平均唤醒度 {arousal}",
+      "agent.correct": "不准确？纠正情绪", "agent.save": "保存", "agent.saved": "已保存，模型会据此学习。",
+      "agent.savefailed": "保存失败：",
       "staff.failed": "登录失败。", "staff.supervisors": "当前登录为 {name}：此页面仅限班长使用。",
     },
   };
