@@ -72,8 +72,18 @@ func (c Codec) PayloadBytes() int {
 // concurrent use: each direction owns one.
 type transcoder struct {
 	codec Codec
-	prev  int32 // last sample of the previous frame (up- and downsampling)
-	have  bool
+	up    upsampler // 8 → 16 kHz (decode), state carried across frames
+	down  decimator // 16 → 8 kHz (encode)
+	g711  [maxFrame / 2]int16
+}
+
+// filters builds the resampling filter on a direction's first G.711 frame, so a
+// zero transcoder works and slin16 calls never pay for it.
+func (t *transcoder) filters() {
+	if t.up.h == nil {
+		h := newHalfband()
+		t.up.h, t.down.h = h, h
+	}
 }
 
 // decode converts a payload into 16 kHz samples in dst and returns how many
@@ -90,25 +100,12 @@ func (t *transcoder) decode(payload []byte, dst []int16) int {
 		}
 		return n
 	case CodecPCMU, CodecPCMA:
-		n := len(payload)
-		if 2*n > len(dst) {
-			n = len(dst) / 2
-		}
-		prev := t.prev
-		if !t.have && n > 0 {
-			prev = int32(t.sample(payload[0]))
-		}
-		// 2x upsampling by linear interpolation: the midpoint between the
-		// previous and the current 8 kHz sample, then the sample itself.
+		n := min(len(payload), len(dst)/2, len(t.g711))
+		t.filters()
 		for i := 0; i < n; i++ {
-			s := int32(t.sample(payload[i]))
-			dst[2*i] = int16((prev + s) / 2)
-			dst[2*i+1] = int16(s)
-			prev = s
+			t.g711[i] = t.sample(payload[i])
 		}
-		if n > 0 {
-			t.prev, t.have = prev, true
-		}
+		t.up.process(t.g711[:n], dst)
 		return 2 * n
 	}
 	return 0
@@ -135,28 +132,15 @@ func (t *transcoder) encode(src []int16, dst []byte) int {
 		}
 		return 2 * n
 	case CodecPCMU, CodecPCMA:
-		n := len(src) / 2
-		if n > len(dst) {
-			n = len(dst)
-		}
-		prev := t.prev
-		if !t.have && n > 0 {
-			prev = int32(src[0])
-		}
-		// 2x decimation with a [1 2 1]/4 low-pass: cheap, keeps the
-		// telephone band, and attenuates what would alias above 4 kHz.
-		for i := 0; i < n; i++ {
-			a, b, c := prev, int32(src[2*i]), int32(src[2*i+1])
-			v := (a + 2*b + c) / 4
+		n := min(len(src)/2, len(dst), len(t.g711))
+		t.filters()
+		t.down.process(src[:2*n], t.g711[:n])
+		for i, v := range t.g711[:n] {
 			if t.codec == CodecPCMU {
-				dst[i] = ulawEncode(int16(v))
+				dst[i] = ulawEncode(v)
 			} else {
-				dst[i] = alawEncode(int16(v))
+				dst[i] = alawEncode(v)
 			}
-			prev = c
-		}
-		if n > 0 {
-			t.prev, t.have = prev, true
 		}
 		return n
 	}
