@@ -267,38 +267,6 @@ func floatTo16(v float64) int16 {
 	return int16(math.Round(v))
 }
 
-// MuLawToLinear expands one G.711 μ-law byte to 16-bit linear PCM (telephony lines and
-// many call recordings use it).
-func MuLawToLinear(u byte) int16 {
-	u = ^u
-	t := (int(u&0x0F) << 3) + 0x84
-	t <<= (u & 0x70) >> 4
-	if u&0x80 != 0 {
-		return int16(0x84 - t)
-	}
-	return int16(t - 0x84)
-}
-
-// ALawToLinear expands one G.711 A-law byte to 16-bit linear PCM.
-func ALawToLinear(a byte) int16 {
-	a ^= 0x55
-	t := int(a&0x0F) << 4
-	seg := (a & 0x70) >> 4
-	switch seg {
-	case 0:
-		t += 8
-	case 1:
-		t += 0x108
-	default:
-		t += 0x108
-		t <<= seg - 1
-	}
-	if a&0x80 != 0 {
-		return int16(t)
-	}
-	return int16(-t)
-}
-
 // WriteWAV writes mono 16-bit PCM as a canonical 44-byte-header WAV file, the format
 // every tool (Praat, sox, browsers) reads.
 func WriteWAV(w io.Writer, samples []int16, rate int) error {
