@@ -13,6 +13,19 @@ import (
 	"github.com/calmline/calmline/telephony/webrtc/webrtctest"
 )
 
+// serveHTTP serves s on a loopback port until the benchmark ends and returns its base URL.
+func serveHTTP(b *testing.B, s *server) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: s.web}
+	go hs.Serve(ln)
+	b.Cleanup(func() { hs.Close() })
+	return "http://" + ln.Addr().String()
+}
+
 // BenchmarkTurnLatencyWebRTC measures what a browser caller waits for: from the end
 // of their speech to the first packet of calmline's spoken reply, over WebRTC on
 // loopback, through the whole pipeline (endpointing, pocketsphinx, emotion, flow,
@@ -20,15 +33,7 @@ import (
 //
 //	go test -run '^$' -bench TurnLatencyWebRTC -benchtime 20x ./cmd/calmline/
 func BenchmarkTurnLatencyWebRTC(b *testing.B) {
-	s := testServer(b, "webrtc:\n  max_pending: 4\n")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	hs := &http.Server{Handler: s.web}
-	go hs.Serve(ln)
-	defer hs.Close()
-	base := "http://" + ln.Addr().String()
+	base := serveHTTP(b, testServer(b, "webrtc:\n  max_pending: 4\n"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -72,15 +77,7 @@ func BenchmarkTurnLatencyWebRTC(b *testing.B) {
 func BenchmarkConcurrentCallsWebRTC(b *testing.B) {
 	for _, n := range []int{1, 4, 8, 16} {
 		b.Run(fmt.Sprintf("calls=%d", n), func(b *testing.B) {
-			s := testServer(b, fmt.Sprintf("webrtc:\n  max_pending: %d\ncall:\n  max_calls: %d\n", n+2, n+2))
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			hs := &http.Server{Handler: s.web}
-			go hs.Serve(ln)
-			defer hs.Close()
-			base := "http://" + ln.Addr().String()
+			base := serveHTTP(b, testServer(b, fmt.Sprintf("webrtc:\n  max_pending: %d\ncall:\n  max_calls: %d\n", n+2, n+2)))
 			say, err := audio.Resample(speech(b, "en-us", "I want a refund"), 16000, 48000)
 			if err != nil {
 				b.Fatal(err)
