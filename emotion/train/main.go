@@ -59,6 +59,15 @@ func run(args []string, stdout io.Writer) error {
 	fs.Float64Var(&o.cfg.LR, "lr", 3, "initial learning rate")
 	fs.Float64Var(&o.cfg.L2, "l2", 0, "weight decay")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 1, "random seed (shuffles, folds, calibration split)")
+	var vg valenceGrid
+	valCV := fs.Bool("valence-cv", false, "choose the valence head's settings by cross-validation inside waimai folds 1-4, then score fold 0 once")
+	fs.StringVar(&vg.opt, "vopt", "adagrad", "-valence-cv grid: optimisers (adagrad, sgd)")
+	fs.StringVar(&vg.sources, "vsrc", "wond", "-valence-cv grid: data (w waimai, o other reviews, n NLPCC, d dair)")
+	fs.StringVar(&vg.epochs, "vepochs", "10", "-valence-cv grid: epochs")
+	fs.StringVar(&vg.lr, "vlr", "0.1", "-valence-cv grid: AdaGrad learning rates")
+	fs.StringVar(&vg.l2, "vl2", "0", "-valence-cv grid: L2")
+	fs.StringVar(&vg.nb, "vnb", "0", "-valence-cv grid: NB smoothing (0 = off)")
+	fs.StringVar(&vg.waimaiW, "vww", "4", "-valence-cv grid: waimai weight")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +80,9 @@ func run(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "data: dair train %d, nlpcc %d, reviews %d (waimai held-out fold %d), neutral %d\n",
 		len(ds.dairTrain), len(ds.nlpcc), len(ds.reviews), len(ds.waimaiHeld), len(ds.neutral))
+	if *valCV {
+		return valenceCV(o, ds, vg, stdout)
+	}
 
 	if !o.noTrain {
 		t0 := time.Now()
@@ -111,6 +123,9 @@ type datasets struct {
 	nlpcc              []textmodel.Example
 	reviews            []textmodel.Example // valence only; waimai fold 0 excluded
 	waimaiHeld         []textmodel.Example
+	waimaiTrain        []textmodel.Example // waimai folds 1-4 (also in reviews)
+	waimaiFold         []int               // fold (1-4) of each waimaiTrain row
+	otherReviews       []textmodel.Example // online_shopping + chnsenticorp (also in reviews)
 	neutral            []textmodel.Example
 }
 
@@ -213,6 +228,8 @@ func loadAll(o options) (*datasets, error) {
 			ds.waimaiHeld = append(ds.waimaiHeld, e)
 		} else {
 			ds.reviews = append(ds.reviews, e)
+			ds.waimaiTrain = append(ds.waimaiTrain, e)
+			ds.waimaiFold = append(ds.waimaiFold, i%5)
 		}
 	}
 	for _, f := range []struct {
@@ -228,7 +245,9 @@ func loadAll(o options) (*datasets, error) {
 		}
 		for _, r := range rows {
 			if v := label01(r[0]); v >= 0 && strings.TrimSpace(r[1]) != "" {
-				ds.reviews = append(ds.reviews, textmodel.Example{Text: r[1], Class: -1, Valence: v})
+				e := textmodel.Example{Text: r[1], Class: -1, Valence: v}
+				ds.reviews = append(ds.reviews, e)
+				ds.otherReviews = append(ds.otherReviews, e)
 			}
 		}
 	}
