@@ -90,6 +90,22 @@ type valencePool struct {
 	dair        []textmodel.Item
 }
 
+// withExtra appends the valence-only features to copies of the items.
+func withExtra(items []textmodel.Item) []textmodel.Item {
+	out := make([]textmodel.Item, len(items))
+	for i, it := range items {
+		f := append([]uint32(nil), it.Feats...)
+		it.Feats = textmodel.ValenceFeatures(it.Ex.Text, f)
+		out[i] = it
+	}
+	return out
+}
+
+func (p *valencePool) extended() *valencePool {
+	return &valencePool{waimai: withExtra(p.waimai), fold: p.fold, held: withExtra(p.held), other: withExtra(p.other),
+		nlpc: withExtra(p.nlpc), dair: withExtra(p.dair)}
+}
+
 func newValencePool(ds *datasets, maxFeatures int) *valencePool {
 	return &valencePool{
 		waimai: textmodel.Prepare(ds.waimaiTrain, maxFeatures), fold: ds.waimaiFold,
@@ -107,7 +123,7 @@ func (p *valencePool) trainingItems(s valenceSetting, skip int) []textmodel.Item
 	add := func(items []textmodel.Item, w float64) {
 		for _, it := range items {
 			it.Ex.Class = -1
-			it.Ex.Weight = w
+			it.Ex.Weight, it.Ex.ValWeight = w, w
 			out = append(out, it)
 		}
 	}
@@ -136,7 +152,10 @@ func fitValence(s valenceSetting, bits uint8, items []textmodel.Item, base textm
 		return textmodel.Train(items, cfg)
 	}
 	m := textmodel.New(bits)
-	textmodel.TrainValence(m, items, s.cfg)
+	cfg := s.cfg
+	cfg.Average = strings.Contains(s.opt, "avg")
+	cfg.Hinge = strings.Contains(s.opt, "sqh")
+	textmodel.TrainValence(m, items, cfg)
 	return m
 }
 
@@ -159,11 +178,22 @@ func valenceCV(o options, ds *datasets, g valenceGrid, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pool := newValencePool(ds, o.cfg.MaxFeatures)
+	basePool := newValencePool(ds, o.cfg.MaxFeatures)
+	var extPool *valencePool
+	poolFor := func(s valenceSetting) *valencePool {
+		if !strings.HasSuffix(s.opt, "+x") {
+			return basePool
+		}
+		if extPool == nil {
+			extPool = basePool.extended()
+		}
+		return extPool
+	}
 	var best valenceSetting
 	bestAcc := -1.0
 	for _, s := range grid {
 		t0 := time.Now()
+		pool := poolFor(s)
 		var accs []string
 		var sum float64
 		for f := 1; f <= 4; f++ {
@@ -184,7 +214,61 @@ func valenceCV(o options, ds *datasets, g valenceGrid, w io.Writer) error {
 			best, bestAcc = s, mean
 		}
 	}
+	pool := poolFor(best)
+	shift := biasShiftCV(best, pool, o, w)
 	m := fitValence(best, o.cfg.Bits, pool.trainingItems(best, 0), o.cfg)
 	fmt.Fprintf(w, "best by inner CV: %s (inner mean %.4f); held-out fold 0: %.4f\n", best, bestAcc, valenceAccuracy(m, pool.held))
+	m.ValBias += float32(shift)
+	fmt.Fprintf(w, "  with the inner-CV bias shift %+.2f: held-out fold 0: %.4f\n", shift, valenceAccuracy(m, pool.held))
+	// the same setting scored on every fold in turn (trained on the other four)
+	sum := valenceAccuracy(fitValence(best, o.cfg.Bits, pool.trainingItems(best, 0), o.cfg), pool.held)
+	accs := []string{fmt.Sprintf("%.4f", sum)}
+	for f := 1; f <= 4; f++ {
+		items := pool.trainingItems(best, f)
+		for _, it := range pool.held {
+			it.Ex.Class = -1
+			it.Ex.Weight, it.Ex.ValWeight = best.waimaiW, best.waimaiW
+			items = append(items, it)
+		}
+		var val []textmodel.Item
+		for i, it := range pool.waimai {
+			if pool.fold[i] == f {
+				val = append(val, it)
+			}
+		}
+		a := valenceAccuracy(fitValence(best, o.cfg.Bits, items, o.cfg), val)
+		sum += a
+		accs = append(accs, fmt.Sprintf("%.4f", a))
+	}
+	fmt.Fprintf(w, "  5-fold (each fold scored by a model trained on the other four): mean %.4f [%s]\n", sum/5, strings.Join(accs, " "))
 	return nil
+}
+
+// biasShiftCV picks, by the same inner cross-validation, the offset added to the
+// valence head's bias (its decision threshold on review text).
+func biasShiftCV(s valenceSetting, pool *valencePool, o options, w io.Writer) float64 {
+	shifts := []float64{-0.6, -0.4, -0.3, -0.2, -0.1, 0, 0.1, 0.2, 0.3, 0.4, 0.6}
+	acc := make([]float64, len(shifts))
+	for f := 1; f <= 4; f++ {
+		var val []textmodel.Item
+		for i, it := range pool.waimai {
+			if pool.fold[i] == f {
+				val = append(val, it)
+			}
+		}
+		m := fitValence(s, o.cfg.Bits, pool.trainingItems(s, f), o.cfg)
+		b := m.ValBias
+		for j, d := range shifts {
+			m.ValBias = b + float32(d)
+			acc[j] += valenceAccuracy(m, val) / 4
+		}
+	}
+	best := 5
+	for j := range shifts {
+		fmt.Fprintf(w, "  bias shift %+.2f: inner mean %.4f\n", shifts[j], acc[j])
+		if acc[j] > acc[best]+1e-9 {
+			best = j
+		}
+	}
+	return shifts[best]
 }

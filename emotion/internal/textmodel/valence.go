@@ -19,6 +19,12 @@ type ValenceConfig struct {
 	// runtime model is an ordinary linear head.
 	NB   float64
 	Seed uint64
+	// Average keeps the mean of the weights after each epoch of the second half
+	// of training (epoch-level Polyak averaging), which smooths SGD noise.
+	Average bool
+	// Hinge trains with the squared hinge loss (a linear SVM) instead of the log
+	// loss; Calibrate then turns margins into probabilities.
+	Hinge bool
 }
 
 // TrainValence fits m's valence head (Val, ValBias) by AdaGrad on the log loss of
@@ -38,7 +44,10 @@ func TrainValence(m *Model, data []Item, cfg ValenceConfig) {
 	var b, gb float64
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
 	const eps = 1e-6
-	for range cfg.Epochs {
+	var avg []float32
+	var avgB float64
+	nAvg := 0
+	for ep := range cfg.Epochs {
 		rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
 		for _, idx := range items {
 			d := data[idx]
@@ -49,11 +58,18 @@ func TrainValence(m *Model, data []Item, cfg ValenceConfig) {
 				z += float64(w[i] * r[i])
 			}
 			z = z*s + b
-			wt := d.Ex.Weight
+			wt := d.Ex.ValWeight
 			if wt == 0 {
 				wt = 1
 			}
 			g := wt * (sigmoid(z) - float64(d.Ex.Valence))
+			if cfg.Hinge {
+				y := 2*float64(d.Ex.Valence) - 1
+				g = 0
+				if y*z < 1 {
+					g = -wt * 2 * y * (1 - y*z)
+				}
+			}
 			gb += g * g
 			b -= cfg.LR * g / math.Sqrt(gb+eps)
 			for _, f := range d.Feats {
@@ -63,6 +79,22 @@ func TrainValence(m *Model, data []Item, cfg ValenceConfig) {
 				w[i] -= float32(cfg.LR) * gi / float32(math.Sqrt(float64(g2[i])+eps))
 			}
 		}
+		if cfg.Average && ep >= cfg.Epochs/2 {
+			if avg == nil {
+				avg = make([]float32, n)
+			}
+			for i := range w {
+				avg[i] += w[i]
+			}
+			avgB += b
+			nAvg++
+		}
+	}
+	if nAvg > 0 {
+		for i := range w {
+			w[i] = avg[i] / float32(nAvg)
+		}
+		b = avgB / float64(nAvg)
 	}
 	for i := range w {
 		m.Val[i] = w[i] * r[i]
@@ -86,7 +118,7 @@ func nbRatio(data []Item, items []int, n int, mask uint32, alpha float64) []floa
 	var sp, sn float64
 	for _, idx := range items {
 		d := data[idx]
-		wt := d.Ex.Weight
+		wt := d.Ex.ValWeight
 		if wt == 0 {
 			wt = 1
 		}
