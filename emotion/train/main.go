@@ -66,8 +66,8 @@ func run(args []string, stdout io.Writer) error {
 	// model; -valence-cv tries every combination
 	fs.StringVar(&vg.opt, "vopt", "adagrad", "valence head optimiser: adagrad, sgd (the category trainer); adagrad-avg averages epochs, -sqh squared hinge, +x adds valence-only features (-valence-cv only)")
 	fs.StringVar(&vg.sources, "vsrc", "wond", "valence data for -valence-cv (w waimai, o other reviews, n NLPCC, d dair); training always uses all")
-	fs.StringVar(&vg.epochs, "vepochs", "12", "valence head epochs")
-	fs.StringVar(&vg.lr, "vlr", "0.2", "valence head AdaGrad learning rate")
+	fs.StringVar(&vg.epochs, "vepochs", "30", "valence head epochs")
+	fs.StringVar(&vg.lr, "vlr", "0.05", "valence head AdaGrad learning rate")
 	fs.StringVar(&vg.l2, "vl2", "0", "valence head L2")
 	fs.StringVar(&vg.nb, "vnb", "0", "valence head NB log-count-ratio smoothing (0 = off)")
 	fs.StringVar(&vg.waimaiW, "vww", "8", "valence head weight of waimai rows")
