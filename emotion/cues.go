@@ -35,20 +35,19 @@ type cueEffect struct {
 	note    string
 }
 
-// The level effects of shouting, threat, confusion and annoyance were fitted on the
-// tune half of testdata/calls.tsv (TestTuneCalls; annoyance came out at -0.02 and is
-// kept at 0: its push toward angry already raises the level).
+// The level effects of shouting, threat, negation, confusion and annoyance were
+// fitted on the tune half of testdata/calls.tsv (TestTuneCalls).
 var cueEffects = map[string]cueEffect{
 	CueRepeat:      {push: catVec(Angry, 1.0, Sad, 0.15, Neutral, -0.8), arousal: 0.05, level: 0.15, note: "the problem keeps coming back"},
 	CueRepeatSelf:  {push: catVec(Angry, 0.8, Neutral, -0.5), arousal: 0.03, level: 0.10, note: "the caller is repeating themselves"},
-	CueNegation:    {push: catVec(Satisfied, -1.5, Angry, 0.5, Sad, 0.2, Neutral, -0.8), level: 0.05, note: "something positive is denied"},
+	CueNegation:    {push: catVec(Satisfied, -1.5, Angry, 0.5, Sad, 0.2, Neutral, -0.8), level: 0.09, note: "something positive is denied"},
 	CueIntensifier: {arousal: 0.05, level: 0.06, note: "stronger wording"},
 	CueShouting:    {push: catVec(Angry, 0.8, Neutral, -0.8), arousal: 0.15, level: 0.17, note: "shouting"},
 	CueThreat:      {push: catVec(Angry, 1.2, Neutral, -0.8), arousal: 0.08, level: 0.24, note: "threatens to leave or complain"},
 	CueConfusion:   {push: catVec(Confused, 1.0, Neutral, -0.5), level: 0.03, note: "does not understand"},
 	CuePolite:      {push: catVec(Neutral, 1.0), level: -0.05, note: "asks politely"},
 	CueWorry:       {push: catVec(Anxious, 1.6, Neutral, -0.8), arousal: 0.05, level: 0.05, note: "worried or in a hurry"},
-	CueAnnoyance:   {push: catVec(Angry, 1.0, Satisfied, -1.0, Neutral, -0.8), arousal: 0.05, level: 0, note: "annoyed or blaming"},
+	CueAnnoyance:   {push: catVec(Angry, 1.0, Satisfied, -1.0, Neutral, -0.8), arousal: 0.05, level: 0.1, note: "annoyed or blaming"},
 	CueThanks:      {push: catVec(Satisfied, 1.5, Angry, -0.5), level: -0.05, note: "thanks or approval"},
 }
 

@@ -31,13 +31,13 @@ type FusionWeights struct {
 // complaints read mild, not severe; TestCallFixtureAgreement checks them on the
 // other half.
 func DefaultFusion() FusionWeights {
-	w := FusionWeights{Text: 0.68, Voice: 0.8, VoiceArousal: 0.6, LevelBase: 0.15, LevelArousal: 0.45,
-		Mild: 0.23, Moderate: 0.48, Severe: 0.79, Cue: map[string]float64{}, Bias: map[Category]float64{}}
+	w := FusionWeights{Text: 0.68, Voice: 0.8, VoiceArousal: 0.6, LevelBase: 0.1, LevelArousal: 0.3,
+		Mild: 0.21, Moderate: 0.48, Severe: 0.79, Cue: map[string]float64{}, Bias: map[Category]float64{}}
 	for _, k := range cueKinds() {
 		w.Cue[k] = 1
 	}
-	for k, g := range map[string]float64{CueAnnoyance: 1.5, CueConfusion: 1.4, CueIntensifier: 0.7, CueNegation: 1.8,
-		CuePolite: 0.6, CueRepeat: 0.8, CueThreat: 1.1, CueWorry: 1.6} {
+	for k, g := range map[string]float64{CueAnnoyance: 1.1, CueConfusion: 1.75, CueIntensifier: 0.3, CueNegation: 1.8,
+		CuePolite: 0.6, CueRepeat: 1.15, CueThreat: 1.1, CueWorry: 1.6} {
 		w.Cue[k] = g
 	}
 	for _, c := range Categories {
