@@ -202,6 +202,13 @@ type span struct {
 // scanCues finds the lexical cues in text (already lower-cased in lower) and
 // appends them to dst. orig is the original text, for shouting (capitals).
 func scanCues(orig, lower string, dst []Cue) []Cue {
+	// cue texts are cut from orig at offsets found in lower; lower-casing can change
+	// the byte length (invalid UTF-8 becomes U+FFFD, some runes change size), and
+	// then only lower itself is safe to cut
+	src := orig
+	if len(src) != len(lower) {
+		src = lower
+	}
 	var used [16]span
 	spans := used[:0]
 	overlaps := func(a, b int, kind string) bool {
@@ -232,10 +239,10 @@ func scanCues(orig, lower string, dst []Cue) []Cue {
 				continue // 不满意, not helpful: no approval
 			}
 			spans = append(spans, span{a, b, e.kind})
-			dst = append(dst, Cue{Kind: e.kind, Text: orig[a:b], Weight: e.strength})
+			dst = append(dst, Cue{Kind: e.kind, Text: src[a:b], Weight: e.strength})
 		}
 	}
-	dst = scanEnglishNegation(lower, orig, spans, dst)
+	dst = scanEnglishNegation(lower, src, spans, dst)
 	dst = scanShouting(orig, dst)
 	return dst
 }
