@@ -350,3 +350,22 @@ func TestCallLevels(t *testing.T) {
 		}
 	}
 }
+
+func TestLangPriorApply(t *testing.T) {
+	l := langPrior{zh: [5]float64{0, 0, 0, 0, -0.4}, en: [5]float64{0, 0, 0, 0, 0.3}}
+	for _, tt := range []struct {
+		lang string
+		want int // sign of the change of the angry probability
+	}{{"zh", -1}, {"en", 1}, {"", 0}} {
+		p := [5]float64{0.2, 0.2, 0.2, 0.2, 0.2}
+		l.apply(tt.lang, &p)
+		var sum float64
+		for _, x := range p {
+			sum += x
+		}
+		d := p[4] - 0.2
+		if sum < 0.999 || sum > 1.001 || (tt.want < 0) != (d < -1e-9) || (tt.want > 0) != (d > 1e-9) {
+			t.Errorf("%q: %v (sum %.3f)", tt.lang, p, sum)
+		}
+	}
+}
