@@ -369,3 +369,24 @@ func TestLangPriorApply(t *testing.T) {
 		}
 	}
 }
+
+// TestVoiceLiftsLevel checks that the text calibration (the model alone reads
+// mild at most) leaves the voice able to raise the level: a loud, angry voice
+// under a plain complaint reads at least moderate, a calm voice does not.
+func TestVoiceLiftsLevel(t *testing.T) {
+	m := defaultModel(t)
+	txt := m.Text("怎么还没发货")
+	loud := Acoustic{Voiced: true, Arousal: 0.95, Confidence: 0.9,
+		Scores: map[Category]float64{Angry: 0.7, Anxious: 0.1, Neutral: 0.1, Sad: 0.1}}
+	calm := Acoustic{Voiced: true, Arousal: 0.1, Confidence: 0.9,
+		Scores: map[Category]float64{Neutral: 0.7, Sad: 0.1, Angry: 0.1, Satisfied: 0.1}}
+	if r := m.Fuse(txt, loud); r.Level < Moderate || r.Category != Angry {
+		t.Errorf("complaint + loud angry voice: %v/%v (intensity %.2f)", r.Category, r.Level, r.Intensity)
+	}
+	if r := m.Fuse(txt, calm); r.Level > Mild {
+		t.Errorf("complaint + calm voice: %v/%v (intensity %.2f)", r.Category, r.Level, r.Intensity)
+	}
+	if r := m.Fuse(Reading{}, loud); r.Level < Moderate {
+		t.Errorf("loud angry voice alone: %v/%v (intensity %.2f)", r.Category, r.Level, r.Intensity)
+	}
+}
