@@ -156,12 +156,12 @@ func (c *Call) track(r Reading) {
 	} else {
 		c.ema = 0.5*c.ema + 0.5*r.Intensity
 	}
-	// Rising anger: anger is strong and the intensity went up, or holds at the top
+	// Rising anger: anger is strong and the intensity went up, or holds at severe
 	// (intensity saturates, and an angry caller who stays there is not calming down).
 	angry := r.Scores[Angry] >= 0.3 && r.Level >= Mild
 	switch {
 	case prev == nil:
-	case angry && (r.Intensity > prev.Intensity+0.02 || r.Intensity >= 0.95 && prev.Intensity >= 0.95):
+	case angry && (r.Intensity > prev.Intensity+0.02 || r.Level == Severe && prev.Level == Severe):
 		c.rising++
 	default:
 		c.rising = 0

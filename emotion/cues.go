@@ -18,6 +18,8 @@ const (
 	CueConfusion   = "confusion"   // 什么意思, I don't understand
 	CueWorry       = "worry"       // urgency and worry: 着急, 怎么办, urgent, worried
 	CuePolite      = "polite"      // a polite request form: 请问, 麻烦, could you, please
+	CueAnnoyance   = "annoyance"   // words of annoyance or blame: 太慢, 太差, 受够, so slow, terrible, fed up
+	CueThanks      = "thanks"      // thanks and approval: 谢谢, 解决了, thank you, perfect
 	CueModel       = "model"       // the text model's own judgement
 	CueAcoustic    = "acoustic"    // what the voice said (from the acoustic model)
 	CueLLM         = "llm"         // an LLM classifier's judgement
@@ -33,16 +35,20 @@ type cueEffect struct {
 	note    string
 }
 
+// The level effects of shouting, threat, negation, confusion and annoyance were
+// fitted on the tune half of testdata/calls.tsv (TestTuneCalls).
 var cueEffects = map[string]cueEffect{
 	CueRepeat:      {push: catVec(Angry, 1.0, Sad, 0.15, Neutral, -0.8), arousal: 0.05, level: 0.15, note: "the problem keeps coming back"},
 	CueRepeatSelf:  {push: catVec(Angry, 0.8, Neutral, -0.5), arousal: 0.03, level: 0.10, note: "the caller is repeating themselves"},
-	CueNegation:    {push: catVec(Satisfied, -1.5, Angry, 0.5, Sad, 0.2, Neutral, -0.8), level: 0.05, note: "something positive is denied"},
+	CueNegation:    {push: catVec(Satisfied, -1.5, Angry, 0.5, Sad, 0.2, Neutral, -0.8), level: 0.09, note: "something positive is denied"},
 	CueIntensifier: {arousal: 0.05, level: 0.06, note: "stronger wording"},
-	CueShouting:    {push: catVec(Angry, 0.8, Neutral, -0.8), arousal: 0.15, level: 0.10, note: "shouting"},
-	CueThreat:      {push: catVec(Angry, 1.2, Neutral, -0.8), arousal: 0.08, level: 0.25, note: "threatens to leave or complain"},
-	CueConfusion:   {push: catVec(Confused, 1.0, Neutral, -0.5), level: 0.0, note: "does not understand"},
+	CueShouting:    {push: catVec(Angry, 0.8, Neutral, -0.8), arousal: 0.15, level: 0.17, note: "shouting"},
+	CueThreat:      {push: catVec(Angry, 1.2, Neutral, -0.8), arousal: 0.08, level: 0.24, note: "threatens to leave or complain"},
+	CueConfusion:   {push: catVec(Confused, 1.0, Neutral, -0.5), level: 0.03, note: "does not understand"},
 	CuePolite:      {push: catVec(Neutral, 1.0), level: -0.05, note: "asks politely"},
 	CueWorry:       {push: catVec(Anxious, 1.6, Neutral, -0.8), arousal: 0.05, level: 0.05, note: "worried or in a hurry"},
+	CueAnnoyance:   {push: catVec(Angry, 1.0, Satisfied, -1.0, Neutral, -0.8), arousal: 0.05, level: 0.1, note: "annoyed or blaming"},
+	CueThanks:      {push: catVec(Satisfied, 1.5, Angry, -0.5), level: -0.05, note: "thanks or approval"},
 }
 
 func catVec(kv ...any) [numCategories]float64 {
@@ -77,6 +83,8 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueRepeat, "fifth time", 1.8, true}, {CueRepeat, "how many times", 1.6, true}, {CueRepeat, "over and over", 1.4, true},
 	{CueRepeat, "keeps happening", 1.3, true}, {CueRepeat, "already told", 1.2, true}, {CueRepeat, "i keep", 1.0, true},
 	{CueRepeat, "always", 0.7, true}, {CueRepeat, "once again", 1.2, true},
+	{CueRepeat, "keeps", 0.8, true}, {CueRepeat, "you keep", 1.0, true}, {CueRepeat, "twice", 0.8, true},
+	{CueRepeat, "times already", 1.3, true}, {CueRepeat, "不止一次", 1.3, false}, {CueRepeat, "一次又一次", 1.5, false},
 	// negated positives
 	{CueNegation, "不满意", 1.2, false}, {CueNegation, "不好", 0.8, false}, {CueNegation, "不行", 0.8, false},
 	{CueNegation, "没解决", 1.2, false}, {CueNegation, "没有解决", 1.2, false}, {CueNegation, "不管用", 1.0, false},
@@ -84,6 +92,7 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueNegation, "不合理", 1.0, false}, {CueNegation, "不负责", 1.2, false}, {CueNegation, "不像话", 1.3, false},
 	{CueNegation, "没人管", 1.2, false}, {CueNegation, "没收到", 0.8, false}, {CueNegation, "没有收到", 0.8, false},
 	{CueNegation, "用不了", 0.8, false}, {CueNegation, "不能用", 0.8, false}, {CueNegation, "没人理", 1.2, false},
+	{CueNegation, "没人接", 0.8, false}, {CueNegation, "没人回", 0.9, false}, {CueNegation, "没消息", 0.8, false},
 	{CueNegation, "unacceptable", 1.3, true}, {CueNegation, "nobody", 0.7, true}, {CueNegation, "no one", 0.7, true},
 	// intensifiers
 	{CueIntensifier, "非常", 1, false}, {CueIntensifier, "特别", 1, false}, {CueIntensifier, "太", 1, false},
@@ -104,12 +113,18 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueThreat, "complain", 1.3, true}, {CueThreat, "report you", 1.5, true}, {CueThreat, "close my account", 1.4, true},
 	{CueThreat, "switch to another", 1.3, true}, {CueThreat, "chargeback", 1.4, true}, {CueThreat, "your manager", 1.0, true},
 	{CueThreat, "supervisor", 0.9, true},
+	{CueThreat, "报警", 1.8, false}, {CueThreat, "法院", 1.8, false}, {CueThreat, "媒体", 1.2, false},
+	{CueThreat, "reporting you", 1.5, true}, {CueThreat, "legal action", 1.8, true}, {CueThreat, "consumer protection", 1.8, true},
+	{CueThreat, "the police", 1.6, true}, {CueThreat, "small claims", 1.8, true}, {CueThreat, "bad review", 1.0, true},
+	{CueThreat, "cancelling", 1.3, true}, {CueThreat, "canceling", 1.3, true},
 	// confusion
 	{CueConfusion, "什么意思", 3.0, false}, {CueConfusion, "啥意思", 3.0, false}, {CueConfusion, "不明白", 3.0, false},
 	{CueConfusion, "听不懂", 3.0, false}, {CueConfusion, "没听懂", 3.0, false}, {CueConfusion, "搞不懂", 3.0, false},
 	{CueConfusion, "看不懂", 3.0, false}, {CueConfusion, "没看懂", 3.0, false}, {CueConfusion, "不懂", 2.5, false},
 	{CueConfusion, "不清楚", 2.0, false}, {CueConfusion, "怎么回事", 2.0, false}, {CueConfusion, "什么叫", 2.0, false},
-	{CueConfusion, "糊涂", 2.5, false},
+	{CueConfusion, "糊涂", 2.5, false}, {CueConfusion, "不太明白", 3.0, false}, {CueConfusion, "不太懂", 2.5, false},
+	{CueConfusion, "没明白", 3.0, false}, {CueConfusion, "不知道怎么", 1.5, false}, {CueConfusion, "是什么意思", 3.0, false},
+	{CueConfusion, "a bit lost", 2.5, true}, {CueConfusion, "don't follow", 2.5, true}, {CueConfusion, "what is this charge", 1.5, true},
 	{CueConfusion, "i don't understand", 3.0, true}, {CueConfusion, "i do not understand", 3.0, true},
 	{CueConfusion, "don't get it", 3.0, true}, {CueConfusion, "what do you mean", 3.0, true},
 	{CueConfusion, "confused", 3.0, true}, {CueConfusion, "confusing", 2.5, true}, {CueConfusion, "makes no sense", 2.5, true},
@@ -128,6 +143,34 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueWorry, "worried", 1.8, true}, {CueWorry, "worry", 1.5, true}, {CueWorry, "nervous", 1.5, true}, {CueWorry, "urgent", 1.3, true}, {CueWorry, "asap", 1.0, true},
 	{CueWorry, "scared", 1.3, true}, {CueWorry, "afraid", 1.0, true}, {CueWorry, "panic", 1.3, true},
 	{CueWorry, "emergency", 1.3, true}, {CueWorry, "as soon as possible", 1.0, true},
+	{CueWorry, "被盗", 1.4, false}, {CueWorry, "盗刷", 1.4, false}, {CueWorry, "被骗", 1.3, false}, {CueWorry, "丢了", 0.8, false},
+	{CueWorry, "stolen", 1.4, true}, {CueWorry, "stole", 1.4, true}, {CueWorry, "hacked", 1.4, true}, {CueWorry, "fraud", 1.2, true},
+	// annoyance and blame (a complaint without a threat)
+	{CueAnnoyance, "太慢", 1.0, false}, {CueAnnoyance, "这么慢", 1.0, false}, {CueAnnoyance, "好慢", 0.9, false},
+	{CueAnnoyance, "太差", 1.2, false}, {CueAnnoyance, "真差", 1.2, false}, {CueAnnoyance, "难用", 0.9, false},
+	{CueAnnoyance, "受够", 1.5, false}, {CueAnnoyance, "过分", 1.3, false}, {CueAnnoyance, "垃圾", 1.5, false},
+	{CueAnnoyance, "骗子", 1.6, false}, {CueAnnoyance, "诈骗", 1.6, false}, {CueAnnoyance, "糊弄", 1.3, false},
+	{CueAnnoyance, "推卸", 1.2, false}, {CueAnnoyance, "敷衍", 1.3, false}, {CueAnnoyance, "什么态度", 1.3, false},
+	{CueAnnoyance, "怎么还没", 0.8, false}, {CueAnnoyance, "还没到", 0.5, false}, {CueAnnoyance, "等了半天", 0.8, false}, {CueAnnoyance, "等了好久", 0.9, false}, {CueAnnoyance, "等了这么久", 1.0, false},
+	{CueAnnoyance, "凉了", 0.8, false}, {CueAnnoyance, "坏了", 0.6, false}, {CueAnnoyance, "送错", 0.8, false},
+	{CueAnnoyance, "不一样", 0.6, false}, {CueAnnoyance, "气死", 1.5, false}, {CueAnnoyance, "生气", 1.2, false},
+	{CueAnnoyance, "不高兴", 0.9, false}, {CueAnnoyance, "失望", 0.8, false}, {CueAnnoyance, "拖了", 0.8, false}, {CueAnnoyance, "一直拖", 1.0, false},
+	{CueAnnoyance, "annoying", 1.0, true}, {CueAnnoyance, "annoyed", 1.0, true}, {CueAnnoyance, "so slow", 1.0, true},
+	{CueAnnoyance, "too long", 0.9, true}, {CueAnnoyance, "taking forever", 1.0, true}, {CueAnnoyance, "terrible", 1.3, true},
+	{CueAnnoyance, "awful", 1.3, true}, {CueAnnoyance, "horrible", 1.3, true}, {CueAnnoyance, "worst", 1.4, true},
+	{CueAnnoyance, "fed up", 1.5, true}, {CueAnnoyance, "sick of", 1.5, true}, {CueAnnoyance, "ridiculous", 1.2, true},
+	{CueAnnoyance, "furious", 1.6, true}, {CueAnnoyance, "angry", 1.3, true}, {CueAnnoyance, "upset", 1.0, true},
+	{CueAnnoyance, "scam", 1.5, true}, {CueAnnoyance, "scammers", 1.6, true}, {CueAnnoyance, "useless", 1.3, true},
+	{CueAnnoyance, "on hold", 0.7, true}, {CueAnnoyance, "been waiting", 0.8, true}, {CueAnnoyance, "hurry up", 0.9, true},
+	{CueAnnoyance, "not what i ordered", 0.9, true}, {CueAnnoyance, "damaged", 0.7, true}, {CueAnnoyance, "broken", 0.7, true},
+	{CueAnnoyance, "crashing", 0.7, true}, {CueAnnoyance, "stop telling", 1.0, true}, {CueAnnoyance, "expected better", 1.0, true},
+	{CueAnnoyance, "disappointed", 0.8, true}, {CueAnnoyance, "you people", 1.0, true},
+	// thanks and approval
+	{CueThanks, "谢谢", 1.0, false}, {CueThanks, "感谢", 1.0, false}, {CueThanks, "解决了", 1.0, false},
+	{CueThanks, "挺好", 0.8, false}, {CueThanks, "太好了", 1.0, false}, {CueThanks, "满意", 0.8, false},
+	{CueThanks, "thank you", 1.0, true}, {CueThanks, "thanks", 1.0, true}, {CueThanks, "perfect", 0.8, true},
+	{CueThanks, "great", 0.6, true}, {CueThanks, "helpful", 0.8, true}, {CueThanks, "solved", 0.8, true},
+	{CueThanks, "awesome", 0.8, true}, {CueThanks, "appreciate", 1.0, true},
 })
 
 func sortLexicon(l []lexEntry) []lexEntry {
@@ -149,7 +192,7 @@ var englishNegators = map[string]bool{"not": true, "never": true, "no": true, "c
 var englishPositives = map[string]bool{"happy": true, "satisfied": true, "good": true, "great": true, "work": true,
 	"working": true, "works": true, "worked": true, "helpful": true, "help": true, "helped": true, "fixed": true,
 	"resolved": true, "solved": true, "acceptable": true, "fine": true, "ok": true, "okay": true, "arrived": true,
-	"received": true, "fair": true, "right": true}
+	"received": true, "fair": true, "right": true, "fix": true, "helping": true, "answer": true, "answered": true}
 
 type span struct {
 	a, b int
@@ -159,6 +202,13 @@ type span struct {
 // scanCues finds the lexical cues in text (already lower-cased in lower) and
 // appends them to dst. orig is the original text, for shouting (capitals).
 func scanCues(orig, lower string, dst []Cue) []Cue {
+	// cue texts are cut from orig at offsets found in lower; lower-casing can change
+	// the byte length (invalid UTF-8 becomes U+FFFD, some runes change size), and
+	// then only lower itself is safe to cut
+	src := orig
+	if len(src) != len(lower) {
+		src = lower
+	}
 	var used [16]span
 	spans := used[:0]
 	overlaps := func(a, b int, kind string) bool {
@@ -185,13 +235,33 @@ func scanCues(orig, lower string, dst []Cue) []Cue {
 			if overlaps(a, b, e.kind) || e.kind == CueNegation && strings.HasPrefix(e.phrase, "没") && strings.HasSuffix(lower[:a], "有") {
 				continue // 有没有… is a question, not a denial
 			}
+			if e.kind == CueThanks && (overlaps(a, b, CueNegation) || negatedBefore(lower[:a])) {
+				continue // 不满意, not helpful: no approval
+			}
 			spans = append(spans, span{a, b, e.kind})
-			dst = append(dst, Cue{Kind: e.kind, Text: orig[a:b], Weight: e.strength})
+			dst = append(dst, Cue{Kind: e.kind, Text: src[a:b], Weight: e.strength})
 		}
 	}
-	dst = scanEnglishNegation(lower, orig, spans, dst)
+	dst = scanEnglishNegation(lower, src, spans, dst)
 	dst = scanShouting(orig, dst)
 	return dst
+}
+
+// negatedBefore reports whether the text just before a phrase negates it: 不/没
+// (optionally with 太/很/是), or an English negator within the two words before.
+func negatedBefore(before string) bool {
+	for _, p := range []string{"不", "没", "不太", "不是很", "不怎么", "没那么"} {
+		if strings.HasSuffix(before, p) {
+			return true
+		}
+	}
+	words := strings.Fields(before)
+	for i := len(words) - 1; i >= 0 && i >= len(words)-2; i-- {
+		if englishNegators[strings.ReplaceAll(strings.Trim(words[i], ",.!?"), "’", "'")] {
+			return true
+		}
+	}
+	return false
 }
 
 // wordBoundary reports whether byte i of s is outside a Latin word.

@@ -18,27 +18,45 @@ type FusionWeights struct {
 	VoiceArousal float64              `json:"voice_arousal"` // share of arousal taken from the voice (× its confidence)
 	Cue          map[string]float64   `json:"cue"`           // gain per cue kind (1 = as in the lexicon)
 	Bias         map[Category]float64 `json:"bias"`          // per-category logit offset
-	Mild         float64              `json:"mild"`          // intensity from which the level is Mild
-	Moderate     float64              `json:"moderate"`      // ... Moderate
-	Severe       float64              `json:"severe"`        // ... Severe
+	LevelBase    float64              `json:"level_base"`    // intensity per unit of negative probability, whatever the arousal
+	LevelArousal float64              `json:"level_arousal"` // ... and per unit of negative probability × arousal
+	// The same two for the voice's share of the reading (voice_arousal × the
+	// voice's confidence; all of it with no transcript). The text ones were fitted
+	// on call transcripts, where the category probability says what, not how much;
+	// the voice's arousal is independent evidence of how much.
+	VoiceLevelBase    float64 `json:"voice_level_base"`
+	VoiceLevelArousal float64 `json:"voice_level_arousal"`
+	Mild              float64 `json:"mild"`     // intensity from which the level is Mild
+	Moderate          float64 `json:"moderate"` // ... Moderate
+	Severe            float64 `json:"severe"`   // ... Severe
 }
 
-// DefaultFusion returns the hand-set starting weights (docs/emotion.md explains them).
+// DefaultFusion returns the starting weights (docs/emotion.md explains them). The
+// level weights, thresholds, cue gains and biases were fitted on the tune half of
+// the call-like fixture testdata/calls.tsv (TestTuneCalls) so short, ordinary
+// complaints read mild, not severe; TestCallFixtureAgreement checks them on the
+// other half.
 func DefaultFusion() FusionWeights {
-	w := FusionWeights{Text: 1, Voice: 0.8, VoiceArousal: 0.6, Mild: 0.2, Moderate: 0.4, Severe: 0.65,
-		Cue: map[string]float64{}, Bias: map[Category]float64{}}
+	w := FusionWeights{Text: 0.68, Voice: 0.8, VoiceArousal: 0.6, LevelBase: 0.1, LevelArousal: 0.3,
+		VoiceLevelBase: 0.1, VoiceLevelArousal: 0.9,
+		Mild: 0.21, Moderate: 0.48, Severe: 0.79, Cue: map[string]float64{}, Bias: map[Category]float64{}}
 	for _, k := range cueKinds() {
 		w.Cue[k] = 1
+	}
+	for k, g := range map[string]float64{CueAnnoyance: 1.1, CueConfusion: 1.75, CueIntensifier: 0.3, CueNegation: 1.8,
+		CuePolite: 0.6, CueRepeat: 1.15, CueThreat: 1.1, CueWorry: 1.6} {
+		w.Cue[k] = g
 	}
 	for _, c := range Categories {
 		w.Bias[c] = 0
 	}
+	w.Bias[Satisfied], w.Bias[Confused], w.Bias[Anxious] = 0.1, 0.1, 0.1
 	return w
 }
 
 // cueKinds lists the lexical cue kinds fusion weighs, in a fixed order.
 func cueKinds() []string {
-	return []string{CueRepeat, CueRepeatSelf, CueNegation, CueIntensifier, CueShouting, CueThreat, CueConfusion, CueWorry, CuePolite}
+	return []string{CueRepeat, CueRepeatSelf, CueNegation, CueIntensifier, CueShouting, CueThreat, CueConfusion, CueWorry, CuePolite, CueAnnoyance, CueThanks}
 }
 
 func (w FusionWeights) clone() FusionWeights {
@@ -50,7 +68,8 @@ func (w FusionWeights) clone() FusionWeights {
 // Validate rejects weights that would make readings meaningless (NaN, negative
 // scales, unordered level thresholds), e.g. from a hand-edited file.
 func (w FusionWeights) Validate() error {
-	vals := []float64{w.Text, w.Voice, w.VoiceArousal, w.Mild, w.Moderate, w.Severe}
+	vals := []float64{w.Text, w.Voice, w.VoiceArousal, w.LevelBase, w.LevelArousal, w.VoiceLevelBase, w.VoiceLevelArousal,
+		w.Mild, w.Moderate, w.Severe}
 	for _, v := range w.Cue {
 		vals = append(vals, v)
 	}
@@ -64,6 +83,10 @@ func (w FusionWeights) Validate() error {
 	}
 	if w.Text < 0 || w.Voice < 0 || w.VoiceArousal < 0 || w.VoiceArousal > 1 {
 		return fmt.Errorf("%w: text/voice scales must be >= 0 and voice_arousal in [0,1]", ErrBadWeights)
+	}
+	if w.LevelBase < 0 || w.LevelArousal < 0 || w.LevelBase+w.LevelArousal == 0 ||
+		w.VoiceLevelBase < 0 || w.VoiceLevelArousal < 0 || w.VoiceLevelBase+w.VoiceLevelArousal == 0 {
+		return fmt.Errorf("%w: level_base, level_arousal and their voice_ pair must be >= 0 and not both 0", ErrBadWeights)
 	}
 	if !(0 < w.Mild && w.Mild < w.Moderate && w.Moderate < w.Severe && w.Severe <= 1) {
 		return fmt.Errorf("%w: level thresholds must satisfy 0 < mild < moderate < severe <= 1", ErrBadWeights)
@@ -177,7 +200,8 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 		r.Valence = clamp(vCat, -1, 1)
 	}
 	neg := p[Angry] + p[Anxious] + p[Sad] + 0.5*p[Confused]
-	r.Intensity = clamp(neg*(0.35+0.65*arousal)+math.Min(levelBoost, 0.5), 0, 1)
+	base := (1-voiceShare)*(w.LevelBase+w.LevelArousal*arousal) + voiceShare*(w.VoiceLevelBase+w.VoiceLevelArousal*arousal)
+	r.Intensity = clamp(neg*base+math.Min(levelBoost, 0.5), 0, 1)
 	r.Level = w.level(r.Intensity)
 	if (r.Category == Neutral || r.Category == Satisfied) && r.Level > Mild {
 		r.Level = Mild

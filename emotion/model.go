@@ -20,6 +20,23 @@ type Model struct {
 	voice  interface{ NewListener() VoiceListener }
 	fusion FusionWeights
 	llm    *LLM // optional, used by TextContext only
+	prior  langPrior
+}
+
+// langPrior re-calibrates the text model's category probabilities per language
+// (log-probability offsets, neutral first as in textmodel.ClassNames). The model
+// learnt Chinese categories from Weibo posts, where nearly every post is emotional,
+// and English ones from tweets: on short support-call utterances the Chinese side
+// over-reads anger and the English side under-reads it. The offsets were fitted on
+// the tune half of testdata/calls.tsv (see TestTuneCalls) and checked on the other half.
+type langPrior struct {
+	zh, en [textmodel.NumClasses]float64
+}
+
+// defaultPrior is the fitted re-calibration (docs/emotion.md, BENCHMARKS.md).
+var defaultPrior = langPrior{
+	zh: [textmodel.NumClasses]float64{0, 0, 0, 0, -0.4},
+	en: [textmodel.NumClasses]float64{0, 0, 0, 0, 0.3},
 }
 
 // Option configures a Model (see Default).
@@ -62,7 +79,7 @@ func WithFusion(w FusionWeights) Option {
 // Default returns the model with the embedded text weights and default fusion
 // weights. It is safe for concurrent use.
 func Default(opts ...Option) (*Model, error) {
-	m := &Model{fusion: DefaultFusion()}
+	m := &Model{fusion: DefaultFusion(), prior: defaultPrior}
 	for _, o := range opts {
 		if err := o(m); err != nil {
 			return nil, err
@@ -100,6 +117,7 @@ func (m *Model) evidence(text string) *TextEvidence {
 	feats := textmodel.Features(text, buf[:0])
 	var p [textmodel.NumClasses]float64
 	pos := m.text.Predict(feats, &p)
+	m.prior.apply(DetectLang(text), &p)
 	ev := &TextEvidence{Scores: make(map[Category]float64, numCategories), Positive: pos}
 	for k, name := range textmodel.ClassNames {
 		c, _ := ParseCategory(name)
@@ -108,6 +126,27 @@ func (m *Model) evidence(text string) *TextEvidence {
 	ev.Scores[Confused] = confusedPrior
 	ev.Cues = scanCues(text, strings.ToLower(text), nil)
 	return ev
+}
+
+// apply shifts the category probabilities p by the offsets of lang and renormalises.
+func (l *langPrior) apply(lang string, p *[textmodel.NumClasses]float64) {
+	var off *[textmodel.NumClasses]float64
+	switch lang {
+	case "zh":
+		off = &l.zh
+	case "en":
+		off = &l.en
+	default:
+		return
+	}
+	var sum float64
+	for k := range p {
+		p[k] *= math.Exp(off[k])
+		sum += p[k]
+	}
+	for k := range p {
+		p[k] /= sum
+	}
 }
 
 // Text reads the emotion of one utterance's text alone.

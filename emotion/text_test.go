@@ -104,7 +104,10 @@ func TestScanCues(t *testing.T) {
 		{"问题还是没有解决", map[string]int{CueRepeat: 1, CueNegation: 1}},
 		{"it's not working at all", map[string]int{CueNegation: 1, CueIntensifier: 1}},
 		{"I was not happy", map[string]int{CueNegation: 1}},
-		{"WHY IS THIS BROKEN", map[string]int{CueShouting: 1}},
+		{"WHY IS THIS BROKEN", map[string]int{CueShouting: 1, CueAnnoyance: 1}},
+		{"我对结果不满意", map[string]int{CueNegation: 1}},              // not also thanks for 满意
+		{"that was not helpful", map[string]int{CueNegation: 1}}, // negated approval is no thanks
+		{"谢谢，问题解决了", map[string]int{CueThanks: 2}},
 		{"what???", map[string]int{CueShouting: 1}},
 		{"I use ATM cards", map[string]int{}},
 		{"the issue", map[string]int{}}, // "sue" inside a word is no threat

@@ -49,7 +49,7 @@ func evaluate(o options, ds *datasets, w io.Writer) error {
 	var conf [textmodel.NumClasses][textmodel.NumClasses]int
 	for f := range k {
 		skip := func(i int) bool { return i%k == f }
-		fm := trainModel(o.cfg, ds.trainingSet(skip))
+		fm := trainModel(o.cfg, o.val, ds.trainingSet(skip))
 		for i, e := range ds.nlpcc {
 			if !skip(i) {
 				continue

@@ -42,6 +42,7 @@ type options struct {
 	eval, noTrain      bool
 	folds              int
 	cfg                textmodel.Config
+	val                valenceSetting // the valence head's trainer (first value of each -v flag)
 }
 
 func run(args []string, stdout io.Writer) error {
@@ -59,11 +60,27 @@ func run(args []string, stdout io.Writer) error {
 	fs.Float64Var(&o.cfg.LR, "lr", 3, "initial learning rate")
 	fs.Float64Var(&o.cfg.L2, "l2", 0, "weight decay")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 1, "random seed (shuffles, folds, calibration split)")
+	var vg valenceGrid
+	valCV := fs.Bool("valence-cv", false, "choose the valence head's settings by cross-validation inside waimai folds 1-4, then score fold 0 once")
+	// the valence head's trainer: the first value of each list trains the shipped
+	// model; -valence-cv tries every combination
+	fs.StringVar(&vg.opt, "vopt", "adagrad", "valence head optimiser: adagrad, sgd (the category trainer); adagrad-avg averages epochs, -sqh squared hinge, +x adds valence-only features (-valence-cv only)")
+	fs.StringVar(&vg.sources, "vsrc", "wond", "valence data for -valence-cv (w waimai, o other reviews, n NLPCC, d dair); training always uses all")
+	fs.StringVar(&vg.epochs, "vepochs", "30", "valence head epochs")
+	fs.StringVar(&vg.lr, "vlr", "0.05", "valence head AdaGrad learning rate")
+	fs.StringVar(&vg.l2, "vl2", "0", "valence head L2")
+	fs.StringVar(&vg.nb, "vnb", "0", "valence head NB log-count-ratio smoothing (0 = off)")
+	fs.StringVar(&vg.waimaiW, "vww", "8", "valence head weight of waimai rows")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	o.cfg.Bits = uint8(*bits)
 	o.cfg.MaxFeatures = 600
+	grid, err := vg.settings(o.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	o.val = grid[0]
 
 	ds, err := loadAll(o)
 	if err != nil {
@@ -71,12 +88,15 @@ func run(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "data: dair train %d, nlpcc %d, reviews %d (waimai held-out fold %d), neutral %d\n",
 		len(ds.dairTrain), len(ds.nlpcc), len(ds.reviews), len(ds.waimaiHeld), len(ds.neutral))
+	if *valCV {
+		return valenceCV(o, ds, vg, stdout)
+	}
 
 	if !o.noTrain {
 		t0 := time.Now()
-		m := trainModel(o.cfg, ds.trainingSet(nil))
-		m.About = fmt.Sprintf("calmline text model: dair_emotion train + NLPCC + waimai (minus fold 0) + online_shopping + chnsenticorp + neutral.txt; bits %d, epochs %d, lr %g, l2 %g, seed %d",
-			o.cfg.Bits, o.cfg.Epochs, o.cfg.LR, o.cfg.L2, o.cfg.Seed)
+		m := trainModel(o.cfg, o.val, ds.trainingSet(nil))
+		m.About = fmt.Sprintf("calmline text model: dair_emotion train + NLPCC + waimai (minus fold 0) + online_shopping + chnsenticorp + neutral.txt; bits %d, epochs %d, lr %g, l2 %g, seed %d; valence head %s",
+			o.cfg.Bits, o.cfg.Epochs, o.cfg.LR, o.cfg.L2, o.cfg.Seed, o.val)
 		b, err := m.MarshalBinary()
 		if err != nil {
 			return err
@@ -93,14 +113,23 @@ func run(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// trainModel trains on 90% of the data and calibrates on the remaining 10%.
-func trainModel(cfg textmodel.Config, ex []textmodel.Example) *textmodel.Model {
+// trainModel trains on 90% of the data and calibrates on the remaining 10%. The
+// category head is trained by Train; unless val.opt is "sgd", the valence head is
+// then re-trained by its own trainer (TrainValence), with waimai rows weighted
+// val.waimaiW (set as ValWeight when loading).
+func trainModel(cfg textmodel.Config, val valenceSetting, ex []textmodel.Example) *textmodel.Model {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 99))
 	rng.Shuffle(len(ex), func(i, j int) { ex[i], ex[j] = ex[j], ex[i] })
 	nDev := len(ex) / 10
 	dev := textmodel.Prepare(ex[:nDev], cfg.MaxFeatures)
 	tr := textmodel.Prepare(ex[nDev:], cfg.MaxFeatures)
 	m := textmodel.Train(tr, cfg)
+	if val.opt != "sgd" {
+		vc := val.cfg
+		vc.Average = strings.Contains(val.opt, "avg")
+		vc.Hinge = strings.Contains(val.opt, "sqh")
+		textmodel.TrainValence(m, tr, vc)
+	}
 	m.Calibrate(dev)
 	return m
 }
@@ -111,6 +140,9 @@ type datasets struct {
 	nlpcc              []textmodel.Example
 	reviews            []textmodel.Example // valence only; waimai fold 0 excluded
 	waimaiHeld         []textmodel.Example
+	waimaiTrain        []textmodel.Example // waimai folds 1-4 (also in reviews)
+	waimaiFold         []int               // fold (1-4) of each waimaiTrain row
+	otherReviews       []textmodel.Example // online_shopping + chnsenticorp (also in reviews)
 	neutral            []textmodel.Example
 }
 
@@ -205,7 +237,7 @@ func loadAll(o options) (*datasets, error) {
 	rng := rand.New(rand.NewPCG(o.cfg.Seed, 5))
 	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	for i, r := range rows {
-		e := textmodel.Example{Text: r[1], Class: -1, Valence: label01(r[0]), Weight: waimaiWeight}
+		e := textmodel.Example{Text: r[1], Class: -1, Valence: label01(r[0]), Weight: waimaiWeight, ValWeight: o.val.waimaiW}
 		if e.Valence < 0 {
 			continue
 		}
@@ -213,6 +245,8 @@ func loadAll(o options) (*datasets, error) {
 			ds.waimaiHeld = append(ds.waimaiHeld, e)
 		} else {
 			ds.reviews = append(ds.reviews, e)
+			ds.waimaiTrain = append(ds.waimaiTrain, e)
+			ds.waimaiFold = append(ds.waimaiFold, i%5)
 		}
 	}
 	for _, f := range []struct {
@@ -228,7 +262,9 @@ func loadAll(o options) (*datasets, error) {
 		}
 		for _, r := range rows {
 			if v := label01(r[0]); v >= 0 && strings.TrimSpace(r[1]) != "" {
-				ds.reviews = append(ds.reviews, textmodel.Example{Text: r[1], Class: -1, Valence: v})
+				e := textmodel.Example{Text: r[1], Class: -1, Valence: v}
+				ds.reviews = append(ds.reviews, e)
+				ds.otherReviews = append(ds.otherReviews, e)
 			}
 		}
 	}

@@ -142,3 +142,31 @@ func Scale(n int) float64 {
 	}
 	return 1 / math.Sqrt(float64(n))
 }
+
+const (
+	seedHanSkip uint32 = 0x61c88647
+	seedHan4    uint32 = 0x7f4a7c15
+)
+
+// ValenceFeatures appends the extra features only the valence head reads:
+// Chinese character 4-grams and skip-bigrams (c[i-2], c[i]), which catch "不太好",
+// "一点都不" and similar review phrasing that 1-3-grams split.
+func ValenceFeatures(text string, dst []uint32) []uint32 {
+	var h [3]rune // previous three Han characters in the current run, newest last
+	for _, r := range text {
+		if !unicode.Is(unicode.Han, r) {
+			if r != '\'' && r != '’' {
+				h = [3]rune{}
+			}
+			continue
+		}
+		if h[1] != 0 {
+			dst = append(dst, mix(seedHanSkip, uint32(h[1])*65599+uint32(r)))
+		}
+		if h[0] != 0 {
+			dst = append(dst, mix(seedHan4, ((uint32(h[0])*65599+uint32(h[1]))*65599+uint32(h[2]))*65599+uint32(r)))
+		}
+		h[0], h[1], h[2] = h[1], h[2], r
+	}
+	return dst
+}

@@ -116,3 +116,37 @@ func FuzzFeatures(f *testing.F) {
 		_ = Features(s, nil)
 	})
 }
+
+func TestTrainValenceLeavesCategoryHead(t *testing.T) {
+	data := toyData()
+	for _, cfg := range []ValenceConfig{
+		{Epochs: 5, LR: 0.2, Seed: 1},
+		{Epochs: 5, LR: 0.2, Seed: 1, NB: 1, Average: true},
+		{Epochs: 5, LR: 0.05, Seed: 1, Hinge: true},
+	} {
+		m := Train(data, Config{Bits: 12, Epochs: 5, LR: 1, Seed: 3})
+		cat := append([]float32(nil), m.Cat...)
+		TrainValence(m, data, cfg)
+		for i := range cat {
+			if cat[i] != m.Cat[i] {
+				t.Fatalf("%+v: category weight %d changed", cfg, i)
+			}
+		}
+		var p [NumClasses]float64
+		for text, pos := range map[string]bool{"很好吃": true, "好评": true, "难吃，差评": false, "太难吃了": false} {
+			if got := m.Predict(Features(text, nil), &p); (got >= 0.5) != pos {
+				t.Errorf("%+v: %q P(positive) %.2f", cfg, text, got)
+			}
+		}
+	}
+}
+
+func TestValenceFeatures(t *testing.T) {
+	// 4 Han characters: 2 skip-bigrams and 1 four-gram; Latin text adds nothing
+	if got := ValenceFeatures("一点都不", nil); len(got) != 3 {
+		t.Errorf("一点都不: %d features, want 3", len(got))
+	}
+	if got := ValenceFeatures("not good", nil); len(got) != 0 {
+		t.Errorf("Latin text: %d features", len(got))
+	}
+}

@@ -7,12 +7,14 @@ import (
 
 // Example is one training sentence. Class is a category-head index or -1 when the
 // sentence carries no category (review data); Valence is 1 positive, 0 negative or
-// -1 unknown. Weight scales its gradient (class balance).
+// -1 unknown. Weight scales its gradient (class balance); ValWeight scales it in
+// the valence head's own trainer (TrainValence; 0 means 1).
 type Example struct {
-	Text    string
-	Class   int
-	Valence int
-	Weight  float64
+	Text      string
+	Class     int
+	Valence   int
+	Weight    float64
+	ValWeight float64
 }
 
 // Config are the training settings; the same Config and data give the same model.
