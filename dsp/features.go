@@ -33,6 +33,21 @@ type Features struct {
 	PauseMaxS  float64 `json:"pause_max_s"`  // the longest
 	PauseRatio float64 `json:"pause_ratio"`  // pause time / utterance time
 
-	Jitter  float64 `json:"jitter,omitempty"`  // local period jitter, ratio (optional)
-	Shimmer float64 `json:"shimmer,omitempty"` // local amplitude shimmer, ratio (optional)
+	Jitter  float64 `json:"jitter,omitempty"`  // local period jitter (mean |ΔT| / mean T) over voiced hops, ratio
+	Shimmer float64 `json:"shimmer,omitempty"` // local amplitude shimmer (mean |ΔA| / mean A) over voiced hops, ratio
+
+	// Spectral shape and voice quality (eGeMAPS-like; every band stops at 4 kHz so a
+	// phone line and a wide-band call compare). They carry what prosody cannot: how
+	// pressed, bright or breathy the voice is, which separates anger from joy.
+	MFCCMean          [NumMFCC]float64 `json:"mfcc_mean"`                 // MFCC 1..12 (mel 80–4000 Hz), mean over speech hops
+	MFCCSD            [NumMFCC]float64 `json:"mfcc_sd"`                   // their standard deviations
+	SpectralFlux      float64          `json:"spectral_flux"`             // mean change of the normalised mel spectrum hop to hop
+	SpectralFluxSD    float64          `json:"spectral_flux_sd"`          // its standard deviation
+	AlphaRatioDB      float64          `json:"alpha_ratio_db"`            // energy 50–1000 Hz over 1–4 kHz, dB, voiced hops
+	HammarbergDB      float64          `json:"hammarberg_db"`             // strongest bin 0–2 kHz over 2–4 kHz, dB, voiced hops
+	SlopeLowDBPerKHz  float64          `json:"slope_0_500_db_per_khz"`    // spectral slope 0–500 Hz, voiced hops
+	SlopeHighDBPerKHz float64          `json:"slope_500_1500_db_per_khz"` // spectral slope 500–1500 Hz, voiced hops
+	H1H2DB            float64          `json:"h1_h2_db"`                  // first minus second harmonic, dB, voiced hops
+	HNRDB             float64          `json:"hnr_db"`                    // harmonics-to-noise ratio from the pitch periodicity, dB, voiced hops
+	HNRSDDB           float64          `json:"hnr_sd_db"`                 // its standard deviation
 }

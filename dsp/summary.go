@@ -110,6 +110,8 @@ func summarize(f *Features, span []Hop, pauseHops int, sc *summaryScratch) {
 		f.LoudMaxDB = 0
 	}
 
+	summarizeSpectral(f, span)
+
 	// Pauses: non-speech runs of at least pauseHops inside the span.
 	var pauseHopsTotal, run int
 	for _, h := range span {
@@ -289,4 +291,82 @@ func judgeFinality(span []Hop) finality {
 		return finalContinuing
 	}
 	return finalUnknown
+}
+
+// summarizeSpectral averages the spectral and voice-quality measures over the speech
+// hops that count for loudness (within loudRangeDB of the loudest; the VAD's hangover
+// over digital silence has no spectrum worth the name); voice-quality measures only
+// over voiced ones. It runs after the loudness statistics.
+func summarizeSpectral(f *Features, span []Hop) {
+	var nSpec, nFlux, nVoiced, nHarm, nPer float64
+	var ms, mss [NumMFCC]float64
+	var fl, fl2, alpha, hammar, slo, shi, h1h2, hnr, hnr2, jit, shim float64
+	for i := range span {
+		h := &span[i]
+		sp := &h.spec
+		if !h.Speech || sp.flags&specOK == 0 || float64(h.DB) < f.LoudMaxDB-loudRangeDB {
+			continue
+		}
+		nSpec++
+		for k, v := range sp.mfcc {
+			ms[k] += float64(v)
+			mss[k] += float64(v) * float64(v)
+		}
+		if sp.flags&specFlux != 0 {
+			nFlux++
+			fl += float64(sp.flux)
+			fl2 += float64(sp.flux) * float64(sp.flux)
+		}
+		if h.F0 <= 0 {
+			continue
+		}
+		nVoiced++
+		alpha += float64(sp.alpha)
+		hammar += float64(sp.hammar)
+		slo += float64(sp.slopeLo)
+		shi += float64(sp.slopeHi)
+		// Boersma (1993): HNR = 10·log10(r / (1 − r)) from the periodicity r.
+		r := math.Min(math.Max(float64(h.Voicing), 0.001), 0.999)
+		v := 10 * math.Log10(r/(1-r))
+		hnr += v
+		hnr2 += v * v
+		if sp.flags&specHarm != 0 {
+			nHarm++
+			h1h2 += float64(sp.h1h2)
+		}
+		if sp.flags&specPeriod != 0 {
+			nPer++
+			jit += float64(sp.jitter)
+			shim += float64(sp.shimmer)
+		}
+	}
+	sd := func(s, ss, n float64) float64 {
+		m := s / n
+		return math.Sqrt(math.Max(0, ss/n-m*m))
+	}
+	if nSpec > 0 {
+		for k := range ms {
+			f.MFCCMean[k] = ms[k] / nSpec
+			f.MFCCSD[k] = sd(ms[k], mss[k], nSpec)
+		}
+	}
+	if nFlux > 0 {
+		f.SpectralFlux = fl / nFlux
+		f.SpectralFluxSD = sd(fl, fl2, nFlux)
+	}
+	if nVoiced > 0 {
+		f.AlphaRatioDB = alpha / nVoiced
+		f.HammarbergDB = hammar / nVoiced
+		f.SlopeLowDBPerKHz = slo / nVoiced
+		f.SlopeHighDBPerKHz = shi / nVoiced
+		f.HNRDB = hnr / nVoiced
+		f.HNRSDDB = sd(hnr, hnr2, nVoiced)
+	}
+	if nHarm > 0 {
+		f.H1H2DB = h1h2 / nHarm
+	}
+	if nPer > 0 {
+		f.Jitter = jit / nPer
+		f.Shimmer = shim / nPer
+	}
 }
