@@ -50,4 +50,8 @@ type Features struct {
 	H1H2DB            float64          `json:"h1_h2_db"`                  // first minus second harmonic, dB, voiced hops
 	HNRDB             float64          `json:"hnr_db"`                    // harmonics-to-noise ratio from the pitch periodicity, dB, voiced hops
 	HNRSDDB           float64          `json:"hnr_sd_db"`                 // its standard deviation
+	Formant1Hz        float64          `json:"formant1_hz"`               // F1 from the LPC envelope, mean over voiced hops
+	Formant2Hz        float64          `json:"formant2_hz"`               // F2
+	Formant3Hz        float64          `json:"formant3_hz"`               // F3
+	H1A3DB            float64          `json:"h1_a3_db"`                  // first harmonic minus the harmonic nearest F3, dB
 }

@@ -34,28 +34,34 @@ const (
 	specTopHz  = 4000 // upper edge of every spectral measure (phone bandwidth)
 	periodSpan = 640  // 40 ms of raw audio searched for glottal periods
 	maxPeriods = 32
+	lpcOrder   = 10                             // LPC order for formants (8 kHz band: fs/1000 + 2)
+	lpcBins    = specTopHz*specN/SampleRate + 1 // bins 0..4 kHz (the band the LPC models)
+	preEmphHz  = 50                             // Praat's pre-emphasis corner for formant analysis
 )
 
 // hopSpec is what one speech hop's spectrum and periods say; summarize averages it.
 type hopSpec struct {
 	mfcc    [NumMFCC]float32
-	flux    float32 // change of the normalised mel spectrum since the previous speech hop
-	alpha   float32 // dB, energy 50–1000 Hz over 1–4 kHz
-	hammar  float32 // dB, strongest bin 0–2 kHz over strongest 2–4 kHz
-	slopeLo float32 // dB/kHz, regression slope of the dB spectrum 0–500 Hz
-	slopeHi float32 // dB/kHz, 500–1500 Hz
-	h1h2    float32 // dB, first minus second harmonic (voiced hops)
-	jitter  float32 // local period jitter, ratio (voiced hops)
-	shimmer float32 // local amplitude shimmer, ratio (voiced hops)
+	flux    float32    // change of the normalised mel spectrum since the previous speech hop
+	alpha   float32    // dB, energy 50–1000 Hz over 1–4 kHz
+	hammar  float32    // dB, strongest bin 0–2 kHz over strongest 2–4 kHz
+	slopeLo float32    // dB/kHz, regression slope of the dB spectrum 0–500 Hz
+	slopeHi float32    // dB/kHz, 500–1500 Hz
+	h1h2    float32    // dB, first minus second harmonic (voiced hops)
+	jitter  float32    // local period jitter, ratio (voiced hops)
+	shimmer float32    // local amplitude shimmer, ratio (voiced hops)
+	formant [3]float32 // F1..F3 in Hz from the LPC envelope (voiced hops)
+	h1a3    float32    // dB, first harmonic minus the harmonic nearest F3
 	flags   uint8
 }
 
 // hopSpec flags.
 const (
-	specOK     = 1 << iota // spectrum measured (a speech hop)
-	specFlux               // flux measured (the previous hop was measured too)
-	specHarm               // h1h2 measured
-	specPeriod             // jitter and shimmer measured
+	specOK      = 1 << iota // spectrum measured (a speech hop)
+	specFlux                // flux measured (the previous hop was measured too)
+	specHarm                // h1h2 measured
+	specPeriod              // jitter and shimmer measured
+	specFormant             // formant and h1a3 measured
 )
 
 // melBand is one triangular filter: weights for bins lo..lo+len(w)-1.
@@ -81,6 +87,17 @@ type spectral struct {
 	slopeHi lineFit
 	periods [maxPeriods]float64
 	amps    [maxPeriods]float64
+
+	// LPC formants: the autocorrelation of the pre-emphasised 0–4 kHz band is a cosine
+	// transform of the power spectrum (tables built once), Levinson–Durbin gives the
+	// predictor, and the envelope 1/|A|² is sampled on the spectrum's own bins.
+	preEmph [lpcBins]float64
+	acCos   [lpcOrder + 1][lpcBins]float64
+	envCos  [lpcBins][lpcOrder + 1]float64
+	envSin  [lpcBins][lpcOrder + 1]float64
+	r       [lpcOrder + 1]float64
+	a, tmp  [lpcOrder + 1]float64
+	env     [lpcBins]float64
 }
 
 // lineFit holds the bins of a regression band and the sums over their frequencies.
@@ -159,7 +176,80 @@ func newSpectral() *spectral {
 	}
 	s.slopeLo = newLineFit(0, 500)
 	s.slopeHi = newLineFit(500, 1500)
+	al := math.Exp(-2 * math.Pi * preEmphHz / SampleRate)
+	for k := range s.preEmph {
+		// |1 − α·e^{−jω}|² at 16 kHz, α = exp(−2π·50/16000).
+		w := 2 * math.Pi * float64(k) * specHzBin / SampleRate
+		s.preEmph[k] = 1 - 2*al*math.Cos(w) + al*al
+		// The band 0–4 kHz seen as an 8 kHz signal: bin k is at ω' = πk/(lpcBins−1).
+		wk := math.Pi * float64(k) / (lpcBins - 1)
+		for m := 0; m <= lpcOrder; m++ {
+			c := 2.0
+			if k == 0 || k == lpcBins-1 {
+				c = 1
+			}
+			s.acCos[m][k] = c * math.Cos(wk*float64(m))
+			s.envCos[k][m] = math.Cos(wk * float64(m))
+			s.envSin[k][m] = math.Sin(wk * float64(m))
+		}
+	}
 	return s
+}
+
+// formants estimates F1..F3 from the LPC envelope of the current power spectrum:
+// the first three envelope peaks above 150 Hz, positions refined by a parabola.
+func (s *spectral) formants(out *[3]float32) bool {
+	for m := range s.r {
+		var v float64
+		for k, c := range s.acCos[m] {
+			v += c * s.pow[k] * s.preEmph[k]
+		}
+		s.r[m] = v
+	}
+	if !(s.r[0] > 0) {
+		return false
+	}
+	s.r[0] *= 1 + 1e-9 // a touch of white noise keeps the recursion stable
+	// Levinson–Durbin: a[0] = 1, prediction error e.
+	s.a = [lpcOrder + 1]float64{1}
+	e := s.r[0]
+	for i := 1; i <= lpcOrder; i++ {
+		acc := s.r[i]
+		for j := 1; j < i; j++ {
+			acc += s.a[j] * s.r[i-j]
+		}
+		k := -acc / e
+		s.tmp = s.a
+		for j := 1; j < i; j++ {
+			s.a[j] = s.tmp[j] + k*s.tmp[i-j]
+		}
+		s.a[i] = k
+		e *= 1 - k*k
+		if !(e > 0) {
+			return false
+		}
+	}
+	for k := range s.env {
+		var re, im float64
+		for m, am := range s.a {
+			re += am * s.envCos[k][m]
+			im -= am * s.envSin[k][m]
+		}
+		s.env[k] = 1 / (re*re + im*im + 1e-30)
+	}
+	n := 0
+	for k := 150*specN/SampleRate + 1; k+1 < lpcBins && n < 3; k++ {
+		y0, y1, y2 := s.env[k-1], s.env[k], s.env[k+1]
+		if y1 > y0 && y1 >= y2 {
+			shift := 0.0
+			if den := y0 - 2*y1 + y2; den < 0 {
+				shift = 0.5 * (y0 - y2) / den
+			}
+			out[n] = float32((float64(k) + shift) * specHzBin)
+			n++
+		}
+	}
+	return n == 3
 }
 
 func (s *spectral) reset() { s.prevOK = false }
@@ -256,10 +346,27 @@ func (s *spectral) analyse(out *hopSpec, x []int16, c int, f0 float64) {
 		out.h1h2 = float32(10 * math.Log10(h1/h2))
 		out.flags |= specHarm
 	}
+	if s.formants(&out.formant) {
+		// H1–A3: the first harmonic against the harmonic nearest F3.
+		if a3 := s.harmonicAt(math.Max(1, math.Round(float64(out.formant[2])/f0)) * f0); h1 > 0 && a3 > 0 {
+			out.h1a3 = float32(10 * math.Log10(h1/a3))
+			out.flags |= specFormant
+		}
+	}
 	if j, sh, ok := s.periodsAround(x, c, f0); ok {
 		out.jitter, out.shimmer = float32(j), float32(sh)
 		out.flags |= specPeriod
 	}
+}
+
+// harmonicAt is the peak power within two bins (±62 Hz) of hz.
+func (s *spectral) harmonicAt(hz float64) float64 {
+	c := int(math.Round(hz / specHzBin))
+	var p float64
+	for k := max(c-2, 1); k <= min(c+2, specBins-1); k++ {
+		p = math.Max(p, s.pow[k])
+	}
+	return p
 }
 
 // harmonic returns the peak power near hz.

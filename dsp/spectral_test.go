@@ -114,3 +114,61 @@ func TestSpectralLevelInvariant(t *testing.T) {
 		t.Errorf("features not measured: %+v", a)
 	}
 }
+
+// vowel builds 1.2 s of a voice at f0 whose harmonics are shaped by three resonances
+// (formants at fs[i] Hz with bandwidths bw[i]), between 0.3 s of silence each side.
+func vowel(f0 float64, fs, bw [3]float64) []int16 {
+	gain := func(f float64) float64 {
+		g := 1.0
+		for i := range fs {
+			// Magnitude of a second-order resonance, normalised to 1 at 0 Hz.
+			num := fs[i]*fs[i] + bw[i]*bw[i]/4
+			d1 := (f-fs[i])*(f-fs[i]) + bw[i]*bw[i]/4
+			d2 := (f+fs[i])*(f+fs[i]) + bw[i]*bw[i]/4
+			g *= num / math.Sqrt(d1*d2)
+		}
+		return g / (f / f0) // glottal source tilt
+	}
+	pcm := make([]float64, int(1.8*SampleRate))
+	var peak float64
+	for i := int(0.3 * SampleRate); i < int(1.5*SampleRate); i++ {
+		t := float64(i) / SampleRate
+		var v float64
+		for k := 1.0; k*f0 < 7000; k++ {
+			v += gain(k*f0) * math.Sin(2*math.Pi*k*f0*t)
+		}
+		pcm[i] = v
+		peak = math.Max(peak, math.Abs(v))
+	}
+	out := make([]int16, len(pcm))
+	for i, v := range pcm {
+		out[i] = int16(v / peak * 8000)
+	}
+	return out
+}
+
+func TestFormants(t *testing.T) {
+	cases := []struct {
+		name string
+		f0   float64
+		fs   [3]float64
+	}{
+		{"schwa, male", 110, [3]float64{500, 1500, 2500}},
+		{"/a/, female", 210, [3]float64{850, 1300, 2800}},
+		{"/i/, male", 120, [3]float64{300, 2200, 3000}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := Analyze(vowel(tc.f0, tc.fs, [3]float64{80, 100, 140}), Config{}).Features
+			got := [3]float64{f.Formant1Hz, f.Formant2Hz, f.Formant3Hz}
+			for i := range got {
+				// LPC on harmonics is biased towards the nearest harmonic: allow
+				// 8% or half an F0, whichever is larger.
+				if tol := math.Max(0.08*tc.fs[i], tc.f0/2); math.Abs(got[i]-tc.fs[i]) > tol {
+					t.Errorf("F%d = %.0f Hz, want %.0f ± %.0f", i+1, got[i], tc.fs[i], tol)
+				}
+			}
+			t.Logf("F1-F3 %.0f / %.0f / %.0f Hz (true %v), H1-A3 %.1f dB", got[0], got[1], got[2], tc.fs, f.H1A3DB)
+		})
+	}
+}

@@ -298,7 +298,9 @@ func judgeFinality(span []Hop) finality {
 // over digital silence has no spectrum worth the name); voice-quality measures only
 // over voiced ones. It runs after the loudness statistics.
 func summarizeSpectral(f *Features, span []Hop) {
-	var nSpec, nFlux, nVoiced, nHarm, nPer float64
+	var nSpec, nFlux, nVoiced, nHarm, nPer, nForm float64
+	var form [3]float64
+	var h1a3 float64
 	var ms, mss [NumMFCC]float64
 	var fl, fl2, alpha, hammar, slo, shi, h1h2, hnr, hnr2, jit, shim float64
 	for i := range span {
@@ -334,6 +336,13 @@ func summarizeSpectral(f *Features, span []Hop) {
 			nHarm++
 			h1h2 += float64(sp.h1h2)
 		}
+		if sp.flags&specFormant != 0 {
+			nForm++
+			for k, v := range sp.formant {
+				form[k] += float64(v)
+			}
+			h1a3 += float64(sp.h1a3)
+		}
 		if sp.flags&specPeriod != 0 {
 			nPer++
 			jit += float64(sp.jitter)
@@ -364,6 +373,10 @@ func summarizeSpectral(f *Features, span []Hop) {
 	}
 	if nHarm > 0 {
 		f.H1H2DB = h1h2 / nHarm
+	}
+	if nForm > 0 {
+		f.Formant1Hz, f.Formant2Hz, f.Formant3Hz = form[0]/nForm, form[1]/nForm, form[2]/nForm
+		f.H1A3DB = h1a3 / nForm
 	}
 	if nPer > 0 {
 		f.Jitter = jit / nPer
