@@ -54,4 +54,14 @@ type Features struct {
 	Formant2Hz        float64          `json:"formant2_hz"`               // F2
 	Formant3Hz        float64          `json:"formant3_hz"`               // F3
 	H1A3DB            float64          `json:"h1_a3_db"`                  // first harmonic minus the harmonic nearest F3, dB
+	AlphaRatioUVDB    float64          `json:"alpha_ratio_uv_db"`         // alpha ratio over unvoiced speech hops (consonants)
+	HammarbergUVDB    float64          `json:"hammarberg_uv_db"`          // Hammarberg index over unvoiced speech hops
+
+	// Temporal shape (eGeMAPS-like functionals of the loudness contour and voicing).
+	LoudRangeDB     float64 `json:"loud_range_db"`       // 20th to 80th percentile of the smoothed loudness of speech hops
+	LoudRiseDBPerS  float64 `json:"loud_rise_db_per_s"`  // mean rising slope of the smoothed loudness
+	LoudFallDBPerS  float64 `json:"loud_fall_db_per_s"`  // mean falling slope (positive number)
+	VoicedSegPerS   float64 `json:"voiced_seg_per_s"`    // voiced stretches per second
+	VoicedSegMeanS  float64 `json:"voiced_seg_mean_s"`   // their mean length
+	UnvoicedSegMean float64 `json:"unvoiced_seg_mean_s"` // mean length of unvoiced stretches between voiced ones, inside speech
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // periodic builds 1.2 s of a voice at f0 whose period and amplitude vary randomly by
@@ -171,4 +172,30 @@ func TestFormants(t *testing.T) {
 			t.Logf("F1-F3 %.0f / %.0f / %.0f Hz (true %v), H1-A3 %.1f dB", got[0], got[1], got[2], tc.fs, f.H1A3DB)
 		})
 	}
+}
+
+// TestTemporalFunctionals: syllables of 150 ms voice and 60 ms gaps (bridged by the
+// VAD's hangover, so the gaps are unvoiced speech) give voiced stretches of ~150 ms,
+// ~60 ms unvoiced stretches, and about one stretch per 210 ms.
+func TestTemporalFunctionals(t *testing.T) {
+	s := newSynth()
+	s.noise(500*time.Millisecond, -120)
+	s.syllables(7, 140, 120, -25, 150*time.Millisecond)
+	s.noise(800*time.Millisecond, -120)
+	s.mixNoise(-70)
+	f := Analyze(s.int16s(0), Config{}).Features
+	if math.Abs(f.VoicedSegMeanS-0.15) > 0.04 {
+		t.Errorf("voiced stretch %.3f s, want 0.15 ± 0.04", f.VoicedSegMeanS)
+	}
+	if math.Abs(f.UnvoicedSegMean-0.06) > 0.04 {
+		t.Errorf("unvoiced stretch %.3f s, want 0.06 ± 0.04", f.UnvoicedSegMean)
+	}
+	if want := 1 / 0.21; math.Abs(f.VoicedSegPerS-want) > 0.25*want {
+		t.Errorf("%.2f voiced stretches per second, want %.2f ± 25%%", f.VoicedSegPerS, want)
+	}
+	if f.LoudRangeDB <= 0 || f.LoudRiseDBPerS <= 0 || f.LoudFallDBPerS <= 0 {
+		t.Errorf("loudness contour functionals not measured: range %.1f, rise %.1f, fall %.1f", f.LoudRangeDB, f.LoudRiseDBPerS, f.LoudFallDBPerS)
+	}
+	t.Logf("voiced %.3f s × %.2f/s, unvoiced %.3f s, loudness range %.1f dB, rise %.0f / fall %.0f dB/s",
+		f.VoicedSegMeanS, f.VoicedSegPerS, f.UnvoicedSegMean, f.LoudRangeDB, f.LoudRiseDBPerS, f.LoudFallDBPerS)
 }

@@ -205,6 +205,7 @@ func summarize(f *Features, span []Hop, pauseHops int, sc *summaryScratch) {
 		f.ArticulationRate = float64(peaks) / phon
 	}
 	f.LoudPeakRate = float64(loudPeaks) / f.DurationS
+	summarizeTemporal(f, span, sm, sc)
 }
 
 // quantile of sorted x by linear interpolation.
@@ -300,7 +301,7 @@ func judgeFinality(span []Hop) finality {
 func summarizeSpectral(f *Features, span []Hop) {
 	var nSpec, nFlux, nVoiced, nHarm, nPer, nForm float64
 	var form [3]float64
-	var h1a3 float64
+	var h1a3, alphaUV, hammarUV, nUV float64
 	var ms, mss [NumMFCC]float64
 	var fl, fl2, alpha, hammar, slo, shi, h1h2, hnr, hnr2, jit, shim float64
 	for i := range span {
@@ -320,6 +321,9 @@ func summarizeSpectral(f *Features, span []Hop) {
 			fl2 += float64(sp.flux) * float64(sp.flux)
 		}
 		if h.F0 <= 0 {
+			nUV++
+			alphaUV += float64(sp.alpha)
+			hammarUV += float64(sp.hammar)
 			continue
 		}
 		nVoiced++
@@ -371,6 +375,10 @@ func summarizeSpectral(f *Features, span []Hop) {
 		f.HNRDB = hnr / nVoiced
 		f.HNRSDDB = sd(hnr, hnr2, nVoiced)
 	}
+	if nUV > 0 {
+		f.AlphaRatioUVDB = alphaUV / nUV
+		f.HammarbergUVDB = hammarUV / nUV
+	}
 	if nHarm > 0 {
 		f.H1H2DB = h1h2 / nHarm
 	}
@@ -381,5 +389,79 @@ func summarizeSpectral(f *Features, span []Hop) {
 	if nPer > 0 {
 		f.Jitter = jit / nPer
 		f.Shimmer = shim / nPer
+	}
+}
+
+// summarizeTemporal fills the loudness-contour and voicing-segment functionals from
+// the smoothed intensity contour sm (one value per hop of span).
+func summarizeTemporal(f *Features, span []Hop, sm []float64, sc *summaryScratch) {
+	vals := sc.vals[:0]
+	var rise, fall float64
+	var nRise, nFall int
+	for i, h := range span {
+		if !h.Speech || float64(h.DB) < f.LoudMaxDB-loudRangeDB {
+			continue
+		}
+		vals = append(vals, sm[i])
+		if i > 0 && span[i-1].Speech {
+			switch d := sm[i] - sm[i-1]; {
+			case d > 0:
+				rise += d
+				nRise++
+			case d < 0:
+				fall -= d
+				nFall++
+			}
+		}
+	}
+	if len(vals) > 0 {
+		slices.Sort(vals)
+		f.LoudRangeDB = quantile(vals, 0.8) - quantile(vals, 0.2)
+	}
+	perS := 1 / HopDuration.Seconds()
+	if nRise > 0 {
+		f.LoudRiseDBPerS = rise / float64(nRise) * perS
+	}
+	if nFall > 0 {
+		f.LoudFallDBPerS = fall / float64(nFall) * perS
+	}
+	// Voiced stretches, and the unvoiced speech between two of them.
+	var segs, segHops, gaps, gapHops, run, gap int
+	seen := false
+	for _, h := range span {
+		if h.Speech && h.F0 > 0 {
+			if run == 0 && seen && gap > 0 {
+				gaps++
+				gapHops += gap
+			}
+			run++
+			gap = 0
+			continue
+		}
+		if run > 0 {
+			segs++
+			segHops += run
+			seen = true
+		}
+		run = 0
+		if h.Speech {
+			gap++
+		} else {
+			gap = 0
+		}
+	}
+	if run > 0 {
+		segs++
+		segHops += run
+	}
+	hopS := HopDuration.Seconds()
+	if f.DurationS > 0 {
+		f.VoicedSegPerS = float64(segs) / f.DurationS
+	}
+	if segs > 0 {
+		f.VoicedSegMeanS = float64(segHops) * hopS / float64(segs)
+	}
+	if gaps > 0 {
+		f.UnvoicedSegMean = float64(gapHops) * hopS / float64(gaps)
 	}
 }
