@@ -447,7 +447,7 @@ func TestVoiceFeatureLayout(t *testing.T) {
 			t.Errorf("feature %q has minimum spread %v", n, voiceMinSpread[i])
 		}
 	}
-	if voiceFeatureNames[vMFCCRel] != "mfcc1_rel" || voiceFeatureNames[nVoiceFeatures-1] != fmt.Sprintf("mfcc%d_sd_rel", dsp.NumMFCC) {
+	if voiceFeatureNames[vMFCCRel] != "mfcc1_rel" || voiceFeatureNames[nVoiceFeatures-1] != fmt.Sprintf("mfcc%d_sd", dsp.NumMFCC) {
 		t.Errorf("MFCC names misplaced: %q, %q", voiceFeatureNames[vMFCCRel], voiceFeatureNames[nVoiceFeatures-1])
 	}
 }

@@ -231,9 +231,17 @@ const (
 	vVSegRateRel                              // voiced stretches per second minus baseline
 	vVSegMeanRel                              // mean voiced stretch minus baseline
 	vUVSegRel                                 // mean unvoiced stretch minus baseline
+	vLoudRise                                 // rising loudness slope (own), dB/s
+	vLoudFall                                 // falling loudness slope (own), dB/s
+	vBaseRange                                // the baseline's own pitch range: how animated the reference itself is
+	vBaseSD                                   // the baseline's pitch SD
+	vBaseFlux                                 // the baseline's spectral flux
+	vBaseHNR                                  // the baseline's HNR
+	vBaseLoudSD                               // the baseline's loudness SD
 	vMFCCRel                                  // MFCC 1..12 means minus baseline (dsp.NumMFCC entries)
 	vMFCCSDRel     = vMFCCRel + dsp.NumMFCC   // MFCC 1..12 SDs minus baseline
-	nVoiceFeatures = vMFCCSDRel + dsp.NumMFCC // length of the vector
+	vMFCCSD        = vMFCCSDRel + dsp.NumMFCC // MFCC 1..12 SDs (own: a fixed line colouring does not change them)
+	nVoiceFeatures = vMFCCSD + dsp.NumMFCC    // length of the vector
 )
 
 // voiceFeatureNames label the vector in the model file and in the training report.
@@ -247,10 +255,12 @@ var voiceFeatureNames = func() (n [nVoiceFeatures]string) {
 		"f1_rel", "f2_rel", "f3_rel", "h1_a3_rel",
 		"alpha_uv_rel", "hammarberg_uv_rel", "loud_range", "loud_range_rel", "loud_rise_rel", "loud_fall_rel",
 		"voiced_seg_rate_rel", "voiced_seg_mean_rel", "unvoiced_seg_rel",
+		"loud_rise", "loud_fall", "base_range_st", "base_sd_st", "base_flux", "base_hnr", "base_loud_sd",
 	})
 	for k := 0; k < dsp.NumMFCC; k++ {
 		n[vMFCCRel+k] = fmt.Sprintf("mfcc%d_rel", k+1)
 		n[vMFCCSDRel+k] = fmt.Sprintf("mfcc%d_sd_rel", k+1)
+		n[vMFCCSD+k] = fmt.Sprintf("mfcc%d_sd", k+1)
 	}
 	return n
 }()
@@ -270,8 +280,9 @@ var voiceMinSpread = func() (m [nVoiceFeatures]float64) {
 		0.2, 0.2, 0.2, 0.5, // formants (st), H1–A3 (dB)
 		0.5, 0.5, 0.5, 0.5, 5, 5, // UV alpha, UV Hammarberg, loudness range (dB), slopes (dB/s)
 		0.1, 0.01, 0.005, // voiced stretches per second, their mean (s), unvoiced stretch (s)
+		5, 5, 0.5, 0.2, 0.005, 0.3, 0.3, // own loudness slopes (dB/s), the baseline's range, SD (st), flux, HNR, loudness SD (dB)
 	})
-	for k := 0; k < 2*dsp.NumMFCC; k++ {
+	for k := 0; k < 3*dsp.NumMFCC; k++ {
 		m[vMFCCRel+k] = 0.05
 	}
 	return m
@@ -384,9 +395,17 @@ func voiceVector(dst *[nVoiceFeatures]float64, f dsp.Features, b *VoiceBaseline)
 	dst[vVSegRateRel] = own[bVSegRate] - ref(bVSegRate)
 	dst[vVSegMeanRel] = own[bVSegMean] - ref(bVSegMean)
 	dst[vUVSegRel] = own[bUVSeg] - ref(bUVSeg)
+	dst[vLoudRise] = own[bRise]
+	dst[vLoudFall] = own[bFall]
+	dst[vBaseRange] = ref(bRangeST)
+	dst[vBaseSD] = ref(bSDST)
+	dst[vBaseFlux] = ref(bFlux)
+	dst[vBaseHNR] = ref(bHNR)
+	dst[vBaseLoudSD] = ref(bLoudSD)
 	for k := 0; k < dsp.NumMFCC; k++ {
 		dst[vMFCCRel+k] = own[bMFCC+k] - ref(bMFCC+k)
 		dst[vMFCCSDRel+k] = own[bMFCCSD+k] - ref(bMFCCSD+k)
+		dst[vMFCCSD+k] = own[bMFCCSD+k]
 	}
 	for i := range dst {
 		dst[i] = voiceClamp(voiceFinite(dst[i]), -100, 100)
