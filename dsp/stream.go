@@ -37,6 +37,8 @@ type Hop struct {
 	Voicing float32 `json:"voicing"` // periodicity of the best pitch candidate, 0..1
 	DB      float32 `json:"db"`      // level of the 10 ms, dBFS
 	Speech  bool    `json:"speech"`  // the VAD's decision, with hangover
+
+	spec hopSpec // spectral and voice-quality measures of a speech hop
 }
 
 // Utterance is one caller turn found by the endpointer.
@@ -67,6 +69,7 @@ type Stream struct {
 	maxHops, pauseHops                                    int
 
 	pt      *pitchTracker
+	sp      *spectral
 	in16    [buf16]float32
 	dec8    [pitchWin]float32
 	pend    [HopSamples]int16
@@ -105,7 +108,7 @@ type Stream struct {
 // NewStream builds a Stream with every buffer it will need.
 func NewStream(cfg Config) *Stream {
 	cfg = cfg.withDefaults()
-	s := &Stream{cfg: cfg, pt: newPitchTracker()}
+	s := &Stream{cfg: cfg, pt: newPitchTracker(), sp: newSpectral()}
 	s.minSpeechHops = hops(cfg.MinSpeech)
 	s.hangHops = hops(cfg.Hangover)
 	s.endHops = hops(cfg.EndSilence)
@@ -130,6 +133,7 @@ func NewStream(cfg Config) *Stream {
 // Reset forgets the call so the Stream can serve another; buffers are kept.
 func (s *Stream) Reset() {
 	s.pt.reset()
+	s.sp.reset()
 	s.in16 = [buf16]float32{}
 	s.dec8 = [pitchWin]float32{}
 	s.npend, s.nhops, s.consum = 0, 0, 0
@@ -253,6 +257,13 @@ func (s *Stream) hop(x []int16) Event {
 		Voicing: float32(voicing),
 		DB:      float32(db),
 		Speech:  s.vad(s.delayT[old], db, f0, voicing),
+	}
+	if h.Speech {
+		// The committed hop's centre in the turn's raw audio (pitchDelay hops back).
+		c := s.consum - int64(pitchDelay*HopSamples+hopDelay) - s.audioStart
+		s.sp.analyse(&h.spec, s.audio, int(c), f0)
+	} else {
+		s.sp.skip()
 	}
 	s.lastHop = h
 	s.out = append(s.out, h)

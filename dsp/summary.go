@@ -110,6 +110,8 @@ func summarize(f *Features, span []Hop, pauseHops int, sc *summaryScratch) {
 		f.LoudMaxDB = 0
 	}
 
+	summarizeSpectral(f, span)
+
 	// Pauses: non-speech runs of at least pauseHops inside the span.
 	var pauseHopsTotal, run int
 	for _, h := range span {
@@ -203,6 +205,7 @@ func summarize(f *Features, span []Hop, pauseHops int, sc *summaryScratch) {
 		f.ArticulationRate = float64(peaks) / phon
 	}
 	f.LoudPeakRate = float64(loudPeaks) / f.DurationS
+	summarizeTemporal(f, span, sm, sc)
 }
 
 // quantile of sorted x by linear interpolation.
@@ -289,4 +292,176 @@ func judgeFinality(span []Hop) finality {
 		return finalContinuing
 	}
 	return finalUnknown
+}
+
+// summarizeSpectral averages the spectral and voice-quality measures over the speech
+// hops that count for loudness (within loudRangeDB of the loudest; the VAD's hangover
+// over digital silence has no spectrum worth the name); voice-quality measures only
+// over voiced ones. It runs after the loudness statistics.
+func summarizeSpectral(f *Features, span []Hop) {
+	var nSpec, nFlux, nVoiced, nHarm, nPer, nForm float64
+	var form [3]float64
+	var h1a3, alphaUV, hammarUV, nUV float64
+	var ms, mss [NumMFCC]float64
+	var fl, fl2, alpha, hammar, slo, shi, h1h2, hnr, hnr2, jit, shim float64
+	for i := range span {
+		h := &span[i]
+		sp := &h.spec
+		if !h.Speech || sp.flags&specOK == 0 || float64(h.DB) < f.LoudMaxDB-loudRangeDB {
+			continue
+		}
+		nSpec++
+		for k, v := range sp.mfcc {
+			ms[k] += float64(v)
+			mss[k] += float64(v) * float64(v)
+		}
+		if sp.flags&specFlux != 0 {
+			nFlux++
+			fl += float64(sp.flux)
+			fl2 += float64(sp.flux) * float64(sp.flux)
+		}
+		if h.F0 <= 0 {
+			nUV++
+			alphaUV += float64(sp.alpha)
+			hammarUV += float64(sp.hammar)
+			continue
+		}
+		nVoiced++
+		alpha += float64(sp.alpha)
+		hammar += float64(sp.hammar)
+		slo += float64(sp.slopeLo)
+		shi += float64(sp.slopeHi)
+		// Boersma (1993): HNR = 10·log10(r / (1 − r)) from the periodicity r.
+		r := math.Min(math.Max(float64(h.Voicing), 0.001), 0.999)
+		v := 10 * math.Log10(r/(1-r))
+		hnr += v
+		hnr2 += v * v
+		if sp.flags&specHarm != 0 {
+			nHarm++
+			h1h2 += float64(sp.h1h2)
+		}
+		if sp.flags&specFormant != 0 {
+			nForm++
+			for k, v := range sp.formant {
+				form[k] += float64(v)
+			}
+			h1a3 += float64(sp.h1a3)
+		}
+		if sp.flags&specPeriod != 0 {
+			nPer++
+			jit += float64(sp.jitter)
+			shim += float64(sp.shimmer)
+		}
+	}
+	sd := func(s, ss, n float64) float64 {
+		m := s / n
+		return math.Sqrt(math.Max(0, ss/n-m*m))
+	}
+	if nSpec > 0 {
+		for k := range ms {
+			f.MFCCMean[k] = ms[k] / nSpec
+			f.MFCCSD[k] = sd(ms[k], mss[k], nSpec)
+		}
+	}
+	if nFlux > 0 {
+		f.SpectralFlux = fl / nFlux
+		f.SpectralFluxSD = sd(fl, fl2, nFlux)
+	}
+	if nVoiced > 0 {
+		f.AlphaRatioDB = alpha / nVoiced
+		f.HammarbergDB = hammar / nVoiced
+		f.SlopeLowDBPerKHz = slo / nVoiced
+		f.SlopeHighDBPerKHz = shi / nVoiced
+		f.HNRDB = hnr / nVoiced
+		f.HNRSDDB = sd(hnr, hnr2, nVoiced)
+	}
+	if nUV > 0 {
+		f.AlphaRatioUVDB = alphaUV / nUV
+		f.HammarbergUVDB = hammarUV / nUV
+	}
+	if nHarm > 0 {
+		f.H1H2DB = h1h2 / nHarm
+	}
+	if nForm > 0 {
+		f.Formant1Hz, f.Formant2Hz, f.Formant3Hz = form[0]/nForm, form[1]/nForm, form[2]/nForm
+		f.H1A3DB = h1a3 / nForm
+	}
+	if nPer > 0 {
+		f.Jitter = jit / nPer
+		f.Shimmer = shim / nPer
+	}
+}
+
+// summarizeTemporal fills the loudness-contour and voicing-segment functionals from
+// the smoothed intensity contour sm (one value per hop of span).
+func summarizeTemporal(f *Features, span []Hop, sm []float64, sc *summaryScratch) {
+	vals := sc.vals[:0]
+	var rise, fall float64
+	var nRise, nFall int
+	for i, h := range span {
+		if !h.Speech || float64(h.DB) < f.LoudMaxDB-loudRangeDB {
+			continue
+		}
+		vals = append(vals, sm[i])
+		if i > 0 && span[i-1].Speech {
+			switch d := sm[i] - sm[i-1]; {
+			case d > 0:
+				rise += d
+				nRise++
+			case d < 0:
+				fall -= d
+				nFall++
+			}
+		}
+	}
+	if len(vals) > 0 {
+		slices.Sort(vals)
+		f.LoudRangeDB = quantile(vals, 0.8) - quantile(vals, 0.2)
+	}
+	perS := 1 / HopDuration.Seconds()
+	if nRise > 0 {
+		f.LoudRiseDBPerS = rise / float64(nRise) * perS
+	}
+	if nFall > 0 {
+		f.LoudFallDBPerS = fall / float64(nFall) * perS
+	}
+	// Voiced stretches, and the unvoiced speech between two of them.
+	var segs, segHops, gaps, gapHops, run, gap int
+	seen := false
+	for _, h := range span {
+		if h.Speech && h.F0 > 0 {
+			if run == 0 && seen && gap > 0 {
+				gaps++
+				gapHops += gap
+			}
+			run++
+			gap = 0
+			continue
+		}
+		if run > 0 {
+			segs++
+			segHops += run
+			seen = true
+		}
+		run = 0
+		if h.Speech {
+			gap++
+		} else {
+			gap = 0
+		}
+	}
+	if run > 0 {
+		segs++
+		segHops += run
+	}
+	hopS := HopDuration.Seconds()
+	if f.DurationS > 0 {
+		f.VoicedSegPerS = float64(segs) / f.DurationS
+	}
+	if segs > 0 {
+		f.VoicedSegMeanS = float64(segHops) * hopS / float64(segs)
+	}
+	if gaps > 0 {
+		f.UnvoicedSegMean = float64(gapHops) * hopS / float64(gaps)
+	}
 }

@@ -44,6 +44,10 @@ type VoiceModel struct {
 	aShift    float64
 	baselineS float64 // voiced seconds the baseline needs to be trusted
 	about     string
+
+	// Per-speaker standardisation (off when spkPrior is 0): see speakerScale.
+	spkSpread [nBase]float64
+	spkPrior  float64
 }
 
 // voiceModelFile is the JSON layout of models/voice.json.
@@ -65,6 +69,8 @@ type voiceModelFile struct {
 	ArousalA    float64      `json:"arousal_platt_a"`
 	ArousalC    float64      `json:"arousal_platt_b"`
 	BaselineS   float64      `json:"baseline_s"`
+	SpkSpread   []float64    `json:"speaker_spread,omitempty"`  // typical within-speaker spread per baseline value
+	SpkPrior    float64      `json:"speaker_prior_s,omitempty"` // voiced seconds of prior on a caller's own spread
 }
 
 // voiceHidden is the optional hidden layer of a small MLP.
@@ -173,6 +179,18 @@ func LoadVoice(data []byte) (*VoiceModel, error) {
 			return nil, fmt.Errorf("%w: a scalar parameter is not finite", ErrVoiceModel)
 		}
 	}
+	if f.SpkPrior != 0 || len(f.SpkSpread) != 0 {
+		if !(f.SpkPrior > 0) || math.IsInf(f.SpkPrior, 0) || len(f.SpkSpread) != nBase {
+			return nil, fmt.Errorf("%w: speaker standardisation with prior %g and %d spreads, want > 0 and %d", ErrVoiceModel, f.SpkPrior, len(f.SpkSpread), nBase)
+		}
+		for i, x := range f.SpkSpread {
+			if !(x >= 0) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("%w: speaker_spread[%d] = %g", ErrVoiceModel, i, x)
+			}
+			m.spkSpread[i] = x
+		}
+		m.spkPrior = f.SpkPrior
+	}
 	if !(m.temperature > 0) || !(m.baselineS > 0) {
 		return nil, fmt.Errorf("%w: temperature %g and baseline_s %g must be > 0", ErrVoiceModel, m.temperature, m.baselineS)
 	}
@@ -189,6 +207,9 @@ func (m *VoiceModel) MarshalJSON() ([]byte, error) {
 	}
 	for i := range m.w {
 		f.Weights = append(f.Weights, m.w[i][:])
+	}
+	if m.spkPrior > 0 {
+		f.SpkSpread, f.SpkPrior = m.spkSpread[:], m.spkPrior
 	}
 	if len(m.h1) > 0 {
 		h := &voiceHidden{B1: m.hb1, W2: m.w2}
@@ -218,7 +239,11 @@ type VoicePrediction struct {
 // own reference and only within-utterance cues count).
 func (m *VoiceModel) Predict(f dsp.Features, b *VoiceBaseline) VoicePrediction {
 	var x [nVoiceFeatures]float64
+	if b == nil {
+		b = &VoiceBaseline{}
+	}
 	voiceVector(&x, f, b)
+	speakerScale(&x, b, &m.spkSpread, m.spkPrior)
 	p := VoicePrediction{Class: make([]float64, len(m.classes))}
 	m.predictVec(&x, &p, make([]float64, len(m.h1)))
 	return p

@@ -85,7 +85,7 @@ func TestVoiceEmoDBSampleLOSO(t *testing.T) {
 		spks = append(spks, s)
 	}
 	sort.Strings(spks)
-	cfg := VoiceTrainConfig{Classes: classes, Categories: cats, High: high, Iters: 1500, Exclude: []string{"loud_db"}}
+	cfg := VoiceTrainConfig{Classes: classes, Categories: cats, High: high, Iters: 800, Exclude: []string{"loud_db"}}
 	var n, correct, arN, arOK int
 	for _, test := range spks {
 		var ex []VoiceExample
@@ -133,10 +133,12 @@ func TestVoiceEmoDBSampleLOSO(t *testing.T) {
 	}
 }
 
-// Thresholds for the sample test. Measured on this sample (seeded, so repeatable)
-// with dsp at 1ebb896: 7-class 36.4%, arousal 86.2% over 66 scored clips (chance 14%
-// and 50%); the thresholds leave room for dsp changes while staying far above chance.
+// Thresholds for the sample test. Measured on this sample (seeded, so repeatable):
+// with prosody-only features (dsp at 1ebb896) 7-class 36.4%, arousal 86.2%; with dsp's
+// spectral, voice-quality and temporal features 56.1% and 91.4% over 66 scored clips (chance 14%
+// and 50%). The 7-class floor sits above what prosody alone ever reached, so losing
+// the spectral features fails the test.
 const (
-	minSampleAcc     = 0.27
-	minSampleArousal = 0.75
+	minSampleAcc     = 0.45
+	minSampleArousal = 0.80
 )

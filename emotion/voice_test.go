@@ -2,6 +2,7 @@ package emotion
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -16,11 +17,32 @@ import (
 type voiceUtt struct {
 	pitchHz, loudDB, rate, rangeST, pause float64
 	crestDB, loudSD, slope                float64
+	q                                     dsp.Features // spectral, voice-quality and temporal fields
+}
+
+// Medians dsp measured on EmoDB's low-arousal (boredom, neutral, sadness) and
+// high-arousal (anger, happiness, fear) clips: a relaxed voice has more low-frequency
+// energy (higher alpha ratio, Hammarberg index, H1–A3), a tense one more above 1 kHz.
+var calmQuality, arousedQuality = dsp.Features{
+	Jitter: 0.051, Shimmer: 0.198, SpectralFlux: 0.150, SpectralFluxSD: 0.121, AlphaRatioDB: 17.5,
+	HammarbergDB: 27.9, SlopeLowDBPerKHz: 3, SlopeHighDBPerKHz: -10.7, H1H2DB: 4.5, HNRDB: 13.5, HNRSDDB: 6.3,
+	Formant1Hz: 459, Formant2Hz: 1667, Formant3Hz: 2722, H1A3DB: 28.8, AlphaRatioUVDB: 4.1, HammarbergUVDB: 13.3,
+	LoudRangeDB: 11.8, LoudRiseDBPerS: 150, LoudFallDBPerS: 131, VoicedSegPerS: 3.55, VoicedSegMeanS: 0.167, UnvoicedSegMean: 0.09,
+	MFCCMean: [12]float64{6.25, 3.51, 1.67, 0.32, -0.28, -0.85, 0.61, 0.11, 0.03, 0.55, -0.25, 0.09},
+	MFCCSD:   [12]float64{5.85, 3.35, 2.5, 1.84, 1.71, 1.39, 1.35, 1.08, 1.0, 0.98, 0.87, 0.79},
+}, dsp.Features{
+	Jitter: 0.057, Shimmer: 0.187, SpectralFlux: 0.188, SpectralFluxSD: 0.119, AlphaRatioDB: 10.3,
+	HammarbergDB: 20.6, SlopeLowDBPerKHz: 28.8, SlopeHighDBPerKHz: -6.7, H1H2DB: 5.5, HNRDB: 12, HNRSDDB: 5.8,
+	Formant1Hz: 525, Formant2Hz: 1663, Formant3Hz: 2664, H1A3DB: 19.6, AlphaRatioUVDB: -2.6, HammarbergUVDB: 7.3,
+	LoudRangeDB: 12.3, LoudRiseDBPerS: 176, LoudFallDBPerS: 158, VoicedSegPerS: 3.67, VoicedSegMeanS: 0.182, UnvoicedSegMean: 0.075,
+	MFCCMean: [12]float64{2.63, 0.99, 0.51, -0.98, -0.7, -1.56, -0.38, -0.66, -0.53, -0.15, -0.68, -0.15},
+	MFCCSD:   [12]float64{5.55, 4.31, 2.64, 2.49, 1.68, 1.67, 1.59, 1.49, 1.46, 1.47, 1.58, 1.53},
 }
 
 func (u voiceUtt) features() dsp.Features {
 	st := u.rangeST
-	return dsp.Features{
+	f := u.q
+	p := dsp.Features{
 		DurationS: 2.5, VoicedS: 1.6,
 		PitchMeanHz: u.pitchHz * math.Pow(2, 0.3/12), PitchMedianHz: u.pitchHz,
 		PitchMinHz: u.pitchHz * math.Pow(2, -st/2/12), PitchMaxHz: u.pitchHz * math.Pow(2, st/2/12),
@@ -29,16 +51,24 @@ func (u voiceUtt) features() dsp.Features {
 		Syllables: int(u.rate * 2.5), SpeechRate: u.rate, ArticulationRate: u.rate,
 		Pauses: 1, PauseMeanS: u.pause * 2.5, PauseMaxS: u.pause * 2.5, PauseRatio: u.pause,
 	}
+	// Prosody from the utterance, everything else from its voice quality.
+	f.DurationS, f.VoicedS = p.DurationS, p.VoicedS
+	f.PitchMeanHz, f.PitchMedianHz, f.PitchMinHz, f.PitchMaxHz = p.PitchMeanHz, p.PitchMedianHz, p.PitchMinHz, p.PitchMaxHz
+	f.PitchRangeST, f.PitchSDST, f.PitchSlopeSTPerS = p.PitchRangeST, p.PitchSDST, p.PitchSlopeSTPerS
+	f.LoudMeanDB, f.LoudSDDB, f.LoudMaxDB, f.LoudPeakRate = p.LoudMeanDB, p.LoudSDDB, p.LoudMaxDB, p.LoudPeakRate
+	f.Syllables, f.SpeechRate, f.ArticulationRate = p.Syllables, p.SpeechRate, p.ArticulationRate
+	f.Pauses, f.PauseMeanS, f.PauseMaxS, f.PauseRatio = p.Pauses, p.PauseMeanS, p.PauseMaxS, p.PauseRatio
+	return f
 }
 
 // calm is a speaker at rest; aroused raises pitch, loudness, range and tempo the way
 // angry or excited speech does.
 func calm(pitchHz float64) voiceUtt {
-	return voiceUtt{pitchHz: pitchHz, loudDB: -26, rate: 4.6, rangeST: 10, pause: 0.1, crestDB: 13.8, loudSD: 9.4, slope: -3.5}
+	return voiceUtt{pitchHz: pitchHz, loudDB: -26, rate: 4.6, rangeST: 10, pause: 0.1, crestDB: 13.8, loudSD: 9.4, slope: -3.5, q: calmQuality}
 }
 
 func aroused(pitchHz float64) voiceUtt {
-	return voiceUtt{pitchHz: pitchHz * math.Pow(2, 5.0/12), loudDB: -19, rate: 5.6, rangeST: 13, pause: 0.05, crestDB: 16.5, loudSD: 9, slope: -0.5}
+	return voiceUtt{pitchHz: pitchHz * math.Pow(2, 5.0/12), loudDB: -19, rate: 5.6, rangeST: 13, pause: 0.05, crestDB: 16.5, loudSD: 9, slope: -0.5, q: arousedQuality}
 }
 
 // synthVoiceModel trains a two-class (calm/aroused) model on synthetic speakers, so
@@ -309,6 +339,11 @@ func TestLoadVoiceRejectsBrokenFiles(t *testing.T) {
 		"zero temperature":  edit(func(m map[string]any) { m["temperature"] = 0 }),
 		"bad category":      edit(func(m map[string]any) { m["categories"] = []string{"neutral", "furious"} }),
 		"negative baseline": edit(func(m map[string]any) { m["baseline_s"] = -1 }),
+		"spread, no prior":  edit(func(m map[string]any) { m["speaker_spread"] = make([]float64, nBase) }),
+		"prior, no spread":  edit(func(m map[string]any) { m["speaker_prior_s"] = 4 }),
+		"short spread": edit(func(m map[string]any) {
+			m["speaker_prior_s"], m["speaker_spread"] = 4, []float64{1}
+		}),
 	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -392,5 +427,107 @@ func TestVoiceListenAllMatchesListener(t *testing.T) {
 	}
 	if got[1].Voiced || !got[3].Voiced || got[3].Arousal < 0.5 {
 		t.Errorf("want the empty utterance unvoiced and the last aroused: %+v", got)
+	}
+}
+
+// TestVoiceFeatureLayout guards the hand-kept tables of the feature vector: every
+// entry has a unique name and a positive minimum spread, so an added feature cannot
+// slip in unnamed or be standardised by zero.
+func TestVoiceFeatureLayout(t *testing.T) {
+	seen := map[string]int{}
+	for i, n := range voiceFeatureNames {
+		if n == "" {
+			t.Errorf("feature %d has no name", i)
+		}
+		if j, dup := seen[n]; dup {
+			t.Errorf("features %d and %d are both %q", j, i, n)
+		}
+		seen[n] = i
+		if !(voiceMinSpread[i] > 0) {
+			t.Errorf("feature %q has minimum spread %v", n, voiceMinSpread[i])
+		}
+	}
+	if voiceFeatureNames[vMFCCRel] != "mfcc1_rel" || voiceFeatureNames[nVoiceFeatures-1] != fmt.Sprintf("mfcc%d_sd", dsp.NumMFCC) {
+		t.Errorf("MFCC names misplaced: %q, %q", voiceFeatureNames[vMFCCRel], voiceFeatureNames[nVoiceFeatures-1])
+	}
+}
+
+// TestSpeakerScale: per-speaker standardisation shrinks the deviations of a caller
+// whose voice swings more than the typical speaker's, enlarges those of a flat one,
+// and leaves everything alone with an empty baseline or no prior.
+func TestSpeakerScale(t *testing.T) {
+	var spread [nBase]float64
+	spread[bPitchST] = 2 // the typical speaker's utterances sit ±2 st around their baseline
+	withPitches := func(st ...float64) *VoiceBaseline {
+		b := &VoiceBaseline{}
+		for _, v := range st {
+			u := calm(100 * math.Exp2(v/12)).features()
+			b.Add(u)
+		}
+		return b
+	}
+	cases := []struct {
+		name  string
+		b     *VoiceBaseline
+		prior float64
+		want  string // "shrink", "grow" or "same"
+	}{
+		{"expressive caller", withPitches(-6, 6, -6, 6, -6, 6), 1, "shrink"},
+		{"flat caller", withPitches(0, 0.1, 0, 0.1, 0, 0.1), 1, "grow"},
+		{"empty baseline", &VoiceBaseline{}, 1, "same"},
+		{"off", withPitches(-6, 6), 0, "same"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var x [nVoiceFeatures]float64
+			x[vPitchST], x[vRangeST] = 3, 7
+			speakerScale(&x, tc.b, &spread, tc.prior)
+			if x[vRangeST] != 7 {
+				t.Errorf("own (not relative) entry changed: %v", x[vRangeST])
+			}
+			got := "same"
+			if x[vPitchST] < 3-1e-9 {
+				got = "shrink"
+			} else if x[vPitchST] > 3+1e-9 {
+				got = "grow"
+			}
+			if got != tc.want {
+				t.Errorf("pitch deviation 3 st became %.3f (%s), want %s", x[vPitchST], got, tc.want)
+			}
+		})
+	}
+}
+
+// TestVoiceQualityCues: with a baseline, a drop in alpha ratio reads as a tense voice
+// and a drop in HNR as a rough one; a voice that keeps its quality gets neither cue.
+func TestVoiceQualityCues(t *testing.T) {
+	m := synthVoiceModel(t)
+	base := calm(150).features()
+	base.AlphaRatioDB, base.HNRDB = 16, 12
+	cases := []struct {
+		name        string
+		alpha, hnr  float64
+		tense, hard bool
+	}{
+		{"same voice", 15.5, 11.5, false, false},
+		{"pressed", 9, 11.5, true, false},
+		{"rough", 15.5, 8, false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := m.NewListener()
+			for i := 0; i < 4; i++ {
+				l.Listen(base)
+			}
+			u := base
+			u.AlphaRatioDB, u.HNRDB = tc.alpha, tc.hnr
+			a := l.Listen(u)
+			if got := findCue(a.Cues, "tense, pressed voice") != nil; got != tc.tense {
+				t.Errorf("tense cue %v, want %v: %+v", got, tc.tense, a.Cues)
+			}
+			if got := findCue(a.Cues, "rough, strained voice") != nil; got != tc.hard {
+				t.Errorf("rough cue %v, want %v: %+v", got, tc.hard, a.Cues)
+			}
+		})
 	}
 }

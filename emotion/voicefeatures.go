@@ -1,6 +1,7 @@
 package emotion
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/calmline/calmline/dsp"
@@ -16,23 +17,47 @@ import (
 type VoiceBaseline struct {
 	weight float64 // voiced seconds folded in
 	sum    [nBase]float64
+	sq     [nBase]float64 // weighted sums of squares, for the caller's own spread
 }
 
 // Indexes of the per-caller reference values a baseline keeps.
 const (
-	bPitchST    = iota // median F0, semitones re 100 Hz
-	bLoudDB            // mean speech level, dBFS
-	bLoudSD            // loudness variability, dB
-	bRangeST           // pitch range, semitones
-	bSDST              // pitch variability, semitones
-	bRate              // log speech rate
-	bArtic             // log articulation rate
-	bPeakRate          // log loudness peaks per second
-	bPause             // pause ratio
-	bVoicedFrac        // voiced time / duration
-	bJitter            // jitter ratio (0 when dsp does not measure it)
-	bShimmer           // shimmer ratio
-	nBase
+	bPitchST    = iota                // median F0, semitones re 100 Hz
+	bLoudDB                           // mean speech level, dBFS
+	bLoudSD                           // loudness variability, dB
+	bRangeST                          // pitch range, semitones
+	bSDST                             // pitch variability, semitones
+	bRate                             // log speech rate
+	bArtic                            // log articulation rate
+	bPeakRate                         // log loudness peaks per second
+	bPause                            // pause ratio
+	bVoicedFrac                       // voiced time / duration
+	bJitter                           // jitter ratio
+	bShimmer                          // shimmer ratio
+	bFlux                             // spectral flux
+	bFluxSD                           // its variability
+	bAlpha                            // alpha ratio, dB
+	bHammar                           // Hammarberg index, dB
+	bSlopeLo                          // spectral slope 0–500 Hz, dB/kHz
+	bSlopeHi                          // spectral slope 500–1500 Hz, dB/kHz
+	bH1H2                             // H1–H2, dB
+	bHNR                              // harmonics-to-noise ratio, dB
+	bHNRSD                            // its variability, dB
+	bF1                               // F1, semitones re 100 Hz
+	bF2                               // F2, semitones re 100 Hz
+	bF3                               // F3, semitones re 100 Hz
+	bH1A3                             // H1–A3, dB
+	bAlphaUV                          // alpha ratio of unvoiced speech, dB
+	bHammarUV                         // Hammarberg index of unvoiced speech, dB
+	bLoudRange                        // loudness 20th–80th percentile range, dB
+	bRise                             // mean rising loudness slope, dB/s
+	bFall                             // mean falling loudness slope, dB/s
+	bVSegRate                         // voiced stretches per second
+	bVSegMean                         // mean voiced stretch, s
+	bUVSeg                            // mean unvoiced stretch inside speech, s
+	bMFCC                             // MFCC 1..12 means (dsp.NumMFCC entries)
+	bMFCCSD     = bMFCC + dsp.NumMFCC // MFCC 1..12 standard deviations
+	nBase       = bMFCCSD + dsp.NumMFCC
 )
 
 // minVoicedForVector is the voiced time below which an utterance says too little
@@ -86,6 +111,31 @@ func baseValues(f dsp.Features) [nBase]float64 {
 	}
 	v[bJitter] = voiceFinite(f.Jitter)
 	v[bShimmer] = voiceFinite(f.Shimmer)
+	v[bFlux] = voiceFinite(f.SpectralFlux)
+	v[bFluxSD] = voiceFinite(f.SpectralFluxSD)
+	v[bAlpha] = voiceFinite(f.AlphaRatioDB)
+	v[bHammar] = voiceFinite(f.HammarbergDB)
+	v[bSlopeLo] = voiceFinite(f.SlopeLowDBPerKHz)
+	v[bSlopeHi] = voiceFinite(f.SlopeHighDBPerKHz)
+	v[bH1H2] = voiceFinite(f.H1H2DB)
+	v[bHNR] = voiceFinite(f.HNRDB)
+	v[bHNRSD] = voiceFinite(f.HNRSDDB)
+	v[bF1] = voiceHzToST(f.Formant1Hz)
+	v[bF2] = voiceHzToST(f.Formant2Hz)
+	v[bF3] = voiceHzToST(f.Formant3Hz)
+	v[bH1A3] = voiceFinite(f.H1A3DB)
+	v[bAlphaUV] = voiceFinite(f.AlphaRatioUVDB)
+	v[bHammarUV] = voiceFinite(f.HammarbergUVDB)
+	v[bLoudRange] = voiceFinite(f.LoudRangeDB)
+	v[bRise] = voiceFinite(f.LoudRiseDBPerS)
+	v[bFall] = voiceFinite(f.LoudFallDBPerS)
+	v[bVSegRate] = voiceFinite(f.VoicedSegPerS)
+	v[bVSegMean] = voiceFinite(f.VoicedSegMeanS)
+	v[bUVSeg] = voiceFinite(f.UnvoicedSegMean)
+	for k := 0; k < dsp.NumMFCC; k++ {
+		v[bMFCC+k] = voiceFinite(f.MFCCMean[k])
+		v[bMFCCSD+k] = voiceFinite(f.MFCCSD[k])
+	}
 	return v
 }
 
@@ -105,6 +155,7 @@ func (b *VoiceBaseline) AddWeighted(f dsp.Features, factor float64) {
 	v := baseValues(f)
 	for i := range v {
 		b.sum[i] += w * v[i]
+		b.sq[i] += w * v[i] * v[i]
 	}
 	b.weight += w
 }
@@ -132,48 +183,110 @@ func (b *VoiceBaseline) PitchHz() float64 {
 // Voice feature vector: what the classifier sees. Names are stored in the model file
 // so a model trained with another layout is refused instead of silently misread.
 const (
-	vPitchST       = iota // median F0 minus baseline, semitones
-	vPitchMaxST           // 95th percentile F0 minus baseline median, semitones
-	vPitchMinST           // 5th percentile F0 minus baseline median, semitones
-	vRangeST              // pitch range, semitones (own)
-	vRangeRel             // pitch range minus baseline range
-	vSDST                 // pitch SD, semitones (own)
-	vSDRel                // pitch SD minus baseline
-	vSlope                // pitch slope, st/s
-	vLoudDB               // mean level minus baseline, dB
-	vLoudCrest            // loudest frame minus mean level, dB
-	vLoudSD               // loudness SD (own)
-	vLoudSDRel            // loudness SD minus baseline
-	vPeakRateRel          // log loudness-peak rate minus baseline
-	vRateRel              // log speech rate minus baseline
-	vArticRel             // log articulation rate minus baseline
-	vArtic                // log articulation rate (own)
-	vPause                // pause ratio (own)
-	vPauseRel             // pause ratio minus baseline
-	vVoicedFrac           // voiced fraction (own)
-	vVoicedFracRel        // voiced fraction minus baseline
-	vJitterRel            // jitter minus baseline (0 when unmeasured)
-	vShimmerRel           // shimmer minus baseline (0 when unmeasured)
-	nVoiceFeatures
+	vPitchST       = iota                     // median F0 minus baseline, semitones
+	vPitchMaxST                               // 95th percentile F0 minus baseline median, semitones
+	vPitchMinST                               // 5th percentile F0 minus baseline median, semitones
+	vRangeST                                  // pitch range, semitones (own)
+	vRangeRel                                 // pitch range minus baseline range
+	vSDST                                     // pitch SD, semitones (own)
+	vSDRel                                    // pitch SD minus baseline
+	vSlope                                    // pitch slope, st/s
+	vLoudDB                                   // mean level minus baseline, dB
+	vLoudCrest                                // loudest frame minus mean level, dB
+	vLoudSD                                   // loudness SD (own)
+	vLoudSDRel                                // loudness SD minus baseline
+	vPeakRateRel                              // log loudness-peak rate minus baseline
+	vRateRel                                  // log speech rate minus baseline
+	vArticRel                                 // log articulation rate minus baseline
+	vArtic                                    // log articulation rate (own)
+	vPause                                    // pause ratio (own)
+	vPauseRel                                 // pause ratio minus baseline
+	vVoicedFrac                               // voiced fraction (own)
+	vVoicedFracRel                            // voiced fraction minus baseline
+	vJitterRel                                // jitter minus baseline
+	vShimmerRel                               // shimmer minus baseline
+	vJitter                                   // jitter (own)
+	vShimmer                                  // shimmer (own)
+	vFlux                                     // spectral flux (own)
+	vFluxRel                                  // spectral flux minus baseline
+	vFluxSDRel                                // flux variability minus baseline
+	vAlphaRel                                 // alpha ratio minus baseline, dB
+	vHammarRel                                // Hammarberg index minus baseline, dB
+	vSlopeLoRel                               // slope 0–500 Hz minus baseline
+	vSlopeHiRel                               // slope 500–1500 Hz minus baseline
+	vH1H2Rel                                  // H1–H2 minus baseline, dB
+	vHNR                                      // HNR (own), dB
+	vHNRRel                                   // HNR minus baseline, dB
+	vHNRSDRel                                 // HNR variability minus baseline
+	vF1Rel                                    // F1 minus baseline, semitones
+	vF2Rel                                    // F2 minus baseline, semitones
+	vF3Rel                                    // F3 minus baseline, semitones
+	vH1A3Rel                                  // H1–A3 minus baseline, dB
+	vAlphaUVRel                               // unvoiced alpha ratio minus baseline, dB
+	vHammarUVRel                              // unvoiced Hammarberg index minus baseline, dB
+	vLoudRange                                // loudness percentile range (own), dB
+	vLoudRangeRel                             // minus baseline
+	vRiseRel                                  // rising loudness slope minus baseline
+	vFallRel                                  // falling loudness slope minus baseline
+	vVSegRateRel                              // voiced stretches per second minus baseline
+	vVSegMeanRel                              // mean voiced stretch minus baseline
+	vUVSegRel                                 // mean unvoiced stretch minus baseline
+	vLoudRise                                 // rising loudness slope (own), dB/s
+	vLoudFall                                 // falling loudness slope (own), dB/s
+	vBaseRange                                // the baseline's own pitch range: how animated the reference itself is
+	vBaseSD                                   // the baseline's pitch SD
+	vBaseFlux                                 // the baseline's spectral flux
+	vBaseHNR                                  // the baseline's HNR
+	vBaseLoudSD                               // the baseline's loudness SD
+	vMFCCRel                                  // MFCC 1..12 means minus baseline (dsp.NumMFCC entries)
+	vMFCCSDRel     = vMFCCRel + dsp.NumMFCC   // MFCC 1..12 SDs minus baseline
+	vMFCCSD        = vMFCCSDRel + dsp.NumMFCC // MFCC 1..12 SDs (own: a fixed line colouring does not change them)
+	nVoiceFeatures = vMFCCSD + dsp.NumMFCC    // length of the vector
 )
 
 // voiceFeatureNames label the vector in the model file and in the training report.
-var voiceFeatureNames = [nVoiceFeatures]string{
-	"pitch_st", "pitch_max_st", "pitch_min_st", "range_st", "range_rel", "sd_st", "sd_rel", "slope",
-	"loud_db", "loud_crest", "loud_sd", "loud_sd_rel", "peak_rate_rel", "rate_rel", "artic_rel", "artic",
-	"pause", "pause_rel", "voiced_frac", "voiced_frac_rel", "jitter_rel", "shimmer_rel",
-}
+var voiceFeatureNames = func() (n [nVoiceFeatures]string) {
+	copy(n[:], []string{
+		"pitch_st", "pitch_max_st", "pitch_min_st", "range_st", "range_rel", "sd_st", "sd_rel", "slope",
+		"loud_db", "loud_crest", "loud_sd", "loud_sd_rel", "peak_rate_rel", "rate_rel", "artic_rel", "artic",
+		"pause", "pause_rel", "voiced_frac", "voiced_frac_rel", "jitter_rel", "shimmer_rel",
+		"jitter", "shimmer", "flux", "flux_rel", "flux_sd_rel", "alpha_rel", "hammarberg_rel",
+		"slope_0_500_rel", "slope_500_1500_rel", "h1_h2_rel", "hnr", "hnr_rel", "hnr_sd_rel",
+		"f1_rel", "f2_rel", "f3_rel", "h1_a3_rel",
+		"alpha_uv_rel", "hammarberg_uv_rel", "loud_range", "loud_range_rel", "loud_rise_rel", "loud_fall_rel",
+		"voiced_seg_rate_rel", "voiced_seg_mean_rel", "unvoiced_seg_rel",
+		"loud_rise", "loud_fall", "base_range_st", "base_sd_st", "base_flux", "base_hnr", "base_loud_sd",
+	})
+	for k := 0; k < dsp.NumMFCC; k++ {
+		n[vMFCCRel+k] = fmt.Sprintf("mfcc%d_rel", k+1)
+		n[vMFCCSDRel+k] = fmt.Sprintf("mfcc%d_sd_rel", k+1)
+		n[vMFCCSD+k] = fmt.Sprintf("mfcc%d_sd", k+1)
+	}
+	return n
+}()
 
 // voiceMinSpread is, per feature, the smallest spread across training utterances
 // that counts as the corpus exercising it, in the feature's own unit. A feature that
 // barely varies in training (EmoDB's 2 s clips have almost no pauses) cannot be
 // learnt; standardising by its tiny spread would turn an ordinary live value into a
 // huge z-score, so TrainVoice leaves such features out (weight 0).
-var voiceMinSpread = [nVoiceFeatures]float64{
-	0.5, 0.5, 0.5, 0.5, 0.5, 0.2, 0.2, 0.5, // pitch (st, st/s)
-	0.5, 0.5, 0.3, 0.3, 0.05, 0.05, 0.05, 0.05, // loudness (dB), log rates
-	0.05, 0.05, 0.03, 0.03, 0.002, 0.01, // pause ratio, voiced fraction, jitter, shimmer
-}
+var voiceMinSpread = func() (m [nVoiceFeatures]float64) {
+	copy(m[:], []float64{
+		0.5, 0.5, 0.5, 0.5, 0.5, 0.2, 0.2, 0.5, // pitch (st, st/s)
+		0.5, 0.5, 0.3, 0.3, 0.05, 0.05, 0.05, 0.05, // loudness (dB), log rates
+		0.05, 0.05, 0.03, 0.03, 0.002, 0.01, // pause ratio, voiced fraction, jitter, shimmer
+		0.002, 0.01, 0.005, 0.005, 0.005, 0.5, 0.5, // jitter, shimmer, flux (ratio), alpha, Hammarberg (dB)
+		1, 1, 0.5, 0.3, 0.3, 0.3, // slopes (dB/kHz), H1–H2, HNR (dB)
+		0.2, 0.2, 0.2, 0.5, // formants (st), H1–A3 (dB)
+		0.5, 0.5, 0.5, 0.5, 5, 5, // UV alpha, UV Hammarberg, loudness range (dB), slopes (dB/s)
+		0.1, 0.01, 0.005, // voiced stretches per second, their mean (s), unvoiced stretch (s)
+		5, 5, 0.5, 0.2, 0.005, 0.3, 0.3, // own loudness slopes (dB/s), the baseline's range, SD (st), flux, HNR, loudness SD (dB)
+	})
+	for k := 0; k < 3*dsp.NumMFCC; k++ {
+		m[vMFCCRel+k] = 0.05
+	}
+	return m
+}()
 
 // voiceMaxZ bounds standardised features, so one out-of-range measurement (a pitch
 // tracker's octave error, a clipped level) cannot dominate a reading.
@@ -181,6 +294,53 @@ const voiceMaxZ = 5
 
 // VoiceFeatureNames lists the voice feature vector's entries in order, for reports.
 func VoiceFeatureNames() []string { return append([]string(nil), voiceFeatureNames[:]...) }
+
+// voiceRelBase maps each baseline-relative vector entry to the baseline value it is
+// relative to, and every other entry to -1.
+var voiceRelBase = func() (m [nVoiceFeatures]int) {
+	for i := range m {
+		m[i] = -1
+	}
+	for v, b := range map[int]int{
+		vPitchST: bPitchST, vPitchMaxST: bPitchST, vPitchMinST: bPitchST, vRangeRel: bRangeST, vSDRel: bSDST,
+		vLoudDB: bLoudDB, vLoudSDRel: bLoudSD, vPeakRateRel: bPeakRate, vRateRel: bRate, vArticRel: bArtic,
+		vPauseRel: bPause, vVoicedFracRel: bVoicedFrac, vJitterRel: bJitter, vShimmerRel: bShimmer,
+		vFluxRel: bFlux, vFluxSDRel: bFluxSD, vAlphaRel: bAlpha, vHammarRel: bHammar, vSlopeLoRel: bSlopeLo,
+		vSlopeHiRel: bSlopeHi, vH1H2Rel: bH1H2, vHNRRel: bHNR, vHNRSDRel: bHNRSD,
+		vF1Rel: bF1, vF2Rel: bF2, vF3Rel: bF3, vH1A3Rel: bH1A3,
+		vAlphaUVRel: bAlphaUV, vHammarUVRel: bHammarUV, vLoudRangeRel: bLoudRange, vRiseRel: bRise, vFallRel: bFall,
+		vVSegRateRel: bVSegRate, vVSegMeanRel: bVSegMean, vUVSegRel: bUVSeg,
+	} {
+		m[v] = b
+	}
+	for k := 0; k < dsp.NumMFCC; k++ {
+		m[vMFCCRel+k] = bMFCC + k
+		m[vMFCCSDRel+k] = bMFCCSD + k
+	}
+	return m
+}()
+
+// speakerScale is per-speaker standardisation: each baseline-relative entry of x is
+// rescaled by how much the typical training speaker's voice varies (spread) over how
+// much this caller's does (their baseline's own spread, shrunk towards the typical one
+// with a prior of priorS voiced seconds, since a young baseline's spread is a guess).
+// An expressive actor's big swings and a flat caller's small ones then read alike.
+// Units are kept, so thresholds and standardisation downstream still apply.
+func speakerScale(x *[nVoiceFeatures]float64, b *VoiceBaseline, spread *[nBase]float64, priorS float64) {
+	if !(priorS > 0) || b.weight <= 0 {
+		return
+	}
+	for i, bi := range voiceRelBase {
+		if bi < 0 || !(spread[bi] > 0) {
+			continue
+		}
+		mean := b.sum[bi] / b.weight
+		own := math.Max(0, b.sq[bi]/b.weight-mean*mean)
+		g := spread[bi] * spread[bi]
+		eff := (b.weight*own + priorS*g) / (b.weight + priorS)
+		x[i] *= spread[bi] / math.Sqrt(eff)
+	}
+}
 
 // voiceVector writes the baseline-relative description of f into dst.
 func voiceVector(dst *[nVoiceFeatures]float64, f dsp.Features, b *VoiceBaseline) {
@@ -209,6 +369,44 @@ func voiceVector(dst *[nVoiceFeatures]float64, f dsp.Features, b *VoiceBaseline)
 	dst[vVoicedFracRel] = own[bVoicedFrac] - ref(bVoicedFrac)
 	dst[vJitterRel] = own[bJitter] - ref(bJitter)
 	dst[vShimmerRel] = own[bShimmer] - ref(bShimmer)
+	dst[vJitter] = own[bJitter]
+	dst[vShimmer] = own[bShimmer]
+	dst[vFlux] = own[bFlux]
+	dst[vFluxRel] = own[bFlux] - ref(bFlux)
+	dst[vFluxSDRel] = own[bFluxSD] - ref(bFluxSD)
+	dst[vAlphaRel] = own[bAlpha] - ref(bAlpha)
+	dst[vHammarRel] = own[bHammar] - ref(bHammar)
+	dst[vSlopeLoRel] = own[bSlopeLo] - ref(bSlopeLo)
+	dst[vSlopeHiRel] = own[bSlopeHi] - ref(bSlopeHi)
+	dst[vH1H2Rel] = own[bH1H2] - ref(bH1H2)
+	dst[vHNR] = own[bHNR]
+	dst[vHNRRel] = own[bHNR] - ref(bHNR)
+	dst[vHNRSDRel] = own[bHNRSD] - ref(bHNRSD)
+	dst[vF1Rel] = own[bF1] - ref(bF1)
+	dst[vF2Rel] = own[bF2] - ref(bF2)
+	dst[vF3Rel] = own[bF3] - ref(bF3)
+	dst[vH1A3Rel] = own[bH1A3] - ref(bH1A3)
+	dst[vAlphaUVRel] = own[bAlphaUV] - ref(bAlphaUV)
+	dst[vHammarUVRel] = own[bHammarUV] - ref(bHammarUV)
+	dst[vLoudRange] = own[bLoudRange]
+	dst[vLoudRangeRel] = own[bLoudRange] - ref(bLoudRange)
+	dst[vRiseRel] = own[bRise] - ref(bRise)
+	dst[vFallRel] = own[bFall] - ref(bFall)
+	dst[vVSegRateRel] = own[bVSegRate] - ref(bVSegRate)
+	dst[vVSegMeanRel] = own[bVSegMean] - ref(bVSegMean)
+	dst[vUVSegRel] = own[bUVSeg] - ref(bUVSeg)
+	dst[vLoudRise] = own[bRise]
+	dst[vLoudFall] = own[bFall]
+	dst[vBaseRange] = ref(bRangeST)
+	dst[vBaseSD] = ref(bSDST)
+	dst[vBaseFlux] = ref(bFlux)
+	dst[vBaseHNR] = ref(bHNR)
+	dst[vBaseLoudSD] = ref(bLoudSD)
+	for k := 0; k < dsp.NumMFCC; k++ {
+		dst[vMFCCRel+k] = own[bMFCC+k] - ref(bMFCC+k)
+		dst[vMFCCSDRel+k] = own[bMFCCSD+k] - ref(bMFCCSD+k)
+		dst[vMFCCSD+k] = own[bMFCCSD+k]
+	}
 	for i := range dst {
 		dst[i] = voiceClamp(voiceFinite(dst[i]), -100, 100)
 	}

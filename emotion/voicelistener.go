@@ -50,6 +50,7 @@ func (l *voiceListener) Listen(f dsp.Features) Acoustic {
 		l.base.Add(f)
 	}
 	l.x = l.raw
+	speakerScale(&l.x, &l.base, &m.spkSpread, m.spkPrior)
 	p := VoicePrediction{Class: l.probs}
 	m.predictVec(&l.x, &p, l.hidden)
 
@@ -130,6 +131,22 @@ var voiceCueGroups = []cueGroup{
 			return fmt.Sprintf("emphatic: loudness swings %.1f dB more than usual", d)
 		case d <= -2:
 			return fmt.Sprintf("even, subdued loudness (%.1f dB less variation than usual)", -d)
+		}
+		return ""
+	}},
+	{[]int{vAlphaRel, vHammarRel, vSlopeLoRel, vSlopeHiRel, vH1H2Rel, vH1A3Rel, vAlphaUVRel, vHammarUVRel}, func(x *[nVoiceFeatures]float64) string {
+		// A lower alpha ratio is relatively more energy above 1 kHz: a pressed, tense voice.
+		switch d := x[vAlphaRel]; {
+		case d <= -3:
+			return fmt.Sprintf("tense, pressed voice: %.0f dB more energy above 1 kHz than usual", -d)
+		case d >= 3:
+			return fmt.Sprintf("soft, lax voice: %.0f dB less energy above 1 kHz than usual", d)
+		}
+		return ""
+	}},
+	{[]int{vHNR, vHNRRel, vHNRSDRel, vJitter, vJitterRel, vShimmer, vShimmerRel}, func(x *[nVoiceFeatures]float64) string {
+		if d := x[vHNRRel]; d <= -2 {
+			return fmt.Sprintf("rough, strained voice: %.1f dB less harmonic than usual", -d)
 		}
 		return ""
 	}},

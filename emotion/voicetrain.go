@@ -30,6 +30,9 @@ type VoiceTrainConfig struct {
 	Hidden     int        // hidden tanh units for the class head; 0 = logistic regression
 	Seed       uint64     // initialisation of the hidden layer
 	Exclude    []string   // feature names (VoiceFeatureNames) the model must not use
+	// SpeakerPriorS turns on per-speaker standardisation (speakerScale) with this
+	// many voiced seconds of prior on each caller's own spread; 0 = off.
+	SpeakerPriorS float64
 }
 
 // TrainVoice fits the voice model: standardisation from the examples, then a
@@ -57,6 +60,10 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 		cfg.BaselineS = 4
 	}
 	var empty VoiceBaseline
+	var spread [nBase]float64
+	if cfg.SpeakerPriorS > 0 {
+		spread = trainSpread(ex)
+	}
 	xs := make([][nVoiceFeatures]float64, 0, len(ex))
 	ys := make([]int, 0, len(ex))
 	for _, e := range ex {
@@ -72,6 +79,7 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 		}
 		var x [nVoiceFeatures]float64
 		voiceVector(&x, e.Features, b)
+		speakerScale(&x, b, &spread, cfg.SpeakerPriorS)
 		xs = append(xs, x)
 		ys = append(ys, e.Class)
 	}
@@ -82,6 +90,7 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 		classes: append([]string(nil), cfg.Classes...), categories: append([]Category(nil), cfg.Categories...),
 		high: append([]bool(nil), cfg.High...), w: make([][nVoiceFeatures]float64, k), bias: make([]float64, k),
 		temperature: 1, aScale: 1, baselineS: cfg.BaselineS, about: cfg.About,
+		spkSpread: spread, spkPrior: cfg.SpeakerPriorS,
 	}
 	n := float64(len(xs))
 	for i := 0; i < nVoiceFeatures; i++ {
@@ -243,6 +252,7 @@ func (m *VoiceModel) Logits(f dsp.Features, b *VoiceBaseline) VoiceLogits {
 		b = &VoiceBaseline{}
 	}
 	voiceVector(&x, f, b)
+	speakerScale(&x, b, &m.spkSpread, m.spkPrior)
 	for i := range x {
 		x[i] = voiceStandardise(x[i], m.mean[i], m.scale[i])
 	}
@@ -411,4 +421,28 @@ func voiceStandardise(x, mean, scale float64) float64 {
 		return 0
 	}
 	return voiceClamp((x-mean)/scale, -voiceMaxZ, voiceMaxZ)
+}
+
+// trainSpread is the typical within-speaker spread of each baseline value: the root
+// mean square of an example's own value minus its speaker's baseline, over the
+// examples that have a baseline.
+func trainSpread(ex []VoiceExample) (spread [nBase]float64) {
+	var n float64
+	for _, e := range ex {
+		if e.Baseline == nil || e.Baseline.weight <= 0 || !voiceUsable(e.Features) {
+			continue
+		}
+		own := baseValues(e.Features)
+		for i := range own {
+			d := own[i] - e.Baseline.sum[i]/e.Baseline.weight
+			spread[i] += d * d
+		}
+		n++
+	}
+	for i := range spread {
+		if n > 0 {
+			spread[i] = math.Sqrt(spread[i] / n)
+		}
+	}
+	return spread
 }

@@ -91,7 +91,7 @@ func readLabels(dir string) ([]clip, error) {
 
 // extractAll measures every clip (two workers: the machine is shared), or reads the
 // features from cache when the cache file exists; a missing cache is written.
-func extractAll(dir string, clips []clip, cache string, hopQuality bool) error {
+func extractAll(dir string, clips []clip, cache string) error {
 	if cache != "" {
 		if b, err := os.ReadFile(cache); err == nil {
 			var cached []clip
@@ -121,7 +121,7 @@ func extractAll(dir string, clips []clip, cache string, hopQuality bool) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				f, err := features(filepath.Join(dir, clips[i].File), hopQuality)
+				f, err := features(filepath.Join(dir, clips[i].File))
 				clips[i].F, errs[i] = f, err
 			}
 		}()

@@ -158,48 +158,56 @@ func loso(bySpk map[string][]clip, cfg emotion.VoiceTrainConfig, trainMode strin
 		res[s] = &evalResult{scheme: s}
 	}
 	for fold, test := range sortedKeys(bySpk) {
-		rng := rand.New(rand.NewPCG(seed, uint64(fold)))
 		train := map[string][]clip{}
 		for spk, cs := range bySpk {
 			if spk != test {
 				train[spk] = cs
 			}
 		}
-		m, err := emotion.TrainVoice(trainExamples(train, trainMode, rng), cfg)
-		if err != nil {
+		if err := scoreFold(res, train, bySpk[test], cfg, trainMode, reps, seed, fold); err != nil {
 			return nil, fmt.Errorf("fold %s: %w", test, err)
-		}
-		for _, s := range schemes {
-			n := 1
-			if s == schemeNeutral || s == schemeRandom {
-				n = reps
-			}
-			for r := 0; r < n; r++ {
-				b, scored := testBaseline(bySpk[test], s, rng)
-				for _, c := range scored {
-					l := m.Logits(c.F, b)
-					p := m.Predict(c.F, b)
-					res[s].outs = append(res[s].outs, outcome{class: c.Class, logits: l, pred: argmax(p.Class), arousal: p.Arousal})
-				}
-			}
-		}
-		for r := 0; r < reps; r++ {
-			cs := bySpk[test]
-			l := m.NewListener()
-			for turn, i := range rng.Perm(len(cs)) {
-				a := l.Listen(cs[i].F)
-				o := liveOutcome{class: cs[i].Class, turn: turn, voiced: a.Voiced, arousal: a.Arousal}
-				best := -1.0
-				for _, c := range emotion.Categories {
-					if a.Scores[c] > best {
-						o.cat, best = c, a.Scores[c]
-					}
-				}
-				res["live"].live = append(res["live"].live, o)
-			}
 		}
 	}
 	return res, nil
+}
+
+// scoreFold trains on the train speakers and appends the held-out speaker's outcomes
+// under every scheme and through a live listener to res.
+func scoreFold(res map[string]*evalResult, train map[string][]clip, test []clip, cfg emotion.VoiceTrainConfig, trainMode string, reps int, seed uint64, fold int) error {
+	rng := rand.New(rand.NewPCG(seed, uint64(fold)))
+	m, err := emotion.TrainVoice(trainExamples(train, trainMode, rng), cfg)
+	if err != nil {
+		return err
+	}
+	for _, s := range schemes {
+		n := 1
+		if s == schemeNeutral || s == schemeRandom {
+			n = reps
+		}
+		for r := 0; r < n; r++ {
+			b, scored := testBaseline(test, s, rng)
+			for _, c := range scored {
+				l := m.Logits(c.F, b)
+				p := m.Predict(c.F, b)
+				res[s].outs = append(res[s].outs, outcome{class: c.Class, logits: l, pred: argmax(p.Class), arousal: p.Arousal})
+			}
+		}
+	}
+	for r := 0; r < reps; r++ {
+		l := m.NewListener()
+		for turn, i := range rng.Perm(len(test)) {
+			a := l.Listen(test[i].F)
+			o := liveOutcome{class: test[i].Class, turn: turn, voiced: a.Voiced, arousal: a.Arousal}
+			best := -1.0
+			for _, c := range emotion.Categories {
+				if a.Scores[c] > best {
+					o.cat, best = c, a.Scores[c]
+				}
+			}
+			res["live"].live = append(res["live"].live, o)
+		}
+	}
+	return nil
 }
 
 func argmax(x []float64) int {

@@ -5,7 +5,10 @@
 //	go run ./emotion/trainvoice         report, then train on all speakers and write emotion/models/voice.json
 //
 // Every number it prints is out-of-speaker: the model never saw the scored speaker.
-// See docs/emotion-voice.md for what the baseline schemes mean.
+// With more than one hyper-parameter candidate (-grid-l2, -grid-hidden) the reported
+// figures are nested: for each held-out speaker the candidate is chosen by an inner
+// leave-one-speaker-out over the other six only. See docs/emotion-voice.md for what
+// the baseline schemes mean.
 package main
 
 import (
@@ -16,6 +19,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,49 +32,80 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// options are the command's settings.
+type options struct {
+	data, out, cache, trainMode, calib, exclude string
+	evalOnly                                    bool
+	reps, iters                                 int
+	speakerPrior                                float64
+	seed                                        uint64
+	grid                                        []hyper
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("trainvoice", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	root, _ := repo.Root()
-	data := fs.String("data", filepath.Join(root, "..", "shared", "datasets", "emodb"), "EmoDB directory (labels.csv + wav/)")
-	out := fs.String("out", filepath.Join(root, "emotion", "models", "voice.json"), "where to write the trained model")
-	evalOnly := fs.Bool("eval", false, "only run the leave-one-speaker-out evaluation; write nothing")
-	cache := fs.String("cache", "", "feature cache file (JSON); read if present, written otherwise")
-	trainMode := fs.String("train-baseline", "mixed", "training speakers' baseline: all | random (5-clip draws) | neutral (3 neutral clips) | mixed (random and neutral draws)")
-	reps := fs.Int("reps", 5, "repetitions of the random-baseline schemes per held-out speaker")
-	seed := fs.Uint64("seed", 1, "random seed (baseline draws)")
-	l2 := fs.Float64("l2", 0.01, "L2 penalty")
-	iters := fs.Int("iters", 3000, "gradient steps")
-	hidden := fs.Int("hidden", 0, "hidden tanh units (0 = multinomial logistic regression)")
-	hopQuality := fs.Bool("hop-quality", false, "experiment (needs -eval): add voice-quality stand-ins from dsp hops in the jitter/shimmer slots")
-	exclude := fs.String("exclude", "loud_db", "comma-separated features the model must not use (EmoDB's level normalisation makes level-vs-baseline meaningless, even inverted)")
-	calib := fs.String("calibrate-on", schemeRandom, "baseline scheme whose out-of-speaker logits fit the calibration")
+	var o options
+	fs.StringVar(&o.data, "data", filepath.Join(root, "..", "shared", "datasets", "emodb"), "EmoDB directory (labels.csv + wav/)")
+	fs.StringVar(&o.out, "out", filepath.Join(root, "emotion", "models", "voice.json"), "where to write the trained model")
+	fs.BoolVar(&o.evalOnly, "eval", false, "only run the leave-one-speaker-out evaluation; write nothing")
+	fs.StringVar(&o.cache, "cache", "", "feature cache file (JSON); read if present, written otherwise")
+	fs.StringVar(&o.trainMode, "train-baseline", "mixed", "training speakers' baseline: all | random (5-clip draws) | neutral (3 neutral clips) | mixed (random and neutral draws)")
+	fs.IntVar(&o.reps, "reps", 5, "repetitions of the random-baseline schemes per held-out speaker")
+	fs.Uint64Var(&o.seed, "seed", 1, "random seed (baseline draws, MLP initialisation)")
+	fs.IntVar(&o.iters, "iters", 800, "gradient steps")
+	fs.Float64Var(&o.speakerPrior, "speaker-prior", 0, "per-speaker standardisation: voiced seconds of prior on a caller's own spread (0 = off: baseline-relative means only)")
+	gridL2 := fs.String("grid-l2", "0.01,0.03,0.1,0.3", "L2 penalties to choose from (comma-separated); one value means no tuning")
+	gridHidden := fs.String("grid-hidden", "0,16", "hidden tanh units to choose from (0 = multinomial logistic regression)")
+	fs.StringVar(&o.exclude, "exclude", "loud_db", "comma-separated features the model must not use (EmoDB's level normalisation makes level-vs-baseline meaningless, even inverted)")
+	fs.StringVar(&o.calib, "calibrate-on", schemeRandom, "baseline scheme whose out-of-speaker logits fit the calibration")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *hopQuality && !*evalOnly {
-		fmt.Fprintln(stderr, "trainvoice: -hop-quality is an experiment and needs -eval (live calls have no such features)")
+	var err error
+	if o.grid, err = parseGrid(*gridL2, *gridHidden); err != nil {
+		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
 		return 2
 	}
-	if err := train(stdout, *data, *out, *evalOnly, *hopQuality, *cache, *trainMode, *reps, *seed, *l2, *iters, *hidden, *calib, *exclude); err != nil {
+	if err := train(stdout, o); err != nil {
 		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trainMode string, reps int, seed uint64, l2 float64, iters, hidden int, calib, exclude string) error {
-	switch trainMode {
+// parseGrid builds the hyper-parameter candidates from the two comma lists.
+func parseGrid(l2s, hiddens string) ([]hyper, error) {
+	var grid []hyper
+	for _, h := range strings.Split(hiddens, ",") {
+		nh, err := strconv.Atoi(strings.TrimSpace(h))
+		if err != nil || nh < 0 || nh > 256 {
+			return nil, fmt.Errorf("-grid-hidden: bad value %q", h)
+		}
+		for _, l := range strings.Split(l2s, ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(l), 64)
+			if err != nil || !(v > 0) {
+				return nil, fmt.Errorf("-grid-l2: bad value %q", l)
+			}
+			grid = append(grid, hyper{l2: v, hidden: nh})
+		}
+	}
+	return grid, nil
+}
+
+func train(w io.Writer, o options) error {
+	switch o.trainMode {
 	case "all", "random", "neutral", "mixed":
 	default:
-		return fmt.Errorf("unknown -train-baseline %q", trainMode)
+		return fmt.Errorf("unknown -train-baseline %q", o.trainMode)
 	}
-	clips, err := readLabels(data)
+	clips, err := readLabels(o.data)
 	if err != nil {
-		return fmt.Errorf("load EmoDB from %s: %w", data, err)
+		return fmt.Errorf("load EmoDB from %s: %w", o.data, err)
 	}
 	t0 := time.Now()
-	if err := extractAll(data, clips, cache, hopQuality); err != nil {
+	if err := extractAll(o.data, clips, o.cache); err != nil {
 		return fmt.Errorf("extract features: %w", err)
 	}
 	fmt.Fprintf(w, "EmoDB: %d clips, features in %.1fs\n", len(clips), time.Since(t0).Seconds())
@@ -85,17 +120,44 @@ func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trai
 	if unusable > 0 {
 		fmt.Fprintf(w, "warning: %d clips have too little voiced speech; they are skipped in training and scored as they come\n", unusable)
 	}
-	cfg := emotion.VoiceTrainConfig{Classes: classNames, Categories: classCats, High: classHigh, L2: l2, Iters: iters, Hidden: hidden, Seed: seed}
-	if exclude != "" {
-		cfg.Exclude = strings.Split(exclude, ",")
+	base := emotion.VoiceTrainConfig{Classes: classNames, Categories: classCats, High: classHigh, Iters: o.iters, Seed: o.seed, SpeakerPriorS: o.speakerPrior}
+	if o.exclude != "" {
+		base.Exclude = strings.Split(o.exclude, ",")
 	}
-	res, err := loso(bySpk, cfg, trainMode, reps, seed)
+
+	// The reported figures: plain LOSO with one candidate, nested LOSO with several.
+	var res map[string]*evalResult
+	var how string
+	if len(o.grid) == 1 {
+		res, err = loso(bySpk, o.grid[0].apply(base), o.trainMode, o.reps, o.seed)
+		how = fmt.Sprintf("leave-one-speaker-out, %s", o.grid[0])
+	} else {
+		var picks []string
+		res, picks, err = nestedLOSO(w, bySpk, base, o.grid, o.trainMode, o.reps, o.seed)
+		how = fmt.Sprintf("nested leave-one-speaker-out (per held-out speaker: %s)", strings.Join(picks, "; "))
+	}
 	if err != nil {
 		return err
 	}
-	cr, ok := res[calib]
+	// The shipped model's hyper-parameters: the same selection, now over all speakers.
+	chosen := o.grid[0]
+	if len(o.grid) > 1 {
+		chosen, err = selectHyper(bySpk, base, o.grid, o.trainMode, o.seed)
+		if err != nil {
+			return err
+		}
+	}
+	cfg := chosen.apply(base)
+	// Calibration from the chosen model's out-of-speaker logits.
+	calRes := res
+	if len(o.grid) > 1 {
+		if calRes, err = loso(bySpk, cfg, o.trainMode, o.reps, o.seed); err != nil {
+			return err
+		}
+	}
+	cr, ok := calRes[o.calib]
 	if !ok {
-		return fmt.Errorf("unknown -calibrate-on %q", calib)
+		return fmt.Errorf("unknown -calibrate-on %q", o.calib)
 	}
 	logits := make([]emotion.VoiceLogits, len(cr.outs))
 	ys := make([]int, len(cr.outs))
@@ -103,20 +165,29 @@ func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trai
 		logits[i], ys[i] = o.logits, o.class
 	}
 	temp, a, b := emotion.FitVoiceCalibration(logits, ys, classHigh)
+	// The report's log-loss and ECE use a calibration fitted on the reported
+	// predictions themselves (they come from other models when the figures are nested).
+	dt, da, db := temp, a, b
+	if len(o.grid) > 1 {
+		rl := make([]emotion.VoiceLogits, len(res[o.calib].outs))
+		ry := make([]int, len(rl))
+		for i, o := range res[o.calib].outs {
+			rl[i], ry[i] = o.logits, o.class
+		}
+		dt, da, db = emotion.FitVoiceCalibration(rl, ry, classHigh)
+	}
 
-	fmt.Fprintf(w, "\nLeave-one-speaker-out over %d speakers; training baseline %q; calibration (T=%.2f, arousal a=%.2f b=%.2f) fitted on %q\n\n",
-		len(bySpk), trainMode, temp, a, b, calib)
+	fmt.Fprintf(w, "\n%s over %d speakers; training baseline %q\n", how, len(bySpk), o.trainMode)
+	fmt.Fprintf(w, "(log-loss and ECE after a calibration fitted on these %q predictions: T=%.2f, arousal a=%.2f b=%.2f; shipped: T=%.2f, a=%.2f, b=%.2f)\n\n", o.calib, dt, da, db, temp, a, b)
 	fmt.Fprintln(w, "| baseline | n    | 7-class | UAR    | calmline cat | arousal | arousal (class) | anger F1 | log-loss | arousal ECE |")
 	fmt.Fprintln(w, "|----------|------|---------|--------|--------------|---------|-----------------|----------|----------|-------------|")
 	summary := ""
 	for _, s := range schemes {
-		m := computeMetrics(res[s].outs, temp, a, b)
+		m := computeMetrics(res[s].outs, dt, da, db)
 		printMetrics(w, s, m)
-		if s != schemeNone {
-			summary += fmt.Sprintf(" %s-baseline: 7-class %.1f%%, arousal %.1f%%, anger F1 %.2f;", s, 100*m.acc, 100*m.arousalAcc, m.angerF1)
-		}
+		summary += fmt.Sprintf(" %s-baseline: 7-class %.1f%%, arousal %.1f%%, anger F1 %.2f;", s, 100*m.acc, 100*m.arousalAcc, m.angerF1)
 	}
-	fmt.Fprintf(w, "\nLive listener (the runtime path: a fresh VoiceListener per held-out speaker, clips in random order, %d orders each):\n\n", reps)
+	fmt.Fprintf(w, "\nLive listener (the runtime path: a fresh VoiceListener per held-out speaker, clips in random order, %d orders each):\n\n", o.reps)
 	fmt.Fprintln(w, "| scored      | n    | calmline cat | arousal | angry F1 (anger+disgust) | unvoiced |")
 	fmt.Fprintln(w, "|-------------|------|--------------|---------|--------------------------|----------|")
 	for _, from := range []int{0, 1, 4} {
@@ -124,19 +195,16 @@ func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trai
 	}
 	for _, s := range []string{schemeAll, schemeRandom} {
 		fmt.Fprintf(w, "\nconfusion, baseline %q:\n", s)
-		printConfusion(w, computeMetrics(res[s].outs, temp, a, b))
+		printConfusion(w, computeMetrics(res[s].outs, dt, da, db))
 	}
-	if evalOnly {
+	fmt.Fprintf(w, "\nshipped hyper-parameters (selected by leave-one-speaker-out over all %d speakers): %s\n", len(bySpk), chosen)
+	if o.evalOnly {
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(seed, 99))
-	kind := "multinomial logistic regression"
-	if hidden > 0 {
-		kind = fmt.Sprintf("MLP (%d tanh units)", hidden)
-	}
-	cfg.About = fmt.Sprintf("EmoDB (7 speakers, 2 s clips), %s on %d baseline-relative prosody features, training baseline %q, L2 %g, excluded %q; leave-one-speaker-out:%s",
-		kind, len(emotion.VoiceFeatureNames()), trainMode, l2, exclude, summary)
-	m, err := emotion.TrainVoice(trainExamples(bySpk, trainMode, rng), cfg)
+	rng := rand.New(rand.NewPCG(o.seed, 99))
+	cfg.About = fmt.Sprintf("EmoDB (7 speakers, 2 s clips), %s on %d baseline-relative prosody, spectral and voice-quality features, training baseline %q, excluded %q; %s:%s",
+		chosen.kind(), len(emotion.VoiceFeatureNames()), o.trainMode, o.exclude, how, summary)
+	m, err := emotion.TrainVoice(trainExamples(bySpk, o.trainMode, rng), cfg)
 	if err != nil {
 		return err
 	}
@@ -147,9 +215,9 @@ func train(w io.Writer, data, out string, evalOnly, hopQuality bool, cache, trai
 	if err != nil {
 		return fmt.Errorf("encode model: %w", err)
 	}
-	if err := os.WriteFile(out, append(js, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(o.out, append(js, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write model: %w", err)
 	}
-	fmt.Fprintf(w, "\nwrote %s (%d bytes)\n", out, len(js))
+	fmt.Fprintf(w, "\nwrote %s (%d bytes)\n", o.out, len(js))
 	return nil
 }

@@ -1,0 +1,201 @@
+package dsp
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// periodic builds 1.2 s of a voice at f0 whose period and amplitude vary randomly by
+// the given fractions from one period to the next (jitter, shimmer), with harmonic
+// amplitudes falling as 1/k^tilt, at -20 dBFS, between 0.3 s of silence each side.
+func periodic(f0, jit, shim, tilt float64, seed uint64) []int16 {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	pcm := make([]float64, int(0.3*SampleRate))
+	var norm float64
+	for k := 1.0; k*f0 < 7000; k++ {
+		norm += 1 / math.Pow(k, 2*tilt)
+	}
+	amp0 := 0.1 * 32768 * math.Sqrt(2/norm)
+	for len(pcm) < int(1.5*SampleRate) {
+		t := SampleRate / f0 * (1 + jit*rng.NormFloat64())
+		a := amp0 * (1 + shim*rng.NormFloat64())
+		n := int(math.Round(t))
+		for i := 0; i < n; i++ {
+			ph := 2 * math.Pi * float64(i) / float64(n)
+			var v float64
+			for k := 1.0; k*f0 < 7000; k++ {
+				v += math.Sin(k*ph) / math.Pow(k, tilt)
+			}
+			pcm = append(pcm, a*v)
+		}
+	}
+	pcm = append(pcm, make([]float64, int(0.3*SampleRate))...)
+	out := make([]int16, len(pcm))
+	for i, v := range pcm {
+		out[i] = int16(math.Max(-32768, math.Min(32767, v)))
+	}
+	return out
+}
+
+func TestSpectralFeatures(t *testing.T) {
+	type want struct {
+		lo, hi float64
+	}
+	cases := []struct {
+		name              string
+		pcm               []int16
+		h1h2, jit, shim   want
+		alphaAbove        float64 // alpha ratio at least this (dB)
+		hnrAbove, hnrBelw float64
+	}{
+		// 1/k harmonics: H2 is 6 dB below H1; periods exact (to the sample).
+		{"steady 1/k", periodic(150, 0, 0, 1, 1), want{4.5, 7.5}, want{0, 0.01}, want{0, 0.02}, 0, 15, 100},
+		// Steeper tilt (1/k²): H1–H2 12 dB, a duller voice with more low energy.
+		{"steady 1/k2", periodic(150, 0, 0, 2, 1), want{10.5, 13.5}, want{0, 0.01}, want{0, 0.02}, 15, 15, 100},
+		// 2% period and 10% amplitude perturbation.
+		{"rough", periodic(150, 0.02, 0.10, 1, 2), want{2, 10}, want{0.012, 0.06}, want{0.06, 0.2}, 0, -100, 100},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := Analyze(tc.pcm, Config{}).Features
+			check := func(name string, v float64, w want) {
+				if v < w.lo || v > w.hi {
+					t.Errorf("%s = %.4f, want %.4f..%.4f", name, v, w.lo, w.hi)
+				}
+			}
+			check("H1-H2", f.H1H2DB, tc.h1h2)
+			check("jitter", f.Jitter, tc.jit)
+			check("shimmer", f.Shimmer, tc.shim)
+			if f.AlphaRatioDB < tc.alphaAbove {
+				t.Errorf("alpha ratio %.1f dB, want >= %.1f", f.AlphaRatioDB, tc.alphaAbove)
+			}
+			if f.HNRDB < tc.hnrAbove || f.HNRDB > tc.hnrBelw {
+				t.Errorf("HNR %.1f dB, want %.0f..%.0f", f.HNRDB, tc.hnrAbove, tc.hnrBelw)
+			}
+			t.Logf("H1-H2 %.2f dB, jitter %.4f, shimmer %.4f, alpha %.1f dB, Hammarberg %.1f dB, slopes %.1f / %.1f dB/kHz, HNR %.1f dB, flux %.3f",
+				f.H1H2DB, f.Jitter, f.Shimmer, f.AlphaRatioDB, f.HammarbergDB, f.SlopeLowDBPerKHz, f.SlopeHighDBPerKHz, f.HNRDB, f.SpectralFlux)
+		})
+	}
+}
+
+// TestSpectralLevelInvariant: MFCC 1..12, the band ratios and slopes, jitter and
+// shimmer describe the voice, not the line level; 12 dB of gain must not move them.
+func TestSpectralLevelInvariant(t *testing.T) {
+	pcm := periodic(120, 0.01, 0.05, 1.3, 3)
+	loud := make([]int16, len(pcm))
+	for i, v := range pcm {
+		loud[i] = int16(math.Max(-32768, math.Min(32767, 4*float64(v))))
+	}
+	a, b := Analyze(pcm, Config{}).Features, Analyze(loud, Config{}).Features
+	for k := range a.MFCCMean {
+		if math.Abs(a.MFCCMean[k]-b.MFCCMean[k]) > 0.05 || math.Abs(a.MFCCSD[k]-b.MFCCSD[k]) > 0.05 {
+			t.Errorf("MFCC %d: %.3f±%.3f vs %.3f±%.3f after +12 dB", k+1, a.MFCCMean[k], a.MFCCSD[k], b.MFCCMean[k], b.MFCCSD[k])
+		}
+	}
+	for _, c := range []struct {
+		name string
+		x, y float64
+		tol  float64
+	}{
+		{"alpha", a.AlphaRatioDB, b.AlphaRatioDB, 0.05},
+		{"hammarberg", a.HammarbergDB, b.HammarbergDB, 0.05},
+		{"slope 0-500", a.SlopeLowDBPerKHz, b.SlopeLowDBPerKHz, 0.1},
+		{"slope 500-1500", a.SlopeHighDBPerKHz, b.SlopeHighDBPerKHz, 0.1},
+		{"jitter", a.Jitter, b.Jitter, 0.002},
+		{"shimmer", a.Shimmer, b.Shimmer, 0.01},
+		{"flux", a.SpectralFlux, b.SpectralFlux, 0.01},
+	} {
+		if math.Abs(c.x-c.y) > c.tol {
+			t.Errorf("%s: %.4f vs %.4f after +12 dB", c.name, c.x, c.y)
+		}
+	}
+	if a.MFCCSD[0] == 0 || a.SpectralFlux == 0 || a.Jitter == 0 {
+		t.Errorf("features not measured: %+v", a)
+	}
+}
+
+// vowel builds 1.2 s of a voice at f0 whose harmonics are shaped by three resonances
+// (formants at fs[i] Hz with bandwidths bw[i]), between 0.3 s of silence each side.
+func vowel(f0 float64, fs, bw [3]float64) []int16 {
+	gain := func(f float64) float64 {
+		g := 1.0
+		for i := range fs {
+			// Magnitude of a second-order resonance, normalised to 1 at 0 Hz.
+			num := fs[i]*fs[i] + bw[i]*bw[i]/4
+			d1 := (f-fs[i])*(f-fs[i]) + bw[i]*bw[i]/4
+			d2 := (f+fs[i])*(f+fs[i]) + bw[i]*bw[i]/4
+			g *= num / math.Sqrt(d1*d2)
+		}
+		return g / (f / f0) // glottal source tilt
+	}
+	pcm := make([]float64, int(1.8*SampleRate))
+	var peak float64
+	for i := int(0.3 * SampleRate); i < int(1.5*SampleRate); i++ {
+		t := float64(i) / SampleRate
+		var v float64
+		for k := 1.0; k*f0 < 7000; k++ {
+			v += gain(k*f0) * math.Sin(2*math.Pi*k*f0*t)
+		}
+		pcm[i] = v
+		peak = math.Max(peak, math.Abs(v))
+	}
+	out := make([]int16, len(pcm))
+	for i, v := range pcm {
+		out[i] = int16(v / peak * 8000)
+	}
+	return out
+}
+
+func TestFormants(t *testing.T) {
+	cases := []struct {
+		name string
+		f0   float64
+		fs   [3]float64
+	}{
+		{"schwa, male", 110, [3]float64{500, 1500, 2500}},
+		{"/a/, female", 210, [3]float64{850, 1300, 2800}},
+		{"/i/, male", 120, [3]float64{300, 2200, 3000}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := Analyze(vowel(tc.f0, tc.fs, [3]float64{80, 100, 140}), Config{}).Features
+			got := [3]float64{f.Formant1Hz, f.Formant2Hz, f.Formant3Hz}
+			for i := range got {
+				// LPC on harmonics is biased towards the nearest harmonic: allow
+				// 8% or half an F0, whichever is larger.
+				if tol := math.Max(0.08*tc.fs[i], tc.f0/2); math.Abs(got[i]-tc.fs[i]) > tol {
+					t.Errorf("F%d = %.0f Hz, want %.0f ± %.0f", i+1, got[i], tc.fs[i], tol)
+				}
+			}
+			t.Logf("F1-F3 %.0f / %.0f / %.0f Hz (true %v), H1-A3 %.1f dB", got[0], got[1], got[2], tc.fs, f.H1A3DB)
+		})
+	}
+}
+
+// TestTemporalFunctionals: syllables of 150 ms voice and 60 ms gaps (bridged by the
+// VAD's hangover, so the gaps are unvoiced speech) give voiced stretches of ~150 ms,
+// ~60 ms unvoiced stretches, and about one stretch per 210 ms.
+func TestTemporalFunctionals(t *testing.T) {
+	s := newSynth()
+	s.noise(500*time.Millisecond, -120)
+	s.syllables(7, 140, 120, -25, 150*time.Millisecond)
+	s.noise(800*time.Millisecond, -120)
+	s.mixNoise(-70)
+	f := Analyze(s.int16s(0), Config{}).Features
+	if math.Abs(f.VoicedSegMeanS-0.15) > 0.04 {
+		t.Errorf("voiced stretch %.3f s, want 0.15 ± 0.04", f.VoicedSegMeanS)
+	}
+	if math.Abs(f.UnvoicedSegMean-0.06) > 0.04 {
+		t.Errorf("unvoiced stretch %.3f s, want 0.06 ± 0.04", f.UnvoicedSegMean)
+	}
+	if want := 1 / 0.21; math.Abs(f.VoicedSegPerS-want) > 0.25*want {
+		t.Errorf("%.2f voiced stretches per second, want %.2f ± 25%%", f.VoicedSegPerS, want)
+	}
+	if f.LoudRangeDB <= 0 || f.LoudRiseDBPerS <= 0 || f.LoudFallDBPerS <= 0 {
+		t.Errorf("loudness contour functionals not measured: range %.1f, rise %.1f, fall %.1f", f.LoudRangeDB, f.LoudRiseDBPerS, f.LoudFallDBPerS)
+	}
+	t.Logf("voiced %.3f s × %.2f/s, unvoiced %.3f s, loudness range %.1f dB, rise %.0f / fall %.0f dB/s",
+		f.VoicedSegMeanS, f.VoicedSegPerS, f.UnvoicedSegMean, f.LoudRangeDB, f.LoudRiseDBPerS, f.LoudFallDBPerS)
+}
