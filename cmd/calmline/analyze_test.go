@@ -119,7 +119,7 @@ func TestAnalyzeBadFiles(t *testing.T) {
 	_ = audio.WriteWAV(&hdr, nil, 16000)
 	empty := writeFile(t, dir, "empty.wav", hdr.Bytes())
 	huge := append([]byte(nil), hdr.Bytes()...)
-	binary.LittleEndian.PutUint32(huge[40:], 0x7FFFFFF0) // claims 2 GB of data
+	binary.LittleEndian.PutUint32(huge[40:], 0x70000000) // claims 1.8 GB of data (2 GB and up means "streamed")
 	adpcm := append([]byte(nil), hdr.Bytes()...)
 	binary.LittleEndian.PutUint16(adpcm[20:], 2)
 	bad := map[string]string{
