@@ -45,6 +45,9 @@ type clip struct {
 	Speaker string       `json:"speaker"`
 	Class   int          `json:"class"`
 	F       dsp.Features `json:"features"`
+	Phone   dsp.Features `json:"phone"` // the same clip through a G.711 phone line
+	Test    dsp.Features `json:"-"`     // what the clip is scored on (see applyChannel)
+	Copy    bool         `json:"-"`     // a phone-band training copy, never scored
 }
 
 // readLabels parses labels.csv (file,speaker,gender,age,text_code,emotion_code,emotion,version).
@@ -98,16 +101,16 @@ func extractAll(dir string, clips []clip, cache string) error {
 			if err := json.Unmarshal(b, &cached); err != nil {
 				return fmt.Errorf("read feature cache %s: %w", cache, err)
 			}
-			byFile := map[string]dsp.Features{}
+			byFile := map[string]clip{}
 			for _, c := range cached {
-				byFile[c.File] = c.F
+				byFile[c.File] = c
 			}
 			for i := range clips {
-				f, ok := byFile[clips[i].File]
-				if !ok {
-					return fmt.Errorf("feature cache %s lacks %s (delete it to re-extract)", cache, clips[i].File)
+				c, ok := byFile[clips[i].File]
+				if !ok || c.Phone.DurationS == 0 {
+					return fmt.Errorf("feature cache %s lacks %s or its phone-band features (delete it to re-extract)", cache, clips[i].File)
 				}
-				clips[i].F = f
+				clips[i].F, clips[i].Phone = c.F, c.Phone
 			}
 			return nil
 		}
@@ -121,8 +124,7 @@ func extractAll(dir string, clips []clip, cache string) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				f, err := features(filepath.Join(dir, clips[i].File))
-				clips[i].F, errs[i] = f, err
+				clips[i].F, clips[i].Phone, errs[i] = features(filepath.Join(dir, clips[i].File))
 			}
 		}()
 	}

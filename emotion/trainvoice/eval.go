@@ -79,38 +79,57 @@ func testBaseline(cs []clip, scheme string, rng *rand.Rand) (*emotion.VoiceBasel
 func trainExamples(bySpk map[string][]clip, mode string, rng *rand.Rand) []emotion.VoiceExample {
 	var ex []emotion.VoiceExample
 	for _, spk := range sortedKeys(bySpk) {
-		cs := bySpk[spk]
-		switch mode {
-		case "random":
-			for d := 0; d < 4; d++ {
-				b, _ := testBaseline(cs, schemeRandom, rng)
-				for _, c := range cs {
-					ex = append(ex, emotion.VoiceExample{Features: c.F, Baseline: b, Class: c.Class})
-				}
+		// A speaker's phone-band copies (-channel mixed) get baselines of their
+		// own: a caller's baseline comes from the same line as their turns.
+		var wide, phone []clip
+		for _, c := range bySpk[spk] {
+			if c.Copy {
+				phone = append(phone, c)
+			} else {
+				wide = append(wide, c)
 			}
-		case "neutral":
-			b, _ := testBaseline(cs, schemeNeutral, rng)
+		}
+		for _, cs := range [][]clip{wide, phone} {
+			if len(cs) > 0 {
+				ex = appendExamples(ex, cs, mode, rng)
+			}
+		}
+	}
+	return ex
+}
+
+// appendExamples adds one speaker's (one channel's) training examples under mode.
+func appendExamples(ex []emotion.VoiceExample, cs []clip, mode string, rng *rand.Rand) []emotion.VoiceExample {
+	switch mode {
+	case "random":
+		for d := 0; d < 4; d++ {
+			b, _ := testBaseline(cs, schemeRandom, rng)
 			for _, c := range cs {
 				ex = append(ex, emotion.VoiceExample{Features: c.F, Baseline: b, Class: c.Class})
 			}
-		case "mixed":
-			// Half the draws from calm starts, half from any start: a live caller may
-			// open calmly or already upset.
-			for d := 0; d < 4; d++ {
-				s := schemeRandom
-				if d%2 == 1 {
-					s = schemeNeutral
-				}
-				b, _ := testBaseline(cs, s, rng)
-				for _, c := range cs {
-					ex = append(ex, emotion.VoiceExample{Features: c.F, Baseline: b, Class: c.Class})
-				}
+		}
+	case "neutral":
+		b, _ := testBaseline(cs, schemeNeutral, rng)
+		for _, c := range cs {
+			ex = append(ex, emotion.VoiceExample{Features: c.F, Baseline: b, Class: c.Class})
+		}
+	case "mixed":
+		// Half the draws from calm starts, half from any start: a live caller may
+		// open calmly or already upset.
+		for d := 0; d < 4; d++ {
+			s := schemeRandom
+			if d%2 == 1 {
+				s = schemeNeutral
 			}
-		default:
-			b := baselineOf(cs)
+			b, _ := testBaseline(cs, s, rng)
 			for _, c := range cs {
 				ex = append(ex, emotion.VoiceExample{Features: c.F, Baseline: b, Class: c.Class})
 			}
+		}
+	default:
+		b := baselineOf(cs)
+		for _, c := range cs {
+			ex = append(ex, emotion.VoiceExample{Features: c.F, Baseline: b, Class: c.Class})
 		}
 	}
 	return ex
@@ -175,6 +194,7 @@ func loso(bySpk map[string][]clip, cfg emotion.VoiceTrainConfig, trainMode strin
 // under every scheme and through a live listener to res.
 func scoreFold(res map[string]*evalResult, train map[string][]clip, test []clip, cfg emotion.VoiceTrainConfig, trainMode string, reps int, seed uint64, fold int) error {
 	rng := rand.New(rand.NewPCG(seed, uint64(fold)))
+	test = testView(test)
 	m, err := emotion.TrainVoice(trainExamples(train, trainMode, rng), cfg)
 	if err != nil {
 		return err

@@ -34,12 +34,12 @@ func main() {
 
 // options are the command's settings.
 type options struct {
-	data, out, cache, trainMode, calib, exclude string
-	evalOnly                                    bool
-	reps, iters                                 int
-	speakerPrior                                float64
-	seed                                        uint64
-	grid                                        []hyper
+	data, out, cache, trainMode, calib, exclude, channel string
+	evalOnly                                             bool
+	reps, iters                                          int
+	speakerPrior                                         float64
+	seed                                                 uint64
+	grid                                                 []hyper
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -51,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.out, "out", filepath.Join(root, "emotion", "models", "voice.json"), "where to write the trained model")
 	fs.BoolVar(&o.evalOnly, "eval", false, "only run the leave-one-speaker-out evaluation; write nothing")
 	fs.StringVar(&o.cache, "cache", "", "feature cache file (JSON); read if present, written otherwise")
+	fs.StringVar(&o.channel, "channel", channelWide, "audio to train and score on: wide (as recorded), phone-test (train wide, score through a G.711 line), phone (both through the line), mixed (train on both, score through the line)")
 	fs.StringVar(&o.trainMode, "train-baseline", "mixed", "training speakers' baseline: all | random (5-clip draws) | neutral (3 neutral clips) | mixed (random and neutral draws)")
 	fs.IntVar(&o.reps, "reps", 5, "repetitions of the random-baseline schemes per held-out speaker")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed (baseline draws, MLP initialisation)")
@@ -116,6 +117,9 @@ func train(w io.Writer, o options) error {
 			unusable++
 		}
 		bySpk[c.Speaker] = append(bySpk[c.Speaker], c)
+	}
+	if err := applyChannel(bySpk, o.channel); err != nil {
+		return err
 	}
 	if unusable > 0 {
 		fmt.Fprintf(w, "warning: %d clips have too little voiced speech; they are skipped in training and scored as they come\n", unusable)
