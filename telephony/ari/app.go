@@ -1,5 +1,5 @@
 // Package ari runs calmline as an Asterisk Stasis application: each call that
-// enters the app gets an ExternalMedia RTP channel (slin16) in a mixing
+// enters the app gets an ExternalMedia RTP channel (G.711 μ-law) in a mixing
 // bridge with the caller, and is handed to a Handler as a telephony.Leg that
 // can also transfer to human experts (telephony.Switch). Supervisors dial an
 // extension that enters the app with the argument "supervise" to listen in.
@@ -105,6 +105,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer func() {
 		a.endAll("calmline shutting down")
 		a.wg.Wait()
+		a.rest.close()
 	}()
 	backoff := a.cfg.ReconnectMin
 	first := true

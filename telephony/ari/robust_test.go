@@ -14,6 +14,7 @@ import (
 
 	"github.com/calmline/calmline/telephony"
 	"github.com/calmline/calmline/telephony/ari/aritest"
+	"github.com/calmline/calmline/telephony/rtp"
 )
 
 // An Asterisk that refuses externalMedia: the failure is logged with
@@ -235,6 +236,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad bind", Config{URL: "http://127.0.0.1:8088/ari", User: "u", RTPBind: "example.com"}},
 		{"bad ports", Config{URL: "http://127.0.0.1:8088/ari", User: "u", RTPPorts: [2]int{20000, 10000}}},
 		{"bad pin", Config{URL: "http://127.0.0.1:8088/ari", User: "u", SupervisorPINs: map[string]string{"12a": "x"}}},
+		// Asterisk drops slin16's dynamic payload type on an ExternalMedia channel.
+		{"slin16", Config{URL: "http://127.0.0.1:8088/ari", User: "u", Format: rtp.CodecSlin16}},
 	} {
 		if _, err := New(tc.cfg, h); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: err = %v, want ErrConfig", tc.name, err)

@@ -129,6 +129,7 @@ type Channel struct {
 	Args            []string
 	UDP             *net.UDPConn   // ExternalMedia: Asterisk's RTP socket
 	Peer            netip.AddrPort // ExternalMedia: external_host
+	Format          string         // ExternalMedia: the format parameter (ulaw, alaw, slin16)
 }
 
 // New starts a fake Asterisk; t.Cleanup stops it.
@@ -480,7 +481,7 @@ func (f *Server) externalMedia(w http.ResponseWriter, q url.Values) {
 	}
 	local := udp.LocalAddr().(*net.UDPAddr).AddrPort()
 	id := q.Get("channelId")
-	c := &Channel{ID: id, Name: "UnicastRTP/" + peer.String() + "-0000002", State: "Up", UDP: udp, Peer: peer,
+	c := &Channel{ID: id, Name: "UnicastRTP/" + peer.String() + "-0000002", State: "Up", UDP: udp, Peer: peer, Format: q.Get("format"),
 		Vars: map[string]string{"UNICASTRTP_LOCAL_ADDRESS": local.Addr().String(), "UNICASTRTP_LOCAL_PORT": fmt.Sprint(local.Port())}}
 	f.mu.Lock()
 	f.channels[id] = c
