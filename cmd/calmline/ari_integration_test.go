@@ -75,7 +75,7 @@ queues:
 	}()
 	waitUntil(t, 10*time.Second, "calmline connected to ARI", func() bool { return strings.Contains(stderr.String(), "ARI connected") })
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var away, expert *sipptest.UAS
 	hold := 20 * time.Second
@@ -92,21 +92,19 @@ queues:
 		t.Fatal(err)
 	}
 	ph := call.Phone
-	// The phone streams silence like a real one while it waits for the greeting.
-	go ph.Silence(ctx, 400*time.Millisecond)
 	greeted, err := ph.WaitLoud(ctx, answered, 10)
 	if err != nil {
 		t.Fatalf("no greeting reached the caller: %v", err)
 	}
 	t.Logf("setup: INVITE sent -> 200 OK %v; 200 OK -> first greeting RTP at the caller %v",
 		answered.Sub(dialed).Round(time.Millisecond), greeted.Sub(answered).Round(time.Millisecond))
-	waitQuiet(ctx, ph, 800*time.Millisecond)
+	// The greeting and the menu are two prompts; wait until both are over.
+	waitQuiet(ctx, ph, 2*time.Second)
 
 	endSpeech, err := ph.Speak(ctx, caller)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go ph.Silence(ctx, 3*time.Second)
 	wctx, wcancel := context.WithTimeout(ctx, 15*time.Second)
 	replied, err := ph.WaitLoud(wctx, endSpeech, 5)
 	wcancel()
@@ -114,53 +112,62 @@ queues:
 		t.Fatalf("no spoken reply reached the caller after its turn: %v", err)
 	}
 	t.Logf("turn: caller's end of speech -> first reply RTP at the caller %v", replied.Sub(endSpeech).Round(time.Millisecond))
-	waitQuiet(ctx, ph, 800*time.Millisecond)
+	// The caller does not wait for the reply to finish: a key interrupts it.
+	time.Sleep(time.Second)
 
 	if expert != nil {
 		if err := ph.DTMF(ctx, "0"); err != nil {
 			t.Fatal(err)
 		}
 		pressed := time.Now()
-		if err := away.Wait(ctx); err != nil {
+		hctx, hcancel := context.WithTimeout(ctx, 20*time.Second)
+		defer hcancel()
+		if err := away.Wait(hctx); err != nil {
 			t.Errorf("agent1 (rings unanswered): %v", err)
 		}
 		// The caller hears agent2's voice once bridged.
-		heard, err := ph.WaitLoud(ctx, time.Now(), 25)
+		heard, err := ph.WaitLoud(hctx, time.Now(), 25)
 		if err != nil {
 			t.Errorf("caller does not hear the agent: %v", err)
 		} else {
 			t.Logf("handoff: 0 pressed -> agent's voice at the caller %v (agent1 rang 3 s unanswered)", heard.Sub(pressed).Round(time.Millisecond))
 		}
 		go ph.Speak(ctx, caller)
-		if supUser != "" {
+		if supUser != "" && err == nil {
 			sup := sipptest.Dial(t, ctx, target, envOr("CALMLINE_SIP_SUPERVISOR_EXTEN", "800"), supUser,
 				os.Getenv("CALMLINE_SIP_SUPERVISOR_PASSWORD"), 8*time.Second)
-			if _, err := sup.Answered(ctx); err != nil {
+			sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
+			defer scancel()
+			if _, err := sup.Answered(sctx); err != nil {
 				t.Fatal(err)
 			}
-			_ = sup.Phone.Silence(ctx, 300*time.Millisecond)
-			if err := sup.Phone.DTMF(ctx, "4711##"); err != nil {
+			_ = sup.Phone.Silence(sctx, 300*time.Millisecond)
+			if err := sup.Phone.DTMF(sctx, "4711##"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := sup.Phone.WaitLoud(ctx, time.Now(), 25); err != nil {
+			if _, err := sup.Phone.WaitLoud(sctx, time.Now(), 25); err != nil {
 				t.Errorf("supervisor hears nothing: %v", err)
 			}
-			if err := sup.Phone.DTMF(ctx, "3"); err != nil {
+			if err := sup.Phone.DTMF(sctx, "3"); err != nil {
 				t.Fatal(err)
 			}
-			if err := sup.Wait(ctx); err != nil {
+			if err := sup.Wait(sctx); err != nil {
 				t.Errorf("supervisor phone: %v", err)
 			}
 		}
 	}
 	if err := call.Wait(ctx); err != nil {
-		t.Fatalf("caller phone: %v", err)
+		t.Errorf("caller phone: %v", err)
 	}
 	if expert != nil {
-		if err := expert.Wait(ctx); err != nil {
+		ectx, ecancel := context.WithTimeout(ctx, 10*time.Second)
+		defer ecancel()
+		if err := expert.Wait(ectx); err != nil {
 			t.Errorf("agent2 phone: %v", err)
 		}
 	}
+
+	t.Logf("what the caller heard (voiced spans, seconds after the answer): %s", spans(ph.Received(), answered))
 
 	// The call is stored with its turn and reading.
 	var calls []struct {
@@ -179,8 +186,12 @@ queues:
 		Readings []struct {
 			Category, Level string
 		}
+		Actions []struct {
+			Type, Node, Queue string
+		}
 	}
 	getJSON(t, base+"/v1/calls/"+calls[0].ID, &detail)
+	t.Logf("stored turns %+v; readings %+v; actions %+v", detail.Turns, detail.Readings, detail.Actions)
 	callerTurns := 0
 	for _, tu := range detail.Turns {
 		if tu.Speaker == "caller" {
@@ -204,6 +215,15 @@ queues:
 			t.Errorf("audit = %s", s)
 		}
 	}
+	if resp, err := http.Get(base + "/metrics"); err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "calmline_ari_") {
+				t.Log(l)
+			}
+		}
+	}
 	t.Logf("stored: %d turns (%d caller), %d readings, outcome %q", len(detail.Turns), callerTurns, len(detail.Readings), calls[0].Outcome)
 	// Nothing left in Asterisk.
 	waitUntil(t, 5*time.Second, "no channel or calmline bridge left in Asterisk", func() bool {
@@ -218,6 +238,29 @@ queues:
 		}
 		return n == 0
 	})
+}
+
+// spans lists the runs of voiced packets (gaps under 300 ms joined).
+func spans(pkts []sipptest.Packet, t0 time.Time) string {
+	var b strings.Builder
+	var start, last time.Time
+	for _, p := range pkts {
+		if !p.Loud {
+			continue
+		}
+		if !last.IsZero() && p.At.Sub(last) > 300*time.Millisecond {
+			fmt.Fprintf(&b, "%.1f-%.1f ", start.Sub(t0).Seconds(), last.Sub(t0).Seconds())
+			start = time.Time{}
+		}
+		if start.IsZero() {
+			start = p.At
+		}
+		last = p.At
+	}
+	if !start.IsZero() {
+		fmt.Fprintf(&b, "%.1f-%.1f", start.Sub(t0).Seconds(), last.Sub(t0).Seconds())
+	}
+	return b.String()
 }
 
 // waitQuiet waits until the phone has received no voiced packet for d.

@@ -53,6 +53,7 @@ type Phone struct {
 	mu  sync.Mutex
 	got []Packet
 
+	txMu sync.Mutex // one sender at a time: Speak, Silence and DTMF share seq and ts
 	seq  uint16
 	ts   uint32
 	done chan struct{}
@@ -139,8 +140,15 @@ func (p *Phone) SetRemote(ap netip.AddrPort) { p.remote = ap }
 func (p *Phone) Remote() netip.AddrPort { return p.remote }
 
 // Speak sends μ-law audio as 20 ms PCMU packets paced in real time, and
-// returns when the last packet left (the caller's end of speech).
+// returns when the last packet left (the caller's end of speech). Calls to
+// Speak, Silence and DTMF run one after the other.
 func (p *Phone) Speak(ctx context.Context, ulaw []byte) (time.Time, error) {
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
+	return p.speak(ctx, ulaw)
+}
+
+func (p *Phone) speak(ctx context.Context, ulaw []byte) (time.Time, error) {
 	start := time.Now()
 	marker := true
 	for i, k := 0, 1; i+160 <= len(ulaw); i, k = i+160, k+1 {
@@ -160,17 +168,25 @@ func (p *Phone) Speak(ctx context.Context, ulaw []byte) (time.Time, error) {
 
 // Silence sends d of μ-law silence (keeps the RTP stream going, as a phone does).
 func (p *Phone) Silence(ctx context.Context, d time.Duration) error {
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
+	return p.silence(ctx, d)
+}
+
+func (p *Phone) silence(ctx context.Context, d time.Duration) error {
 	buf := make([]byte, int(d/(20*time.Millisecond))*160)
 	for i := range buf {
 		buf[i] = 0xff
 	}
-	_, err := p.Speak(ctx, buf)
+	_, err := p.speak(ctx, buf)
 	return err
 }
 
 // DTMF sends each digit as an RFC 4733 event (100 ms, three end packets),
 // with 150 ms between digits.
 func (p *Phone) DTMF(ctx context.Context, digits string) error {
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
 	for _, d := range digits {
 		ev := strings.IndexRune("0123456789*#ABCD", d)
 		if ev < 0 {
@@ -190,7 +206,7 @@ func (p *Phone) DTMF(ctx context.Context, digits string) error {
 			}
 		}
 		p.ts += 800
-		if err := p.Silence(ctx, 160*time.Millisecond); err != nil {
+		if err := p.silence(ctx, 160*time.Millisecond); err != nil {
 			return err
 		}
 	}
