@@ -132,6 +132,22 @@ queues:
 		} else {
 			t.Logf("handoff: 0 pressed -> agent's voice at the caller %v (agent1 rang 3 s unanswered)", heard.Sub(pressed).Round(time.Millisecond))
 		}
+		// The agent's channel carries the report for the agent's phone or dialplan.
+		var chans []struct{ ID, Name string }
+		ariGet(t, ariURL+"/channels", &chans)
+		for _, c := range chans {
+			if !strings.HasPrefix(c.Name, "PJSIP/agent2-") {
+				continue
+			}
+			for _, k := range []string{"CALMLINE_CALL_ID", "CALMLINE_REPORT_URL", "CALMLINE_QUEUE", "CALMLINE_LEVEL"} {
+				var v struct{ Value string }
+				ariGet(t, ariURL+"/channels/"+c.ID+"/variable?variable="+k, &v)
+				t.Logf("agent2 channel %s=%q", k, v.Value)
+				if v.Value == "" && k != "CALMLINE_LEVEL" {
+					t.Errorf("agent2 channel lacks %s", k)
+				}
+			}
+		}
 		go ph.Speak(ctx, caller)
 		if supUser != "" && err == nil {
 			sup := sipptest.Dial(t, ctx, target, envOr("CALMLINE_SIP_SUPERVISOR_EXTEN", "800"), supUser,

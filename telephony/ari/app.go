@@ -139,7 +139,9 @@ func (a *App) session(ctx context.Context, first bool) error {
 	if err != nil {
 		return err
 	}
-	wc, err := websocket.NewConfig(wsURL, "http://localhost/")
+	// The Origin has no trailing slash: Asterisk compares it verbatim with
+	// ari.conf's allowed_origins and logs a NOTICE on every connect otherwise.
+	wc, err := websocket.NewConfig(wsURL, "http://localhost")
 	if err != nil {
 		return fmt.Errorf("ari: events config: %w", err)
 	}
