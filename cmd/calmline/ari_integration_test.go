@@ -78,11 +78,11 @@ queues:
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var away, expert *sipptest.UAS
-	hold := 20 * time.Second
+	hold := 35 * time.Second // the greeting and the menu alone take about 22 s
 	if len(expertPorts) >= 2 {
 		away = sipptest.Answer(t, ctx, expertPorts[0], false, nil)
 		expert = sipptest.Answer(t, ctx, expertPorts[1], true, expertSpeech)
-		hold = 45 * time.Second
+		hold = 50 * time.Second
 	}
 	dialed := time.Now()
 	call := sipptest.Dial(t, ctx, target, envOr("CALMLINE_SIP_EXTEN", "100"), envOr("CALMLINE_SIP_USER", "caller"),
@@ -98,6 +98,11 @@ queues:
 	}
 	t.Logf("setup: INVITE sent -> 200 OK %v; 200 OK -> first greeting RTP at the caller %v",
 		answered.Sub(dialed).Round(time.Millisecond), greeted.Sub(answered).Round(time.Millisecond))
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if i := strings.Index(l, " setup="); i >= 0 && strings.Contains(l, `msg="call up"`) {
+			t.Logf("calmline: StasisStart -> answered, ExternalMedia up and bridged in %s", strings.Fields(l[i+1:])[0])
+		}
+	}
 	// The greeting and the menu are two prompts; wait until both are over.
 	waitQuiet(ctx, ph, 2*time.Second)
 

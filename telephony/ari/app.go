@@ -255,6 +255,10 @@ type envelope struct {
 	Application string `json:"application"`
 	Channel     *struct {
 		ID string `json:"id"`
+		// Language is read here because ari/v5's ChannelData.UnmarshalJSON
+		// drops it (found against a real Asterisk: every caller had no
+		// language, so the flow fell back to its first one).
+		Language string `json:"language"`
 	} `json:"channel"`
 	Args []string `json:"args"`
 }
@@ -287,6 +291,9 @@ func (a *App) dispatch(ctx context.Context, data []byte) {
 		return // bridge/playback/endpoint events: nothing calmline waits for
 	}
 	if st, ok := ev.(*ari.StasisStart); ok && !a.known(st.Channel.ID) {
+		if st.Channel.Language == "" {
+			st.Channel.Language = env.Channel.Language
+		}
 		a.start(ctx, st)
 		return
 	}

@@ -414,7 +414,7 @@ func TestCallEndToEnd(t *testing.T) {
 		t.Fatalf("heard speech RMS %.0f, sent %.0f", rms(heard), rms(want))
 	}
 	t.Logf("heard %d of %d voiced frames", len(heard)/n, len(want)/n)
-	if legInfo.CallerID != "1001" || legInfo.Channel != telephony.ChannelSIP || legInfo.Called != "100" {
+	if legInfo.CallerID != "1001" || legInfo.Channel != telephony.ChannelSIP || legInfo.Called != "100" || legInfo.Lang != "en" {
 		t.Errorf("leg info = %+v", legInfo)
 	}
 

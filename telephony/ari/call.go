@@ -220,7 +220,8 @@ func (c *callState) setup() error {
 	if err := c.createBridge(ctx, c.bridgeID, c.callerID, c.extID); err != nil {
 		return err
 	}
-	c.log.Info("call up", "caller", c.info.CallerID, "rtp_local", media.LocalAddr(), "rtp_remote", remote)
+	c.log.Info("call up", "caller", c.info.CallerID, "rtp_local", media.LocalAddr(), "rtp_remote", remote,
+		"setup", time.Since(c.info.Started).Round(time.Millisecond)) // StasisStart → answered, ExternalMedia bridged
 	return nil
 }
 

@@ -137,7 +137,7 @@ func TestIntegrationRealAsterisk(t *testing.T) {
 	if !strings.Contains(logs.String(), "call released") {
 		t.Error("call not released")
 	}
-	t.Logf("call %s from %q: %d voiced frames heard", r.info.ID, r.info.CallerID, r.voiced)
+	t.Logf("call %s from %q (called %q, lang %q): %d voiced frames heard", r.info.ID, r.info.CallerID, r.info.Called, r.info.Lang, r.voiced)
 }
 
 func envOr(k, def string) string {
