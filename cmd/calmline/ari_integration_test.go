@@ -51,7 +51,7 @@ func TestIntegrationServeRealAsterisk(t *testing.T) {
 		}
 	}
 	supUser := os.Getenv("CALMLINE_SIP_SUPERVISOR")
-	caller := sipptest.Speech(t, "I want a refund for my order")
+	caller := sipptest.Speech(t, "refund")
 	expertSpeech := sipptest.Speech(t, "Hello, this is the agent desk, how can I help you today")
 
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
@@ -213,11 +213,15 @@ queues:
 	}
 	getJSON(t, base+"/v1/calls/"+calls[0].ID, &detail)
 	t.Logf("stored turns %+v; readings %+v; actions %+v", detail.Turns, detail.Readings, detail.Actions)
-	callerTurns := 0
+	callerTurns, heardRefund := 0, false
 	for _, tu := range detail.Turns {
 		if tu.Speaker == "caller" {
 			callerTurns++
+			heardRefund = heardRefund || strings.Contains(strings.ToLower(tu.Text), "refund")
 		}
+	}
+	if !heardRefund {
+		t.Errorf("no stored caller turn says \"refund\": %+v", detail.Turns)
 	}
 	if calls[0].Channel != "sip" || callerTurns == 0 || len(detail.Readings) == 0 {
 		t.Errorf("stored call %+v: %d caller turns, %d readings; want channel sip, >= 1 of each (detail %+v)", calls[0], callerTurns, len(detail.Readings), detail)
