@@ -21,7 +21,7 @@ import (
 // TestIntegrationRealAsterisk places a real SIP call with sipp into a real
 // Asterisk whose dialplan sends it to Stasis(calmline), streams espeak-ng
 // speech as PCMU RTP, and checks that calmline hears it (via ExternalMedia,
-// slin16), plays a reply, and releases the call at the BYE.
+// μ-law), plays a reply, and releases the call at the BYE.
 //
 // Environment: CALMLINE_ARI_URL, CALMLINE_ARI_USER, CALMLINE_ARI_PASSWORD
 // (required); CALMLINE_ARI_APP (default calmline); CALMLINE_SIP_TARGET
