@@ -275,6 +275,10 @@ func TestCallEndToEnd(t *testing.T) {
 	f.WaitRequest(t, "POST /bridges/", 0)
 	ext := waitChan(t, f, em.Query.Get("channelId"))
 	mainBridge := waitBridgeWith(t, f, "caller1", ext.ID)
+	// The externalMedia answer carries chan_rtp's variables: no extra request.
+	if r := f.Requests("GET /channels/" + ext.ID + "/variable"); len(r) != 0 {
+		t.Errorf("calmline asked for variables the externalMedia answer had: %v", r)
+	}
 
 	// RTP from a stranger and a truncated packet are ignored.
 	stranger, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})

@@ -486,7 +486,11 @@ func (f *Server) externalMedia(w http.ResponseWriter, q url.Values) {
 	f.mu.Lock()
 	f.channels[id] = c
 	f.mu.Unlock()
-	writeJSON(w, 200, c.json())
+	// Like res_ari_channels' external_media_rtp_udp, the answer carries the
+	// channel variables chan_rtp set (where to send the RTP).
+	body := c.json()
+	body["channelvars"] = map[string]string{"UNICASTRTP_LOCAL_ADDRESS": c.Vars["UNICASTRTP_LOCAL_ADDRESS"], "UNICASTRTP_LOCAL_PORT": c.Vars["UNICASTRTP_LOCAL_PORT"]}
+	writeJSON(w, 200, body)
 	go f.Emit("StasisStart", map[string]any{"args": []string{}, "channel": c.json()})
 }
 
