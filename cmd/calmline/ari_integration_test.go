@@ -151,6 +151,9 @@ queues:
 				if v.Value == "" && k != "CALMLINE_LEVEL" {
 					t.Errorf("agent2 channel lacks %s", k)
 				}
+				if k == "CALMLINE_REPORT_URL" && !strings.HasPrefix(v.Value, base+"/") {
+					t.Errorf("agent2's report link %q is not on the server %s", v.Value, base)
+				}
 			}
 		}
 		go ph.Speak(ctx, caller)
