@@ -72,6 +72,7 @@ func TestIntegrationRealAsteriskHandoffAndSupervisor(t *testing.T) {
 	target := envOr("CALMLINE_SIP_TARGET", u.Hostname()+":5060")
 	speech := sipptest.Speech(t, "I have called three times and nobody helps me")
 	expertSpeech := sipptest.Speech(t, "Hello, this is the expert desk, how can I help you today")
+	supSpeech := sipptest.Speech(t, "This is your supervisor speaking, please offer the refund now")
 
 	type result struct {
 		voiced, afterTransfer int
@@ -139,13 +140,14 @@ func TestIntegrationRealAsteriskHandoffAndSupervisor(t *testing.T) {
 	waitFor(t, "ARI connection", app.Connected)
 
 	away := sipptest.Answer(t, ctx, ports[0], false, nil)
-	expert := sipptest.Answer(t, ctx, ports[len(ports)-1], true, expertSpeech)
+	expert := sipptest.AnswerWithPhone(t, ctx, ports[len(ports)-1])
 	caller := sipptest.Dial(t, ctx, target, envOr("CALMLINE_SIP_EXTEN", "100"), envOr("CALMLINE_SIP_USER", "caller"),
-		os.Getenv("CALMLINE_SIP_PASSWORD"), 30*time.Second)
+		os.Getenv("CALMLINE_SIP_PASSWORD"), 40*time.Second)
 	if _, err := caller.Answered(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ph := caller.Phone
+	ph.StreamSilence(ctx)
 	if _, err := ph.Speak(ctx, speech); err != nil {
 		t.Fatal(err)
 	}
@@ -196,22 +198,45 @@ func TestIntegrationRealAsteriskHandoffAndSupervisor(t *testing.T) {
 			t.Errorf("expert channel %s = %q (%v), want %q", k, v.Value, err, want)
 		}
 	}
-	// The caller now hears the expert, not the bot.
-	wctx, wcancel = context.WithTimeout(ctx, 5*time.Second)
-	_, err = ph.WaitLoud(wctx, time.Now(), 25)
-	wcancel()
-	if err != nil {
-		t.Errorf("caller does not hear the expert: %v", err)
+	// The caller and the expert hear each other; the bot is gone.
+	if err := expert.Answered(ctx); err != nil {
+		t.Fatal(err)
 	}
-	go ph.Speak(ctx, speech) // the caller keeps talking: calmline still measures (snoop)
+	ep := expert.Phone
+	ep.StreamSilence(ctx)
+	heard := func(who string, p *sipptest.Phone, since time.Time) {
+		t.Helper()
+		wctx, wcancel := context.WithTimeout(ctx, 3*time.Second)
+		defer wcancel()
+		if _, err := p.WaitLoud(wctx, since, 25); err != nil {
+			t.Errorf("%s: %v", who, err)
+		}
+	}
+	silent := func(who string, p *sipptest.Phone, since time.Time) {
+		t.Helper()
+		if n, _ := p.LoudSince(since); n > 5 {
+			t.Errorf("%s: heard %d voiced packets, want none", who, n)
+		}
+	}
+	t0 := time.Now()
+	if _, err := ep.Speak(ctx, expertSpeech); err != nil {
+		t.Fatal(err)
+	}
+	heard("caller hears the expert", ph, t0)
+	t0 = time.Now()
+	if _, err := ph.Speak(ctx, speech); err != nil { // calmline keeps measuring it (snoop)
+		t.Fatal(err)
+	}
+	heard("expert hears the caller", ep, t0)
 
 	// Supervisor: PIN, pick the call (# = most urgent), listen, whisper, barge.
 	sup := sipptest.Dial(t, ctx, target, envOr("CALMLINE_SIP_SUPERVISOR_EXTEN", "800"), supUser,
-		os.Getenv("CALMLINE_SIP_SUPERVISOR_PASSWORD"), 12*time.Second)
+		os.Getenv("CALMLINE_SIP_SUPERVISOR_PASSWORD"), 18*time.Second)
 	if _, err := sup.Answered(ctx); err != nil {
 		t.Fatal(err)
 	}
 	sp := sup.Phone
+	sp.StreamSilence(ctx)
 	if err := sp.Silence(ctx, 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -219,21 +244,33 @@ func TestIntegrationRealAsteriskHandoffAndSupervisor(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "listen-in audited", func() bool { return strings.Contains(auditModes(audit), "listen:start") })
-	listenAt := time.Now()
-	wctx, wcancel = context.WithTimeout(ctx, 5*time.Second)
-	_, err = sp.WaitLoud(wctx, listenAt, 25)
-	wcancel()
-	if err != nil {
-		t.Errorf("supervisor hears nothing while listening: %v", err)
+	t0 = time.Now()
+	if _, err := ph.Speak(ctx, speech); err != nil {
+		t.Fatal(err)
 	}
+	heard("supervisor listening hears the caller", sp, t0)
+	// Whisper: only the expert hears the supervisor.
 	if err := sp.DTMF(ctx, "2"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "whisper audited", func() bool { return strings.Contains(auditModes(audit), "whisper:start") })
+	t0 = time.Now()
+	if _, err := sp.Speak(ctx, supSpeech); err != nil {
+		t.Fatal(err)
+	}
+	heard("expert hears the whispering supervisor", ep, t0)
+	silent("caller while the supervisor whispers", ph, t0)
+	// Barge: the supervisor joins the call; both hear them.
 	if err := sp.DTMF(ctx, "3"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "barge audited", func() bool { return strings.Contains(auditModes(audit), "barge:start") })
+	t0 = time.Now()
+	if _, err := sp.Speak(ctx, supSpeech); err != nil {
+		t.Fatal(err)
+	}
+	heard("caller hears the barging supervisor", ph, t0)
+	heard("expert hears the barging supervisor", ep, t0)
 	if err := sup.Wait(ctx); err != nil {
 		t.Errorf("supervisor phone: %v", err)
 	}

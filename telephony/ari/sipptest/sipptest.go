@@ -32,6 +32,8 @@ var (
 	expertXML []byte
 	//go:embed noanswer.xml
 	noAnswerXML []byte
+	//go:embed expert_phone.xml
+	expertPhoneXML []byte
 )
 
 // DTMFPayloadType is the telephone-event payload type the phone offers.
@@ -182,6 +184,34 @@ func (p *Phone) silence(ctx context.Context, d time.Duration) error {
 	return err
 }
 
+// StreamSilence keeps the phone's RTP stream going, as a real phone does
+// between words: whenever Speak, Silence or DTMF is not sending, a silent
+// PCMU packet leaves every 20 ms, until ctx ends. Asterisk needs frames
+// flowing on a channel to mix a whisper into them. Call it after the answer.
+func (p *Phone) StreamSilence(ctx context.Context) {
+	silence := make([]byte, 160)
+	for i := range silence {
+		silence[i] = 0xff
+	}
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if !p.txMu.TryLock() {
+				continue
+			}
+			_ = p.send(0, false, p.ts, silence)
+			p.ts += 160
+			p.txMu.Unlock()
+		}
+	}()
+}
+
 // DTMF sends each digit as an RFC 4733 event (100 ms, three end packets),
 // with 150 ms between digits.
 func (p *Phone) DTMF(ctx context.Context, digits string) error {
@@ -263,7 +293,10 @@ func Dial(t testing.TB, ctx context.Context, target, exten, user, password strin
 	must(t, c.cmd.Start())
 	go func() { c.done <- c.cmd.Wait() }()
 	t.Cleanup(func() {
-		if c.cmd.ProcessState == nil {
+		select {
+		case err := <-c.done:
+			c.done <- err
+		default:
 			_ = c.cmd.Process.Kill()
 			<-c.done
 		}
@@ -314,6 +347,47 @@ type UAS struct {
 	cmd  *exec.Cmd
 	out  *strings.Builder
 	done chan error
+
+	addrFile string
+	Phone    *Phone // AnswerWithPhone only: the media side the test owns
+}
+
+// AnswerWithPhone starts an expert's phone listening on 127.0.0.1:port that
+// answers after 500 ms of ringing; its media is a Phone the test owns (see
+// Answered), so the test hears what reaches the expert and talks for them.
+func AnswerWithPhone(t testing.TB, ctx context.Context, port int) *UAS {
+	t.Helper()
+	ph := NewPhone(t)
+	dir := t.TempDir()
+	addrFile := filepath.Join(dir, "asterisk-media")
+	csv := filepath.Join(dir, "fields.csv")
+	must(t, os.WriteFile(csv, []byte(fmt.Sprintf("SEQUENTIAL\n%d;%s;\n", ph.Port(), addrFile)), 0o600))
+	u := startUAS(t, ctx, port, expertPhoneXML, nil, "-inf", csv)
+	u.addrFile, u.Phone = addrFile, ph
+	return u
+}
+
+// Answered waits until the phone answered and points its Phone at
+// Asterisk's media address (AnswerWithPhone only).
+func (u *UAS) Answered(ctx context.Context) error {
+	for {
+		if b, err := os.ReadFile(u.addrFile); err == nil {
+			ap, err := netip.ParseAddrPort(strings.TrimSpace(string(b)))
+			if err != nil {
+				return fmt.Errorf("sipptest: Asterisk's media address %q: %w", b, err)
+			}
+			u.Phone.SetRemote(ap)
+			return nil
+		}
+		select {
+		case err := <-u.done:
+			u.done <- err
+			return fmt.Errorf("sipp UAS ended before answering: %v\n%s", err, lastLines(u.out.String(), 30))
+		case <-ctx.Done():
+			return fmt.Errorf("sipptest: expert did not answer: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Answer starts an expert's phone listening on 127.0.0.1:port that
@@ -321,26 +395,37 @@ type UAS struct {
 // looped) until hung up. With answer false it rings until cancelled.
 func Answer(t testing.TB, ctx context.Context, port int, answer bool, speech []byte) *UAS {
 	t.Helper()
+	x := noAnswerXML
+	if answer {
+		x = expertXML
+	}
+	return startUAS(t, ctx, port, x, speech)
+}
+
+func startUAS(t testing.TB, ctx context.Context, port int, scenario, speech []byte, extra ...string) *UAS {
+	t.Helper()
 	if _, err := exec.LookPath("sipp"); err != nil {
 		t.Skip("sipp (Debian sip-tester) not installed")
 	}
 	dir := t.TempDir()
 	scen := filepath.Join(dir, "uas.xml")
-	x := noAnswerXML
-	if answer {
-		x = expertXML
+	must(t, os.WriteFile(scen, scenario, 0o600))
+	if speech != nil {
+		must(t, os.WriteFile(filepath.Join(dir, "expert.ulaw"), speech, 0o600))
 	}
-	must(t, os.WriteFile(scen, x, 0o600))
-	must(t, os.WriteFile(filepath.Join(dir, "expert.ulaw"), speech, 0o600))
 	args := []string{"-sf", scen, "-m", "1", "-i", "127.0.0.1", "-p", fmt.Sprint(port), "-mp", fmt.Sprint(freeUDPPort(t)),
 		"-timeout", "120s", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log")}
+	args = append(args, extra...)
 	u := &UAS{cmd: exec.CommandContext(ctx, "sipp", args...), out: &strings.Builder{}, done: make(chan error, 1)}
 	u.cmd.Dir = dir
 	u.cmd.Stdout, u.cmd.Stderr = u.out, u.out
 	must(t, u.cmd.Start())
 	go func() { u.done <- u.cmd.Wait() }()
 	t.Cleanup(func() {
-		if u.cmd.ProcessState == nil {
+		select {
+		case err := <-u.done:
+			u.done <- err
+		default:
 			_ = u.cmd.Process.Kill()
 			<-u.done
 		}
