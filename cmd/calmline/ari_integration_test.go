@@ -92,6 +92,7 @@ queues:
 		t.Fatal(err)
 	}
 	ph := call.Phone
+	ph.StreamSilence(ctx) // like a real phone, RTP never stops
 	greeted, err := ph.WaitLoud(ctx, answered, 10)
 	if err != nil {
 		t.Fatalf("no greeting reached the caller: %v", err)
@@ -165,6 +166,7 @@ queues:
 			if _, err := sup.Answered(sctx); err != nil {
 				t.Fatal(err)
 			}
+			sup.Phone.StreamSilence(sctx)
 			_ = sup.Phone.Silence(sctx, 300*time.Millisecond)
 			if err := sup.Phone.DTMF(sctx, "4711##"); err != nil {
 				t.Fatal(err)
