@@ -457,6 +457,31 @@ func (a *App) reconcile(ctx context.Context, first bool, connectedAt time.Time) 
 			a.hangupChannel(ch.ID, "normal")
 		}
 	}
+	a.destroyOrphanBridges(ctx, connectedAt)
+}
+
+// destroyOrphanBridges removes the empty bridges an earlier calmline process
+// created and could not destroy (it was killed mid-call: seen against a real
+// Asterisk, which keeps an empty Stasis bridge forever). Only calmline's own
+// bridge ids, created before this connection, with nobody in them.
+func (a *App) destroyOrphanBridges(ctx context.Context, connectedAt time.Time) {
+	var bridges []struct {
+		ID       string   `json:"id"`
+		Channels []string `json:"channels"`
+		Created  string   `json:"creationtime"`
+	}
+	if err := a.rest.do(ctx, http.MethodGet, "/bridges", nil, nil, &bridges); err != nil {
+		a.log.Warn("reconcile: cannot list bridges", "err", err)
+		return
+	}
+	for _, b := range bridges {
+		created, err := time.Parse("2006-01-02T15:04:05.000-0700", b.Created)
+		if err != nil || !created.Before(connectedAt.Add(-2*time.Second)) || !strings.HasPrefix(b.ID, "calmline-") || len(b.Channels) > 0 {
+			continue
+		}
+		a.log.Warn("destroying empty bridge left by an earlier calmline run", "bridge", b.ID)
+		a.destroyBridge(b.ID)
+	}
 }
 
 // endAll ends every call (shutdown).

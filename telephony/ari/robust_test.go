@@ -254,6 +254,9 @@ func TestOrphansFromEarlierRunAreHungUp(t *testing.T) {
 	f := aritest.New(t)
 	f.AddChannel(&aritest.Channel{ID: "old", Name: "PJSIP/old-1", State: "Up", Vars: map[string]string{}, Created: time.Now().Add(-time.Hour)})
 	f.AddChannel(&aritest.Channel{ID: "new", Name: "PJSIP/new-1", State: "Ring", Vars: map[string]string{}, Created: time.Now()})
+	f.AddBridge("calmline-bridge-old", time.Now().Add(-time.Hour))
+	f.AddBridge("calmline-bridge-busy", time.Now().Add(-time.Hour), "someone")
+	f.AddBridge("operator-bridge", time.Now().Add(-time.Hour))
 	app, err := New(Config{URL: f.URL(), User: aritest.User, Password: aritest.Password}, func(context.Context, telephony.Leg) {},
 		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
@@ -267,6 +270,10 @@ func TestOrphansFromEarlierRunAreHungUp(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if f.Requests("DELETE /channels/new") != nil {
 		t.Error("a channel created now was hung up as an orphan")
+	}
+	f.WaitRequest(t, "DELETE /bridges/calmline-bridge-old", 0)
+	if !f.HasBridge("calmline-bridge-busy") || !f.HasBridge("operator-bridge") {
+		t.Error("destroyed a bridge with channels in it, or one calmline did not create")
 	}
 	cancel()
 	if err := <-done; err != nil {

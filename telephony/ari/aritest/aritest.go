@@ -36,6 +36,7 @@ type Server struct {
 	reqs     []Request
 	channels map[string]*Channel
 	bridges  map[string]map[string]bool
+	created  map[string]time.Time // bridge id -> creation time
 	conns    []*websocket.Conn
 	wsUp     chan struct{}
 
@@ -82,6 +83,25 @@ func (f *Server) AddChannel(c *Channel) {
 	}
 	f.channels[c.ID] = c
 	f.mu.Unlock()
+}
+
+// AddBridge puts a bridge in the fake, as one an earlier client left.
+func (f *Server) AddBridge(id string, created time.Time, channels ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := map[string]bool{}
+	for _, c := range channels {
+		b[c] = true
+	}
+	f.bridges[id] = b
+	f.created[id] = created
+}
+
+// HasBridge reports whether bridge id exists.
+func (f *Server) HasBridge(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bridges[id] != nil
 }
 
 // Counts returns how many channels and bridges exist.
@@ -134,7 +154,7 @@ type Channel struct {
 
 // New starts a fake Asterisk; t.Cleanup stops it.
 func New(t testing.TB) *Server {
-	f := &Server{t: t, app: "calmline", channels: map[string]*Channel{}, bridges: map[string]map[string]bool{},
+	f := &Server{t: t, app: "calmline", channels: map[string]*Channel{}, bridges: map[string]map[string]bool{}, created: map[string]time.Time{},
 		answers: map[string]bool{}, wsUp: make(chan struct{}, 16)}
 	mux := http.NewServeMux()
 	mux.Handle("/ari/events", websocket.Server{Handler: f.events, Handshake: func(*websocket.Config, *http.Request) error { return nil }})
@@ -359,6 +379,20 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Unlock()
 		writeJSON(w, 200, list)
+	case r.Method == "GET" && path == "/bridges":
+		// As Asterisk 22 lists them: id, channels, creationtime.
+		f.mu.Lock()
+		list := []map[string]any{}
+		for id, members := range f.bridges {
+			chans := []string{}
+			for c := range members {
+				chans = append(chans, c)
+			}
+			list = append(list, map[string]any{"id": id, "technology": "simple_bridge", "bridge_type": "mixing", "bridge_class": "stasis",
+				"creator": "Stasis", "channels": chans, "creationtime": f.created[id].UTC().Format("2006-01-02T15:04:05.000-0700")})
+		}
+		f.mu.Unlock()
+		writeJSON(w, 200, list)
 	case r.Method == "POST" && path == "/channels/externalMedia":
 		f.externalMedia(w, q)
 	case seg[0] == "channels" && len(seg) >= 2:
@@ -420,11 +454,13 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			f.bridges[id] = map[string]bool{}
+			f.created[id] = time.Now()
 			writeJSON(w, 200, map[string]any{"id": id, "technology": "simple_bridge", "bridge_type": "mixing", "channels": []string{}})
 		case b == nil:
 			notFound("Bridge")
 		case r.Method == "DELETE" && len(seg) == 2:
 			delete(f.bridges, id)
+			delete(f.created, id)
 			w.WriteHeader(204)
 		case r.Method == "POST" && len(seg) == 3 && seg[2] == "addChannel":
 			for _, ch := range strings.Split(q.Get("channel"), ",") {
