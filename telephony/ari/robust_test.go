@@ -41,6 +41,29 @@ func TestRefusedExternalMediaEndsCallCleanly(t *testing.T) {
 	waitFor(t, "call gone from the directory", func() bool { return len(h.app.LiveCalls()) == 0 })
 }
 
+// Without channelvars in the externalMedia answer calmline reads
+// UNICASTRTP_LOCAL_ADDRESS/PORT with GET .../variable, and replies reach
+// Asterisk's socket.
+func TestExternalMediaAddressFromVariables(t *testing.T) {
+	played := make(chan error, 1)
+	h := startApp(t, func(ctx context.Context, leg telephony.Leg) {
+		played <- leg.Play(ctx, tone(2*telephony.FrameSamples))
+		<-ctx.Done()
+	})
+	h.f.SetOmitChannelVars(true)
+	h.f.CallerArrives("c1")
+	em := h.f.WaitRequest(t, "POST /channels/externalMedia", 0)
+	id := em.Query.Get("channelId")
+	h.f.WaitRequest(t, "GET /channels/"+id+"/variable", 1)
+	if err := <-played; err != nil {
+		t.Fatalf("Play: %v", err)
+	}
+	if p, err := waitChan(t, h.f, id).ReadRTP(time.Now().Add(2 * time.Second)); err != nil || p.PayloadType != 0 {
+		t.Fatalf("reply at Asterisk: pt %d, %v", p.PayloadType, err)
+	}
+	h.f.Hangup("c1", true)
+}
+
 // A StasisEnd sent while the WebSocket was down is not lost: after the
 // reconnect the App finds the caller gone and ends the call. A malformed
 // hangup event still ends the call it names.

@@ -41,6 +41,7 @@ type Server struct {
 	wsUp     chan struct{}
 
 	refuseExternalMedia bool
+	omitChannelVars     bool
 	failInfo            bool
 	answers             map[string]bool // endpoint -> answers when originated
 }
@@ -56,6 +57,14 @@ const (
 func (f *Server) SetRefuseExternalMedia(v bool) {
 	f.mu.Lock()
 	f.refuseExternalMedia = v
+	f.mu.Unlock()
+}
+
+// SetOmitChannelVars makes the externalMedia answer carry no channelvars,
+// so the client must GET UNICASTRTP_LOCAL_ADDRESS/PORT itself.
+func (f *Server) SetOmitChannelVars(v bool) {
+	f.mu.Lock()
+	f.omitChannelVars = v
 	f.mu.Unlock()
 }
 
@@ -525,7 +534,12 @@ func (f *Server) externalMedia(w http.ResponseWriter, q url.Values) {
 	// Like res_ari_channels' external_media_rtp_udp, the answer carries the
 	// channel variables chan_rtp set (where to send the RTP).
 	body := c.json()
-	body["channelvars"] = map[string]string{"UNICASTRTP_LOCAL_ADDRESS": c.Vars["UNICASTRTP_LOCAL_ADDRESS"], "UNICASTRTP_LOCAL_PORT": c.Vars["UNICASTRTP_LOCAL_PORT"]}
+	f.mu.Lock()
+	omit := f.omitChannelVars
+	f.mu.Unlock()
+	if !omit {
+		body["channelvars"] = map[string]string{"UNICASTRTP_LOCAL_ADDRESS": c.Vars["UNICASTRTP_LOCAL_ADDRESS"], "UNICASTRTP_LOCAL_PORT": c.Vars["UNICASTRTP_LOCAL_PORT"]}
+	}
 	writeJSON(w, 200, body)
 	go f.Emit("StasisStart", map[string]any{"args": []string{}, "channel": c.json()})
 }
