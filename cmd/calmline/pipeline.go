@@ -48,7 +48,7 @@ func (s *server) buildPipeline() error {
 	}
 	d := &dialogs{
 		engine: engine, queues: cfg.Queues, client: &http.Client{Timeout: 5 * time.Second}, log: s.log,
-		reportURL: func(id string) string { return publicURL(cfg) + "/v1/calls/live/" + id + "/report" },
+		reportURL: func(id string) string { return s.publicURL() + "/v1/calls/live/" + id + "/report" },
 	}
 	if cfg.Call.ProfilesFile != "" {
 		p, err := dialog.LoadProfiles(cfg.Call.ProfilesFile)
@@ -164,6 +164,16 @@ func openAIBase(u string) string {
 		return "https://api.openai.com/v1"
 	}
 	return u
+}
+
+// publicURL is publicURL(s.cfg), but with the address the server really
+// listens on when none is configured, so "--listen 127.0.0.1:0" does not hand
+// agents a link to port 0 (seen on an expert's channel in Asterisk).
+func (s *server) publicURL() string {
+	if a := s.bound.Load(); a != nil && s.cfg.PublicURL == "" {
+		return "http://" + *a
+	}
+	return publicURL(s.cfg)
 }
 
 // publicURL is the base URL handed to agents in report links.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/calmline/calmline/call"
@@ -90,7 +91,8 @@ type server struct {
 	endCalls context.CancelFunc
 	db       *store.DB
 	recorder *storeRecorder
-	deps     call.Deps // the per-call pipeline (pipeline.go)
+	deps     call.Deps              // the per-call pipeline (pipeline.go)
+	bound    atomic.Pointer[string] // the address run listens on (port 0 resolved)
 
 	callsTotal *prometheus.CounterVec
 }
@@ -201,6 +203,8 @@ func (s *server) run(ctx context.Context, drain time.Duration, stdout io.Writer)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
 	}
+	bound := ln.Addr().String()
+	s.bound.Store(&bound)
 	hs := &http.Server{Handler: s.web, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

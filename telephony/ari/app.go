@@ -1,5 +1,5 @@
 // Package ari runs calmline as an Asterisk Stasis application: each call that
-// enters the app gets an ExternalMedia RTP channel (slin16) in a mixing
+// enters the app gets an ExternalMedia RTP channel (G.711 μ-law) in a mixing
 // bridge with the caller, and is handed to a Handler as a telephony.Leg that
 // can also transfer to human experts (telephony.Switch). Supervisors dial an
 // extension that enters the app with the argument "supervise" to listen in.
@@ -105,6 +105,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer func() {
 		a.endAll("calmline shutting down")
 		a.wg.Wait()
+		a.rest.close()
 	}()
 	backoff := a.cfg.ReconnectMin
 	first := true
@@ -138,7 +139,9 @@ func (a *App) session(ctx context.Context, first bool) error {
 	if err != nil {
 		return err
 	}
-	wc, err := websocket.NewConfig(wsURL, "http://localhost/")
+	// The Origin has no trailing slash: Asterisk compares it verbatim with
+	// ari.conf's allowed_origins and logs a NOTICE on every connect otherwise.
+	wc, err := websocket.NewConfig(wsURL, "http://localhost")
 	if err != nil {
 		return fmt.Errorf("ari: events config: %w", err)
 	}
@@ -252,6 +255,10 @@ type envelope struct {
 	Application string `json:"application"`
 	Channel     *struct {
 		ID string `json:"id"`
+		// Language is read here because ari/v5's ChannelData.UnmarshalJSON
+		// drops it (found against a real Asterisk: every caller had no
+		// language, so the flow fell back to its first one).
+		Language string `json:"language"`
 	} `json:"channel"`
 	Args []string `json:"args"`
 }
@@ -284,6 +291,9 @@ func (a *App) dispatch(ctx context.Context, data []byte) {
 		return // bridge/playback/endpoint events: nothing calmline waits for
 	}
 	if st, ok := ev.(*ari.StasisStart); ok && !a.known(st.Channel.ID) {
+		if st.Channel.Language == "" {
+			st.Channel.Language = env.Channel.Language
+		}
 		a.start(ctx, st)
 		return
 	}
@@ -446,6 +456,31 @@ func (a *App) reconcile(ctx context.Context, first bool, connectedAt time.Time) 
 			a.log.Warn("hanging up channel left by an earlier calmline run", "channel", ch.ID, "name", ch.Name)
 			a.hangupChannel(ch.ID, "normal")
 		}
+	}
+	a.destroyOrphanBridges(ctx, connectedAt)
+}
+
+// destroyOrphanBridges removes the empty bridges an earlier calmline process
+// created and could not destroy (it was killed mid-call: seen against a real
+// Asterisk, which keeps an empty Stasis bridge forever). Only calmline's own
+// bridge ids, created before this connection, with nobody in them.
+func (a *App) destroyOrphanBridges(ctx context.Context, connectedAt time.Time) {
+	var bridges []struct {
+		ID       string   `json:"id"`
+		Channels []string `json:"channels"`
+		Created  string   `json:"creationtime"`
+	}
+	if err := a.rest.do(ctx, http.MethodGet, "/bridges", nil, nil, &bridges); err != nil {
+		a.log.Warn("reconcile: cannot list bridges", "err", err)
+		return
+	}
+	for _, b := range bridges {
+		created, err := time.Parse("2006-01-02T15:04:05.000-0700", b.Created)
+		if err != nil || !created.Before(connectedAt.Add(-2*time.Second)) || !strings.HasPrefix(b.ID, "calmline-") || len(b.Channels) > 0 {
+			continue
+		}
+		a.log.Warn("destroying empty bridge left by an earlier calmline run", "bridge", b.ID)
+		a.destroyBridge(b.ID)
 	}
 }
 

@@ -177,7 +177,7 @@ func (c *callState) setup() error {
 	start := a.portCursor
 	a.portCursor++
 	a.mu.Unlock()
-	media, err := rtp.ListenRange(bind, a.cfg.RTPPorts[0], a.cfg.RTPPorts[1], start, rtp.Config{Codec: rtp.CodecSlin16, Logger: c.log})
+	media, err := rtp.ListenRange(bind, a.cfg.RTPPorts[0], a.cfg.RTPPorts[1], start, rtp.Config{Codec: a.cfg.Format, Logger: c.log})
 	if err != nil {
 		return fmt.Errorf("open RTP socket: %w", err)
 	}
@@ -199,7 +199,7 @@ func (c *callState) setup() error {
 		Encapsulation:  "rtp",
 		Transport:      "udp",
 		ConnectionType: "client",
-		Format:         "slin16",
+		Format:         a.cfg.Format.String(),
 		Direction:      "both",
 	}
 	q := url.Values{
@@ -220,7 +220,8 @@ func (c *callState) setup() error {
 	if err := c.createBridge(ctx, c.bridgeID, c.callerID, c.extID); err != nil {
 		return err
 	}
-	c.log.Info("call up", "caller", c.info.CallerID, "rtp_local", media.LocalAddr(), "rtp_remote", remote)
+	c.log.Info("call up", "caller", c.info.CallerID, "rtp_local", media.LocalAddr(), "rtp_remote", remote,
+		"setup", time.Since(c.info.Started).Round(time.Millisecond)) // StasisStart → answered, ExternalMedia bridged
 	return nil
 }
 

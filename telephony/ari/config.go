@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/calmline/calmline/telephony"
+	"github.com/calmline/calmline/telephony/rtp"
 )
 
 // Config connects calmline to one Asterisk. Zero fields get the defaults
@@ -33,6 +34,12 @@ type Config struct {
 	// RTPPorts is the UDP port range for ExternalMedia, inclusive; {0,0} picks
 	// any free port (fine on one host; fix a range for firewalls and compose).
 	RTPPorts [2]int
+	// Format is the ExternalMedia codec: rtp.CodecPCMU (ulaw, the default) or
+	// rtp.CodecPCMA (alaw). Not slin16: a UnicastRTP channel has no SDP, so
+	// Asterisk (checked on 22.9) decodes only static RTP payload types on
+	// receive and silently drops slin16's dynamic type 118 — calmline would
+	// hear the caller but the caller would never hear calmline.
+	Format rtp.Codec
 
 	// Queues maps a queue name to the experts it rings; Transfer uses them when
 	// the flow gives no endpoints of its own.
@@ -106,6 +113,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if _, err := netip.ParseAddr(c.RTPBind); err != nil {
 		return c, fmt.Errorf("%w: RTPBind %q is not an IP address", ErrConfig, c.RTPBind)
+	}
+	switch c.Format {
+	case rtp.CodecUnknown:
+		c.Format = rtp.CodecPCMU
+	case rtp.CodecPCMU, rtp.CodecPCMA:
+	default:
+		return c, fmt.Errorf("%w: Format %v: Asterisk's ExternalMedia channel only receives static RTP payload types; use ulaw or alaw", ErrConfig, c.Format)
 	}
 	if c.RTPPorts[0] < 0 || c.RTPPorts[1] > 65535 || c.RTPPorts[1] < c.RTPPorts[0] {
 		return c, fmt.Errorf("%w: RTPPorts %v", ErrConfig, c.RTPPorts)

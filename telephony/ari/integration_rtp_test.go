@@ -25,7 +25,7 @@ import (
 // UnicastRTP channel (chan_rtp, the driver behind ExternalMedia) originated
 // into the app, fed μ-law RTP by the test. It checks, against a real
 // Asterisk, that calmline's ExternalMedia leg hears the caller through the
-// mixing bridge (Asterisk transcodes μ-law → slin16), that the reply
+// mixing bridge (μ-law both ways, as ExternalMedia needs), that the reply
 // reaches the caller's side, and that hangup releases the call. Needs
 // CALMLINE_ARI_URL, CALMLINE_ARI_USER, CALMLINE_ARI_PASSWORD; Asterisk must
 // reach 127.0.0.1 (CALMLINE_RTP_HOST otherwise).

@@ -21,7 +21,7 @@ import (
 // TestIntegrationRealAsterisk places a real SIP call with sipp into a real
 // Asterisk whose dialplan sends it to Stasis(calmline), streams espeak-ng
 // speech as PCMU RTP, and checks that calmline hears it (via ExternalMedia,
-// slin16), plays a reply, and releases the call at the BYE.
+// μ-law), plays a reply, and releases the call at the BYE.
 //
 // Environment: CALMLINE_ARI_URL, CALMLINE_ARI_USER, CALMLINE_ARI_PASSWORD
 // (required); CALMLINE_ARI_APP (default calmline); CALMLINE_SIP_TARGET
@@ -137,7 +137,7 @@ func TestIntegrationRealAsterisk(t *testing.T) {
 	if !strings.Contains(logs.String(), "call released") {
 		t.Error("call not released")
 	}
-	t.Logf("call %s from %q: %d voiced frames heard", r.info.ID, r.info.CallerID, r.voiced)
+	t.Logf("call %s from %q (called %q, lang %q): %d voiced frames heard", r.info.ID, r.info.CallerID, r.info.Called, r.info.Lang, r.voiced)
 }
 
 func envOr(k, def string) string {

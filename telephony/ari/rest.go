@@ -27,9 +27,17 @@ type rest struct {
 	timeout time.Duration
 }
 
+// newREST gives the App its own connection pool, so Run can close the
+// keep-alive connections it opened when it returns (with the shared default
+// transport they would outlive the App, holding a socket and two goroutines
+// each: found against a real Asterisk, whose HTTP server keeps them open).
 func newREST(cfg Config) *rest {
-	return &rest{base: cfg.URL, user: cfg.User, pass: cfg.Password, hc: &http.Client{}, timeout: cfg.RequestTimeout}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	return &rest{base: cfg.URL, user: cfg.User, pass: cfg.Password, hc: &http.Client{Transport: tr}, timeout: cfg.RequestTimeout}
 }
+
+// close drops the idle keep-alive connections.
+func (r *rest) close() { r.hc.CloseIdleConnections() }
 
 // do sends one request: parameters in the query string, body (if any) as
 // JSON (Asterisk reads "variables" from the body), out decoded from a 2xx

@@ -14,6 +14,7 @@ import (
 
 	"github.com/calmline/calmline/telephony"
 	"github.com/calmline/calmline/telephony/ari/aritest"
+	"github.com/calmline/calmline/telephony/rtp"
 )
 
 // An Asterisk that refuses externalMedia: the failure is logged with
@@ -38,6 +39,29 @@ func TestRefusedExternalMediaEndsCallCleanly(t *testing.T) {
 		t.Fatalf("log does not say why:\n%s", logs)
 	}
 	waitFor(t, "call gone from the directory", func() bool { return len(h.app.LiveCalls()) == 0 })
+}
+
+// Without channelvars in the externalMedia answer calmline reads
+// UNICASTRTP_LOCAL_ADDRESS/PORT with GET .../variable, and replies reach
+// Asterisk's socket.
+func TestExternalMediaAddressFromVariables(t *testing.T) {
+	played := make(chan error, 1)
+	h := startApp(t, func(ctx context.Context, leg telephony.Leg) {
+		played <- leg.Play(ctx, tone(2*telephony.FrameSamples))
+		<-ctx.Done()
+	})
+	h.f.SetOmitChannelVars(true)
+	h.f.CallerArrives("c1")
+	em := h.f.WaitRequest(t, "POST /channels/externalMedia", 0)
+	id := em.Query.Get("channelId")
+	h.f.WaitRequest(t, "GET /channels/"+id+"/variable", 1)
+	if err := <-played; err != nil {
+		t.Fatalf("Play: %v", err)
+	}
+	if p, err := waitChan(t, h.f, id).ReadRTP(time.Now().Add(2 * time.Second)); err != nil || p.PayloadType != 0 {
+		t.Fatalf("reply at Asterisk: pt %d, %v", p.PayloadType, err)
+	}
+	h.f.Hangup("c1", true)
 }
 
 // A StasisEnd sent while the WebSocket was down is not lost: after the
@@ -235,6 +259,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad bind", Config{URL: "http://127.0.0.1:8088/ari", User: "u", RTPBind: "example.com"}},
 		{"bad ports", Config{URL: "http://127.0.0.1:8088/ari", User: "u", RTPPorts: [2]int{20000, 10000}}},
 		{"bad pin", Config{URL: "http://127.0.0.1:8088/ari", User: "u", SupervisorPINs: map[string]string{"12a": "x"}}},
+		// Asterisk drops slin16's dynamic payload type on an ExternalMedia channel.
+		{"slin16", Config{URL: "http://127.0.0.1:8088/ari", User: "u", Format: rtp.CodecSlin16}},
 	} {
 		if _, err := New(tc.cfg, h); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: err = %v, want ErrConfig", tc.name, err)
@@ -251,6 +277,9 @@ func TestOrphansFromEarlierRunAreHungUp(t *testing.T) {
 	f := aritest.New(t)
 	f.AddChannel(&aritest.Channel{ID: "old", Name: "PJSIP/old-1", State: "Up", Vars: map[string]string{}, Created: time.Now().Add(-time.Hour)})
 	f.AddChannel(&aritest.Channel{ID: "new", Name: "PJSIP/new-1", State: "Ring", Vars: map[string]string{}, Created: time.Now()})
+	f.AddBridge("calmline-bridge-old", time.Now().Add(-time.Hour))
+	f.AddBridge("calmline-bridge-busy", time.Now().Add(-time.Hour), "someone")
+	f.AddBridge("operator-bridge", time.Now().Add(-time.Hour))
 	app, err := New(Config{URL: f.URL(), User: aritest.User, Password: aritest.Password}, func(context.Context, telephony.Leg) {},
 		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
@@ -264,6 +293,10 @@ func TestOrphansFromEarlierRunAreHungUp(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if f.Requests("DELETE /channels/new") != nil {
 		t.Error("a channel created now was hung up as an orphan")
+	}
+	f.WaitRequest(t, "DELETE /bridges/calmline-bridge-old", 0)
+	if !f.HasBridge("calmline-bridge-busy") || !f.HasBridge("operator-bridge") {
+		t.Error("destroyed a bridge with channels in it, or one calmline did not create")
 	}
 	cancel()
 	if err := <-done; err != nil {

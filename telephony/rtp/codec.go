@@ -5,9 +5,12 @@ import (
 	"fmt"
 )
 
-// Codec is the payload format on the wire. calmline asks Asterisk for
-// slin16 so no transcoding happens in either process; the G.711 codecs are
-// there for peers that cannot do slin16 (8 kHz, resampled at the edge).
+// Codec is the payload format on the wire. calmline's ARI app asks
+// Asterisk for μ-law ExternalMedia: Asterisk sends slin16 with the dynamic
+// payload type 118 but drops 118 coming back on a channel without SDP
+// (found on Asterisk 22.9), so the G.711 codecs (8 kHz, resampled at the
+// edge) are the ones that work both ways; slin16 stays for peers that
+// negotiate it.
 type Codec int
 
 // Codecs. The zero value is CodecUnknown so a forgotten setting is visible.

@@ -36,10 +36,12 @@ type Server struct {
 	reqs     []Request
 	channels map[string]*Channel
 	bridges  map[string]map[string]bool
+	created  map[string]time.Time // bridge id -> creation time
 	conns    []*websocket.Conn
 	wsUp     chan struct{}
 
 	refuseExternalMedia bool
+	omitChannelVars     bool
 	failInfo            bool
 	answers             map[string]bool // endpoint -> answers when originated
 }
@@ -55,6 +57,14 @@ const (
 func (f *Server) SetRefuseExternalMedia(v bool) {
 	f.mu.Lock()
 	f.refuseExternalMedia = v
+	f.mu.Unlock()
+}
+
+// SetOmitChannelVars makes the externalMedia answer carry no channelvars,
+// so the client must GET UNICASTRTP_LOCAL_ADDRESS/PORT itself.
+func (f *Server) SetOmitChannelVars(v bool) {
+	f.mu.Lock()
+	f.omitChannelVars = v
 	f.mu.Unlock()
 }
 
@@ -82,6 +92,25 @@ func (f *Server) AddChannel(c *Channel) {
 	}
 	f.channels[c.ID] = c
 	f.mu.Unlock()
+}
+
+// AddBridge puts a bridge in the fake, as one an earlier client left.
+func (f *Server) AddBridge(id string, created time.Time, channels ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := map[string]bool{}
+	for _, c := range channels {
+		b[c] = true
+	}
+	f.bridges[id] = b
+	f.created[id] = created
+}
+
+// HasBridge reports whether bridge id exists.
+func (f *Server) HasBridge(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bridges[id] != nil
 }
 
 // Counts returns how many channels and bridges exist.
@@ -129,11 +158,12 @@ type Channel struct {
 	Args            []string
 	UDP             *net.UDPConn   // ExternalMedia: Asterisk's RTP socket
 	Peer            netip.AddrPort // ExternalMedia: external_host
+	Format          string         // ExternalMedia: the format parameter (ulaw, alaw, slin16)
 }
 
 // New starts a fake Asterisk; t.Cleanup stops it.
 func New(t testing.TB) *Server {
-	f := &Server{t: t, app: "calmline", channels: map[string]*Channel{}, bridges: map[string]map[string]bool{},
+	f := &Server{t: t, app: "calmline", channels: map[string]*Channel{}, bridges: map[string]map[string]bool{}, created: map[string]time.Time{},
 		answers: map[string]bool{}, wsUp: make(chan struct{}, 16)}
 	mux := http.NewServeMux()
 	mux.Handle("/ari/events", websocket.Server{Handler: f.events, Handshake: func(*websocket.Config, *http.Request) error { return nil }})
@@ -358,6 +388,20 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Unlock()
 		writeJSON(w, 200, list)
+	case r.Method == "GET" && path == "/bridges":
+		// As Asterisk 22 lists them: id, channels, creationtime.
+		f.mu.Lock()
+		list := []map[string]any{}
+		for id, members := range f.bridges {
+			chans := []string{}
+			for c := range members {
+				chans = append(chans, c)
+			}
+			list = append(list, map[string]any{"id": id, "technology": "simple_bridge", "bridge_type": "mixing", "bridge_class": "stasis",
+				"creator": "Stasis", "channels": chans, "creationtime": f.created[id].UTC().Format("2006-01-02T15:04:05.000-0700")})
+		}
+		f.mu.Unlock()
+		writeJSON(w, 200, list)
 	case r.Method == "POST" && path == "/channels/externalMedia":
 		f.externalMedia(w, q)
 	case seg[0] == "channels" && len(seg) >= 2:
@@ -419,11 +463,13 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			f.bridges[id] = map[string]bool{}
+			f.created[id] = time.Now()
 			writeJSON(w, 200, map[string]any{"id": id, "technology": "simple_bridge", "bridge_type": "mixing", "channels": []string{}})
 		case b == nil:
 			notFound("Bridge")
 		case r.Method == "DELETE" && len(seg) == 2:
 			delete(f.bridges, id)
+			delete(f.created, id)
 			w.WriteHeader(204)
 		case r.Method == "POST" && len(seg) == 3 && seg[2] == "addChannel":
 			for _, ch := range strings.Split(q.Get("channel"), ",") {
@@ -480,12 +526,21 @@ func (f *Server) externalMedia(w http.ResponseWriter, q url.Values) {
 	}
 	local := udp.LocalAddr().(*net.UDPAddr).AddrPort()
 	id := q.Get("channelId")
-	c := &Channel{ID: id, Name: "UnicastRTP/" + peer.String() + "-0000002", State: "Up", UDP: udp, Peer: peer,
+	c := &Channel{ID: id, Name: "UnicastRTP/" + peer.String() + "-0000002", State: "Up", UDP: udp, Peer: peer, Format: q.Get("format"),
 		Vars: map[string]string{"UNICASTRTP_LOCAL_ADDRESS": local.Addr().String(), "UNICASTRTP_LOCAL_PORT": fmt.Sprint(local.Port())}}
 	f.mu.Lock()
 	f.channels[id] = c
 	f.mu.Unlock()
-	writeJSON(w, 200, c.json())
+	// Like res_ari_channels' external_media_rtp_udp, the answer carries the
+	// channel variables chan_rtp set (where to send the RTP).
+	body := c.json()
+	f.mu.Lock()
+	omit := f.omitChannelVars
+	f.mu.Unlock()
+	if !omit {
+		body["channelvars"] = map[string]string{"UNICASTRTP_LOCAL_ADDRESS": c.Vars["UNICASTRTP_LOCAL_ADDRESS"], "UNICASTRTP_LOCAL_PORT": c.Vars["UNICASTRTP_LOCAL_PORT"]}
+	}
+	writeJSON(w, 200, body)
 	go f.Emit("StasisStart", map[string]any{"args": []string{}, "channel": c.json()})
 }
 
