@@ -572,6 +572,28 @@ func TestHeatmap(t *testing.T) {
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 
+// The dialog picks a call's A/B arm after the call started: the first action
+// that names a variant labels the call, and a later one does not relabel it.
+func TestCallVariantFromFirstAction(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := be.open(t, nil)
+			if err := db.StartCall(ctx, Call{ID: "v1", Channel: telephony.ChannelWebRTC, Started: t0}); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range []string{"", "a", "b"} {
+				if err := db.AddAction(ctx, Action{CallID: "v1", Seq: i + 1, TurnSeq: i, Type: "say", Line: "greet", Variant: v}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c, err := db.Call(ctx, "v1"); err != nil || c.Variant != "a" {
+				t.Errorf("variant = %q (%v), want a", c.Variant, err)
+			}
+		})
+	}
+}
+
 func TestABResults(t *testing.T) {
 	for _, be := range backends(t) {
 		t.Run(be.name, func(t *testing.T) {

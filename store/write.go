@@ -164,6 +164,13 @@ func (db *DB) AddAction(ctx context.Context, a Action) error {
 	if err != nil {
 		return fmt.Errorf("store: add action %s/%d: %w", a.CallID, a.Seq, classify(err))
 	}
+	// The dialog assigns a call its A/B arm after the call starts; the first
+	// action that names one labels the call, so call history can be split by arm.
+	if a.Variant != "" {
+		if _, err := db.w.ExecContext(ctx, db.q(`UPDATE calls SET variant = ? WHERE id = ? AND variant = ''`), a.Variant, a.CallID); err != nil {
+			return fmt.Errorf("store: label call %s with variant %q: %w", a.CallID, a.Variant, classify(err))
+		}
+	}
 	return nil
 }
 

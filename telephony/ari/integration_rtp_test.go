@@ -18,6 +18,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/calmline/calmline/audio"
 	"github.com/calmline/calmline/telephony"
 )
 
@@ -173,20 +174,8 @@ func TestIntegrationRealAsteriskRTPCaller(t *testing.T) {
 func ulawLoud(p []byte) bool {
 	var e int64
 	for _, b := range p {
-		s := int64(ulawSample(b))
+		s := int64(audio.MuLawToLinear(b))
 		e += s * s
 	}
 	return len(p) > 0 && e/int64(len(p)) > 300*300
-}
-
-// ulawSample decodes one G.711 μ-law byte (kept here so the test does not
-// reach into package rtp's internals).
-func ulawSample(u byte) int16 {
-	u = ^u
-	t := (int32(u&0x0f) << 3) + 0x84
-	t <<= (u & 0x70) >> 4
-	if u&0x80 != 0 {
-		return int16(0x84 - t)
-	}
-	return int16(t - 0x84)
 }
