@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/calmline/calmline/audio"
 )
 
 // Scenarios, written into each call's working directory.
@@ -468,20 +470,10 @@ func Speech(t testing.TB, text string) []byte {
 func ULawLoud(p []byte) bool {
 	var e int64
 	for _, b := range p {
-		s := int64(ulawSample(b))
+		s := int64(audio.MuLawToLinear(b))
 		e += s * s
 	}
 	return len(p) > 0 && e/int64(len(p)) > 300*300
-}
-
-func ulawSample(u byte) int16 {
-	u = ^u
-	t := (int32(u&0x0f) << 3) + 0x84
-	t <<= (u & 0x70) >> 4
-	if u&0x80 != 0 {
-		return int16(0x84 - t)
-	}
-	return int16(t - 0x84)
 }
 
 func freeUDPPort(t testing.TB) int {
