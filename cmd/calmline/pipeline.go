@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +46,9 @@ func (s *server) buildPipeline() error {
 	engine, err := dialog.Load(cfg.Flows...)
 	if err != nil {
 		return fmt.Errorf("load flows %v: %w", cfg.Flows, err)
+	}
+	for _, q := range undefinedQueues(engine, cfg.Queues) {
+		s.log.Warn("a flow hands callers to a queue the config does not define: those handoffs ring nobody; add it under queues", "queue", q)
 	}
 	d := &dialogs{
 		engine: engine, queues: cfg.Queues, client: &http.Client{Timeout: 5 * time.Second}, log: s.log,
@@ -182,4 +186,20 @@ func publicURL(cfg config.Config) string {
 		return strings.TrimRight(cfg.PublicURL, "/")
 	}
 	return "http://" + cfg.Listen
+}
+
+// undefinedQueues lists the queues the flows hand callers to that the
+// configuration gives no endpoints, sorted; an operator who renames a queue in
+// one place and not the other hears about it at start-up, not from a caller.
+func undefinedQueues(engine *dialog.Engine, queues map[string]config.QueueConfig) []string {
+	var missing []string
+	for _, name := range engine.Flows() {
+		for q := range engine.Flow(name).Queues {
+			if _, ok := queues[q]; !ok && !slices.Contains(missing, q) {
+				missing = append(missing, q)
+			}
+		}
+	}
+	slices.Sort(missing)
+	return missing
 }
