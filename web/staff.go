@@ -30,8 +30,9 @@ func staffRules() []rule {
 	return []rule{
 		{"/v1/supervisor/", staff.RoleSupervisor, false}, // listen-in from the browser
 		{"/v1/agents", staff.RoleAgent, false},           // agent console sign-in, calls, roster
-		{"/v1/calls/live", staff.RoleAgent, true},        // live list, handoff report
-		{"/v1/events", staff.RoleAgent, true},            // live event stream
+		{"/v1/calls/live/", staff.RoleAgent, true},       // one live call and its handoff report (by unguessable id)
+		{"/v1/calls/live", staff.RoleSupervisor, true},   // every live call
+		{"/v1/events", staff.RoleSupervisor, true},       // every call's live events (agents get theirs over WebRTC)
 		{"/v1/feedback", staff.RoleAgent, true},          // agents correct readings
 		{"/v1/calls", staff.RoleSupervisor, true},        // call history, transcripts
 		{"/v1/heatmap", staff.RoleSupervisor, true},      // dashboards

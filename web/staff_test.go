@@ -83,11 +83,16 @@ func TestStaffGuard(t *testing.T) {
 		{"POST", "/v1/supervisor/calls/c1/listen", amy, "", 403, ""},
 		{"POST", "/v1/supervisor/calls/c1/listen", lin, "", 200, "as:lin"},
 		{"POST", "/v1/supervisor/calls/c1/listen", nil, "crm-token", 401, ""}, // machines do not listen in
-		// The live list and event stream: agents, supervisors or the API token.
+		// The live list and event stream: supervisors or the API token; an agent
+		// reads the one call handed to them.
 		{"GET", "/v1/calls/live", nil, "", 401, ""},
-		{"GET", "/v1/calls/live", amy, "", 200, "[]"},
+		{"GET", "/v1/calls/live", amy, "", 403, ""},
+		{"GET", "/v1/calls/live", lin, "", 200, "[]"},
 		{"GET", "/v1/calls/live", nil, "crm-token", 200, "[]"},
 		{"GET", "/v1/calls/live", nil, "wrong", 401, ""},
+		{"GET", "/v1/calls/live/c9/report", amy, "", 404, "no such live call"},
+		{"GET", "/v1/calls/live/c9/report", nil, "", 401, ""},
+		{"GET", "/v1/events", amy, "", 403, ""},
 		// History and dashboards: supervisors or the API token.
 		{"GET", "/v1/calls", amy, "", 403, ""},
 		{"GET", "/v1/calls", lin, "", 200, "as:lin"},
