@@ -61,6 +61,7 @@ const (
 	searchDictation = "_default" // the LM search ps_init creates from -lm
 	searchGrammar   = "grammar"
 	searchPhones    = "phones" // phone loop: the best any speech can score, for confidence
+	searchSpot      = "spot"   // a phrase inside longer speech (grammar.spot)
 )
 
 var quietOnce sync.Once
@@ -70,6 +71,7 @@ var quietOnce sync.Once
 type decoder struct {
 	ps          *C.ps_decoder_t
 	lastGrammar string // the JSGF currently loaded as searchGrammar
+	lastSpot    string // the JSGF currently loaded as searchSpot
 }
 
 // cmnMax bounds the cepstral vector length (13 for the en-us model).
@@ -166,17 +168,26 @@ func (d *decoder) known(word string) bool { return d.pronunciation(word) != "" }
 
 // useGrammar loads jsgf (if it differs from the loaded one) and activates it.
 func (d *decoder) useGrammar(jsgf string) error {
-	if jsgf != d.lastGrammar {
-		cn, cg := C.CString(searchGrammar), C.CString(jsgf)
+	return d.useJSGF(searchGrammar, jsgf, &d.lastGrammar)
+}
+
+// useSpot loads and activates the phrase-spotting grammar.
+func (d *decoder) useSpot(jsgf string) error {
+	return d.useJSGF(searchSpot, jsgf, &d.lastSpot)
+}
+
+func (d *decoder) useJSGF(search, jsgf string, loaded *string) error {
+	if jsgf != *loaded {
+		cn, cg := C.CString(search), C.CString(jsgf)
 		defer C.free(unsafe.Pointer(cn))
 		defer C.free(unsafe.Pointer(cg))
 		if C.ps_set_jsgf_string(d.ps, cn, cg) < 0 {
-			d.lastGrammar = ""
-			return fmt.Errorf("sphinx: load grammar: pocketsphinx rejected the JSGF")
+			*loaded = ""
+			return fmt.Errorf("sphinx: load grammar %q: pocketsphinx rejected the JSGF", search)
 		}
-		d.lastGrammar = jsgf
+		*loaded = jsgf
 	}
-	return d.setSearch(searchGrammar)
+	return d.setSearch(search)
 }
 
 func (d *decoder) setSearch(name string) error {
@@ -198,6 +209,9 @@ type hyp struct {
 type segment struct {
 	word       string
 	start, end time.Duration
+	// ascr is the segment's acoustic score (pocketsphinx's log scale); keyword
+	// spotting compares it with what a free phone loop scores on the same frames.
+	ascr int32
 }
 
 // decode runs one utterance through the active search.
@@ -234,11 +248,14 @@ func (d *decoder) decode(ctx context.Context, pcm []int16) (hyp, error) {
 	for seg := C.ps_seg_iter(d.ps); seg != nil; seg = C.ps_seg_next(seg) {
 		var sf, ef C.int
 		C.ps_seg_frames(seg, &sf, &ef)
+		var ascr, lscr, lback C.int32
+		C.ps_seg_prob(seg, &ascr, &lscr, &lback)
 		lastEnd = int(ef) + 1
 		h.words = append(h.words, segment{
 			word:  C.GoString(C.ps_seg_word(seg)),
 			start: time.Duration(sf) * time.Second / framesPerSecond,
 			end:   time.Duration(ef+1) * time.Second / framesPerSecond,
+			ascr:  int32(ascr),
 		})
 	}
 	// Segment frames count from the decoder's first utterance, not this one;

@@ -78,6 +78,7 @@ func normalise(phrase string) []string {
 // recognised word sequence to the flow's own phrase.
 type grammar struct {
 	jsgf    string
+	spot    string            // the phrases anywhere in a sentence: phone loop, phrase, phone loop
 	phrases map[string]string // normalised words joined by " " -> original phrase
 	dropped []string          // phrases with words the dictionary lacks
 }
@@ -127,4 +128,30 @@ func buildGrammar(phrases []string, known func(string) bool) (grammar, error) {
 	b.WriteString(";\n")
 	g.jsgf = b.String()
 	return g, nil
+}
+
+// spotJSGF finds one of the phrases inside longer speech: anything before and
+// after it is taken by free phones, so "I want a refund please" can yield
+// "refund". Whether the phrase is really there is decided afterwards by
+// comparing its acoustic score with the phone loop's on the same frames.
+// minSpotPhones keeps short phrases ("yes", "two") out of spotting: a few
+// phones fit somewhere in any sentence.
+const minSpotPhones = 6
+
+func spotJSGF(alts []string) string {
+	if len(alts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("#JSGF V1.0;\ngrammar calmlinespot;\npublic <utt> = <ph>* <phrase> <ph>*;\n<phrase> = ")
+	b.WriteString(strings.Join(alts, " | "))
+	b.WriteString(";\n<ph> = ")
+	for i, ph := range loopPhones {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(phoneWord(ph))
+	}
+	b.WriteString(";\n")
+	return b.String()
 }

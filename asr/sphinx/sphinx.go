@@ -16,8 +16,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/calmline/calmline/asr"
 )
@@ -257,7 +259,7 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 	}
 	orig, ok := g.phrases[text]
 	if !ok {
-		return asr.Result{Lang: "en", NoMatch: true}, nil
+		return r.inSentence(ctx, d, g, pcm, 0)
 	}
 	if err := d.setSearch(searchPhones); err != nil {
 		return asr.Result{}, err
@@ -268,10 +270,33 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 	}
 	res.Confidence = phoneConfidence(phrasePhones, loop.words)
 	if res.Confidence < r.cfg.MinConfidence {
-		return asr.Result{Lang: "en", Confidence: res.Confidence, NoMatch: true}, nil
+		return r.inSentence(ctx, d, g, pcm, res.Confidence)
 	}
 	res.Text = orig
 	return res, nil
+}
+
+// spotMinScore is the per-frame score (phrase against free phones, see spot)
+// a phrase found inside a sentence needs. Measured on espeak-ng sentences:
+// phrases callers really said scored -0.1 to 14.5 (and one -10.2), while the
+// only out-of-grammar sentence of 16 that yielded a phrase at all scored -20.9.
+const spotMinScore = -5
+
+// inSentence is the second chance for speech the whole-utterance grammar did
+// not match: callers say "I want a refund please", not "refund". It returns
+// the phrase spotted inside the speech, or NoMatch with the first pass's
+// confidence.
+func (r *Recognizer) inSentence(ctx context.Context, d *decoder, g grammar, pcm []int16, conf float64) (asr.Result, error) {
+	phrase, score, err := r.spot(ctx, d, g, pcm)
+	if err != nil {
+		return asr.Result{}, err
+	}
+	if phrase == "" || score < spotMinScore {
+		return asr.Result{Lang: "en", Confidence: conf, NoMatch: true}, nil
+	}
+	// Map the score onto [0.5, 1]: it passed the spotting threshold.
+	c := 0.5 + 0.5*min(1, (score-spotMinScore)/(2*-spotMinScore))
+	return asr.Result{Lang: "en", Text: phrase, Confidence: c}, nil
 }
 
 // phoneConfidence compares the phones of the matched phrase with the phones a
@@ -356,6 +381,18 @@ func (r *Recognizer) grammar(d *decoder, phrases []string) (grammar, error) {
 	if err != nil {
 		return grammar{}, err
 	}
+	var long []string
+	for key := range g.phrases {
+		n := 0
+		for _, w := range strings.Fields(key) {
+			n += len(strings.Fields(d.pronunciation(w)))
+		}
+		if n >= minSpotPhones {
+			long = append(long, key)
+		}
+	}
+	slices.Sort(long)
+	g.spot = spotJSGF(long)
 	if len(g.dropped) > 0 {
 		r.log.Warn("sphinx: grammar phrases dropped, their words are not in the dictionary", "dropped", g.dropped, "dict", r.cfg.Dict)
 	}
@@ -366,4 +403,54 @@ func (r *Recognizer) grammar(d *decoder, phrases []string) (grammar, error) {
 	r.grammars[key] = g
 	r.mu.Unlock()
 	return g, nil
+}
+
+// spot looks for one of g's phrases inside longer speech and says how well it
+// fits: the phrase's acoustic score minus what a free phone loop scores on the
+// same frames, per frame (0 is as good as the best phones; more negative is a
+// forced fit). It returns "" when no phrase could be placed.
+func (r *Recognizer) spot(ctx context.Context, d *decoder, g grammar, pcm []int16) (string, float64, error) {
+	if g.spot == "" {
+		return "", 0, nil
+	}
+	if err := d.useSpot(g.spot); err != nil {
+		return "", 0, err
+	}
+	h, err := d.decode(ctx, pcm)
+	if err != nil {
+		return "", 0, err
+	}
+	var words []string
+	var score int64
+	from, to := time.Duration(-1), time.Duration(0)
+	for _, s := range h.words {
+		if isFiller(s.word) || isPhoneWord(s.word) {
+			continue
+		}
+		words = append(words, baseWord(s.word))
+		score += int64(s.ascr)
+		if from < 0 {
+			from = s.start
+		}
+		to = s.end
+	}
+	orig, ok := g.phrases[strings.Join(words, " ")]
+	if !ok || to <= from {
+		return "", 0, nil
+	}
+	if err := d.setSearch(searchPhones); err != nil {
+		return "", 0, err
+	}
+	loop, err := d.decode(ctx, pcm)
+	if err != nil {
+		return "", 0, err
+	}
+	var free int64
+	for _, s := range loop.words {
+		if mid := (s.start + s.end) / 2; isPhoneWord(s.word) && mid >= from && mid < to {
+			free += int64(s.ascr)
+		}
+	}
+	frames := float64((to - from) * framesPerSecond / time.Second)
+	return orig, float64(score-free) / frames, nil
 }
