@@ -28,16 +28,16 @@ func isPhoneWord(word string) bool { return strings.HasPrefix(word, phonePrefix)
 
 // phoneLoopJSGF is the grammar of the phone-loop pass.
 func phoneLoopJSGF() string {
-	var b strings.Builder
-	b.WriteString("#JSGF V1.0;\ngrammar phones;\npublic <utt> = <ph>+;\n<ph> = ")
+	return "#JSGF V1.0;\ngrammar phones;\npublic <utt> = <ph>+;\n" + phoneRule()
+}
+
+// phoneRule is the JSGF rule <ph>: any one of the loop's phone words.
+func phoneRule() string {
+	words := make([]string, len(loopPhones))
 	for i, ph := range loopPhones {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		b.WriteString(phoneWord(ph))
+		words[i] = phoneWord(ph)
 	}
-	b.WriteString(";\n")
-	return b.String()
+	return "<ph> = " + strings.Join(words, " | ") + ";\n"
 }
 
 // isFiller reports pocketsphinx's silence and noise tokens, which are not words.
@@ -142,16 +142,6 @@ func spotJSGF(alts []string) string {
 	if len(alts) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString("#JSGF V1.0;\ngrammar calmlinespot;\npublic <utt> = <ph>* <phrase> <ph>*;\n<phrase> = ")
-	b.WriteString(strings.Join(alts, " | "))
-	b.WriteString(";\n<ph> = ")
-	for i, ph := range loopPhones {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		b.WriteString(phoneWord(ph))
-	}
-	b.WriteString(";\n")
-	return b.String()
+	return "#JSGF V1.0;\ngrammar calmlinespot;\npublic <utt> = <ph>* <phrase> <ph>*;\n<phrase> = " +
+		strings.Join(alts, " | ") + ";\n" + phoneRule()
 }
