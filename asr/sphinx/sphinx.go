@@ -278,9 +278,10 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 
 // spotMinScore is the per-frame score (phrase against free phones, see spot)
 // a phrase found inside a sentence needs. Measured on espeak-ng sentences:
-// phrases callers really said scored -0.1 to 14.5 (and one -10.2), while the
-// only out-of-grammar sentence of 16 that yielded a phrase at all scored -20.9.
-const spotMinScore = -5
+// the phrases only this pass found scored 2.1 to 14.5 wide-band and 5 or more
+// through a phone line; out-of-grammar sentences that yielded a phrase at all
+// scored -20.9 wide-band and -3.6 through a phone line.
+const spotMinScore = 0
 
 // inSentence is the second chance for speech the whole-utterance grammar did
 // not match: callers say "I want a refund please", not "refund". It returns
@@ -294,8 +295,8 @@ func (r *Recognizer) inSentence(ctx context.Context, d *decoder, g grammar, pcm 
 	if phrase == "" || score < spotMinScore {
 		return asr.Result{Lang: "en", Confidence: conf, NoMatch: true}, nil
 	}
-	// Map the score onto [0.5, 1]: it passed the spotting threshold.
-	c := 0.5 + 0.5*min(1, (score-spotMinScore)/(2*-spotMinScore))
+	// Map the score onto [0.5, 1]: it passed the spotting threshold; 10 above it is sure.
+	c := 0.5 + 0.5*min(1, (score-spotMinScore)/10)
 	return asr.Result{Lang: "en", Text: phrase, Confidence: c}, nil
 }
 
