@@ -346,55 +346,30 @@ func speakerScale(x *[nVoiceFeatures]float64, b *VoiceBaseline, spread *[nBase]f
 func voiceVector(dst *[nVoiceFeatures]float64, f dsp.Features, b *VoiceBaseline) {
 	own := baseValues(f)
 	ref := func(i int) float64 { return b.value(i, own[i]) }
+	// Every baseline-relative entry is the utterance's value minus the caller's
+	// reference (voiceRelBase says which); the pitch extremes are measured from
+	// their own values, the rest below are absolute.
+	for i, bi := range voiceRelBase {
+		if bi >= 0 {
+			dst[i] = own[bi] - ref(bi)
+		}
+	}
 	p0 := ref(bPitchST)
-	dst[vPitchST] = own[bPitchST] - p0
 	dst[vPitchMaxST] = voiceHzToST(math.Max(f.PitchMaxHz, f.PitchMedianHz)) - p0
 	dst[vPitchMinST] = voiceHzToST(math.Min(voiceNonZero(f.PitchMinHz, f.PitchMedianHz), f.PitchMedianHz)) - p0
 	dst[vRangeST] = own[bRangeST]
-	dst[vRangeRel] = own[bRangeST] - ref(bRangeST)
 	dst[vSDST] = own[bSDST]
-	dst[vSDRel] = own[bSDST] - ref(bSDST)
 	dst[vSlope] = voiceClamp(voiceFinite(f.PitchSlopeSTPerS), -60, 60)
-	dst[vLoudDB] = own[bLoudDB] - ref(bLoudDB)
 	dst[vLoudCrest] = voiceClamp(voiceFinite(f.LoudMaxDB)-own[bLoudDB], 0, 60)
 	dst[vLoudSD] = own[bLoudSD]
-	dst[vLoudSDRel] = own[bLoudSD] - ref(bLoudSD)
-	dst[vPeakRateRel] = own[bPeakRate] - ref(bPeakRate)
-	dst[vRateRel] = own[bRate] - ref(bRate)
-	dst[vArticRel] = own[bArtic] - ref(bArtic)
 	dst[vArtic] = own[bArtic]
 	dst[vPause] = own[bPause]
-	dst[vPauseRel] = own[bPause] - ref(bPause)
 	dst[vVoicedFrac] = own[bVoicedFrac]
-	dst[vVoicedFracRel] = own[bVoicedFrac] - ref(bVoicedFrac)
-	dst[vJitterRel] = own[bJitter] - ref(bJitter)
-	dst[vShimmerRel] = own[bShimmer] - ref(bShimmer)
 	dst[vJitter] = own[bJitter]
 	dst[vShimmer] = own[bShimmer]
 	dst[vFlux] = own[bFlux]
-	dst[vFluxRel] = own[bFlux] - ref(bFlux)
-	dst[vFluxSDRel] = own[bFluxSD] - ref(bFluxSD)
-	dst[vAlphaRel] = own[bAlpha] - ref(bAlpha)
-	dst[vHammarRel] = own[bHammar] - ref(bHammar)
-	dst[vSlopeLoRel] = own[bSlopeLo] - ref(bSlopeLo)
-	dst[vSlopeHiRel] = own[bSlopeHi] - ref(bSlopeHi)
-	dst[vH1H2Rel] = own[bH1H2] - ref(bH1H2)
 	dst[vHNR] = own[bHNR]
-	dst[vHNRRel] = own[bHNR] - ref(bHNR)
-	dst[vHNRSDRel] = own[bHNRSD] - ref(bHNRSD)
-	dst[vF1Rel] = own[bF1] - ref(bF1)
-	dst[vF2Rel] = own[bF2] - ref(bF2)
-	dst[vF3Rel] = own[bF3] - ref(bF3)
-	dst[vH1A3Rel] = own[bH1A3] - ref(bH1A3)
-	dst[vAlphaUVRel] = own[bAlphaUV] - ref(bAlphaUV)
-	dst[vHammarUVRel] = own[bHammarUV] - ref(bHammarUV)
 	dst[vLoudRange] = own[bLoudRange]
-	dst[vLoudRangeRel] = own[bLoudRange] - ref(bLoudRange)
-	dst[vRiseRel] = own[bRise] - ref(bRise)
-	dst[vFallRel] = own[bFall] - ref(bFall)
-	dst[vVSegRateRel] = own[bVSegRate] - ref(bVSegRate)
-	dst[vVSegMeanRel] = own[bVSegMean] - ref(bVSegMean)
-	dst[vUVSegRel] = own[bUVSeg] - ref(bUVSeg)
 	dst[vLoudRise] = own[bRise]
 	dst[vLoudFall] = own[bFall]
 	dst[vBaseRange] = ref(bRangeST)
@@ -403,8 +378,6 @@ func voiceVector(dst *[nVoiceFeatures]float64, f dsp.Features, b *VoiceBaseline)
 	dst[vBaseHNR] = ref(bHNR)
 	dst[vBaseLoudSD] = ref(bLoudSD)
 	for k := 0; k < dsp.NumMFCC; k++ {
-		dst[vMFCCRel+k] = own[bMFCC+k] - ref(bMFCC+k)
-		dst[vMFCCSDRel+k] = own[bMFCCSD+k] - ref(bMFCCSD+k)
 		dst[vMFCCSD+k] = own[bMFCCSD+k]
 	}
 	for i := range dst {
