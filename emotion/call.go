@@ -1,11 +1,11 @@
 package emotion
 
 import (
-	"math"
 	"strings"
 	"unicode"
 
 	"github.com/calmline/calmline/dsp"
+	"github.com/calmline/calmline/emotion/internal/prob"
 )
 
 // Call follows one caller through one call: their voice baseline (through the
@@ -211,7 +211,7 @@ func (c *Call) Trajectory() Trajectory {
 	if c.threat {
 		z += 1.2
 	}
-	t.EscalationRisk = round3(1 / (1 + math.Exp(-z)))
+	t.EscalationRisk = round3(prob.Sigmoid(z))
 	t.History = append([]Reading(nil), c.history...)
 	return t
 }

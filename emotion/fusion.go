@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/calmline/calmline/emotion/internal/prob"
 )
 
 // FusionWeights are the knobs that combine text, voice and cues into a reading.
@@ -171,7 +173,7 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 		logit[c] += w.Bias[c]
 	}
 	var p [numCategories]float64
-	softmaxInto(logit[:], p[:])
+	prob.Softmax(logit[:], p[:])
 
 	r := Reading{Scores: make(map[Category]float64, numCategories), Evidence: ev}
 	best := Neutral
@@ -233,21 +235,6 @@ func modelTopCat(ev *TextEvidence) Category {
 		}
 	}
 	return best
-}
-
-func softmaxInto(z, p []float64) {
-	mx := z[0]
-	for _, x := range z[1:] {
-		mx = math.Max(mx, x)
-	}
-	var sum float64
-	for i, x := range z {
-		p[i] = math.Exp(x - mx)
-		sum += p[i]
-	}
-	for i := range p {
-		p[i] /= sum
-	}
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

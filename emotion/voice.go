@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/calmline/calmline/dsp"
+	"github.com/calmline/calmline/emotion/internal/prob"
 )
 
 // ErrVoiceModel is returned when a voice model file cannot be used: wrong layout,
@@ -287,28 +288,11 @@ func (m *VoiceModel) predictVec(x *[nVoiceFeatures]float64, p *VoicePrediction, 
 	for k := range p.Class {
 		p.Class[k] /= m.temperature
 	}
-	voiceSoftmax(p.Class)
+	prob.Softmax(p.Class, p.Class)
 	z := m.ab
 	for i, xi := range x {
 		z += m.aw[i] * xi
 	}
 	p.logit = z
-	p.Arousal = voiceSigmoid(m.aScale*z + m.aShift)
+	p.Arousal = prob.Sigmoid(m.aScale*z + m.aShift)
 }
-
-func voiceSoftmax(z []float64) {
-	mx := math.Inf(-1)
-	for _, v := range z {
-		mx = math.Max(mx, v)
-	}
-	s := 0.0
-	for i, v := range z {
-		z[i] = math.Exp(v - mx)
-		s += z[i]
-	}
-	for i := range z {
-		z[i] /= s
-	}
-}
-
-func voiceSigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }

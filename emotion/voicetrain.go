@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/calmline/calmline/dsp"
+	"github.com/calmline/calmline/emotion/internal/prob"
 )
 
 // VoiceExample is one labelled utterance for training the voice model, with the
@@ -195,7 +196,7 @@ func fitSoftmax(w [][nVoiceFeatures]float64, b []float64, xs [][nVoiceFeatures]f
 				}
 				p[c] = z
 			}
-			voiceSoftmax(p)
+			prob.Softmax(p, p)
 			sw := cw[ys[j]] / wsum
 			for c := 0; c < k; c++ {
 				d := p[c]
@@ -275,7 +276,7 @@ func FitVoiceCalibration(logits []VoiceLogits, classes []int, high []bool) (temp
 			for _, z := range l.Class {
 				p = append(p, z/t)
 			}
-			voiceSoftmax(p)
+			prob.Softmax(p, p)
 			s -= math.Log(math.Max(p[classes[j]], 1e-12))
 		}
 		return s
@@ -294,7 +295,7 @@ func FitVoiceCalibration(logits []VoiceLogits, classes []int, high []bool) (temp
 			if high[classes[j]] {
 				y = 1
 			}
-			d := voiceSigmoid(a*l.Arousal+b) - y
+			d := prob.Sigmoid(a*l.Arousal+b) - y
 			ga += d * l.Arousal
 			gb += d
 		}
@@ -369,7 +370,7 @@ func fitMLP(m *VoiceModel, xs [][nVoiceFeatures]float64, ys []int, cw []float64,
 				}
 				p[c] = z
 			}
-			voiceSoftmax(p)
+			prob.Softmax(p, p)
 			sw := cw[ys[j]] / wsum
 			clear(dh)
 			for c := 0; c < k; c++ {

@@ -5,11 +5,11 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/emotion/internal/prob"
 )
 
 // Baseline schemes: how the held-out speaker's reference is formed at test time.
@@ -292,7 +292,7 @@ func computeMetrics(outs []outcome, temperature, a, b float64) metrics {
 		for i, z := range o.logits.Class {
 			p[i] = z / temperature
 		}
-		softmax(p)
+		prob.Softmax(p, p)
 		m.logLoss -= math.Log(math.Max(p[o.class], 1e-12))
 		pa := 1 / (1 + math.Exp(-(a*o.logits.Arousal + b)))
 		if inArousalMetric[o.class] {
@@ -328,18 +328,6 @@ func computeMetrics(outs []outcome, temperature, a, b float64) metrics {
 		}
 	}
 	return m
-}
-
-func softmax(z []float64) {
-	mx := slices.Max(z)
-	s := 0.0
-	for i, v := range z {
-		z[i] = math.Exp(v - mx)
-		s += z[i]
-	}
-	for i := range z {
-		z[i] /= s
-	}
 }
 
 func printMetrics(w io.Writer, scheme string, m metrics) {

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/calmline/calmline/emotion/internal/prob"
 )
 
 // NumClasses is the number of categories the category head predicts. Confused has
@@ -61,8 +63,8 @@ func (m *Model) Predict(feats []uint32, cat *[NumClasses]float64) (pPositive flo
 	for k := range z {
 		z[k] /= t
 	}
-	softmax(z[:], cat[:])
-	return sigmoid(zv / float64(m.ValTemp))
+	prob.Softmax(z[:], cat[:])
+	return prob.Sigmoid(zv / float64(m.ValTemp))
 }
 
 // logits computes the raw (uncalibrated) logits of both heads.
@@ -83,23 +85,6 @@ func (m *Model) logits(feats []uint32, z *[NumClasses]float64) float64 {
 	}
 	return float64(v)*s + float64(m.ValBias)
 }
-
-func softmax(z, p []float64) {
-	mx := z[0]
-	for _, x := range z[1:] {
-		mx = math.Max(mx, x)
-	}
-	var sum float64
-	for i, x := range z {
-		p[i] = math.Exp(x - mx)
-		sum += p[i]
-	}
-	for i := range p {
-		p[i] /= sum
-	}
-}
-
-func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 
 // MarshalBinary writes the model as gzip-compressed int8-quantised weights: about
 // a byte per weight before compression, so the shipped model stays small.

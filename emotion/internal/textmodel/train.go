@@ -3,6 +3,8 @@ package textmodel
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/calmline/calmline/emotion/internal/prob"
 )
 
 // Example is one training sentence. Class is a category-head index or -1 when the
@@ -71,7 +73,7 @@ func Train(data []Item, cfg Config) *Model {
 			}
 			decay := float32(1 - cfg.L2*lr)
 			if d.Ex.Class >= 0 {
-				softmax(z[:], p[:])
+				prob.Softmax(z[:], p[:])
 				var g [NumClasses]float32
 				for k := range g {
 					y := 0.0
@@ -89,7 +91,7 @@ func Train(data []Item, cfg Config) *Model {
 				}
 			}
 			if d.Ex.Valence >= 0 {
-				g := float32(lr * w * (sigmoid(zv) - float64(d.Ex.Valence)))
+				g := float32(lr * w * (prob.Sigmoid(zv) - float64(d.Ex.Valence)))
 				m.ValBias -= g * 0.1
 				for _, f := range d.Feats {
 					i := f & m.mask
@@ -124,7 +126,7 @@ func (m *Model) Calibrate(dev []Item) {
 			for k := range z {
 				z[k] /= t
 			}
-			softmax(z[:], p[:])
+			prob.Softmax(z[:], p[:])
 			l -= math.Log(math.Max(p[d.Ex.Class], 1e-12))
 		}
 		return l
@@ -135,7 +137,7 @@ func (m *Model) Calibrate(dev []Item) {
 			if d.Ex.Valence < 0 {
 				continue
 			}
-			pv := sigmoid(m.logits(d.Feats, &z) / t)
+			pv := prob.Sigmoid(m.logits(d.Feats, &z) / t)
 			if d.Ex.Valence == 0 {
 				pv = 1 - pv
 			}

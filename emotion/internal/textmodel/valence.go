@@ -3,6 +3,8 @@ package textmodel
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/calmline/calmline/emotion/internal/prob"
 )
 
 // ValenceConfig are the settings of the valence head's own trainer. The valence
@@ -62,7 +64,7 @@ func TrainValence(m *Model, data []Item, cfg ValenceConfig) {
 			if wt == 0 {
 				wt = 1
 			}
-			g := wt * (sigmoid(z) - float64(d.Ex.Valence))
+			g := wt * (prob.Sigmoid(z) - float64(d.Ex.Valence))
 			if cfg.Hinge {
 				y := 2*float64(d.Ex.Valence) - 1
 				g = 0
