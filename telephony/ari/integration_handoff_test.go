@@ -3,7 +3,6 @@ package ari
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -117,27 +116,8 @@ func TestIntegrationRealAsteriskHandoffAndSupervisor(t *testing.T) {
 			}
 		}
 	}
-	logs := &syncBuffer{}
 	audit := &auditLog{}
-	app, err := New(Config{
-		URL: ariURL, User: os.Getenv("CALMLINE_ARI_USER"), Password: os.Getenv("CALMLINE_ARI_PASSWORD"),
-		App: envOr("CALMLINE_ARI_APP", "calmline"), RTPHost: envOr("CALMLINE_RTP_HOST", "127.0.0.1"),
-		SupervisorPINs: map[string]string{"4711": "dana"},
-	}, handler, WithAuditor(audit), WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	ran := make(chan error, 1)
-	go func() { ran <- app.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-ran
-		if t.Failed() {
-			t.Logf("calmline log:\n%s", logs.String())
-		}
-	}()
-	waitFor(t, "ARI connection", app.Connected)
+	app, ctx, logs := startRealApp(t, Config{SupervisorPINs: map[string]string{"4711": "dana"}}, handler, WithAuditor(audit))
 
 	away := sipptest.Answer(t, ctx, ports[0], false, nil)
 	expert := sipptest.AnswerWithPhone(t, ctx, ports[len(ports)-1])

@@ -55,51 +55,8 @@ func TestIntegrationRealAsterisk(t *testing.T) {
 		t.Skipf("sox: %v %s", err, out)
 	}
 
-	type result struct {
-		voiced  int
-		playErr error
-		endErr  error
-		info    telephony.CallInfo
-	}
-	resc := make(chan result, 1)
-	handler := func(ctx context.Context, leg telephony.Leg) {
-		r := result{info: leg.Info()}
-		defer func() { resc <- r }()
-		frame := make([]int16, telephony.FrameSamples)
-		played := false
-		for {
-			if err := leg.ReadFrame(ctx, frame); err != nil {
-				r.endErr = err
-				return
-			}
-			if loud(frame) {
-				r.voiced++
-			}
-			if r.voiced >= 25 && !played {
-				played = true
-				r.playErr = leg.Play(ctx, tone(50*telephony.FrameSamples))
-			}
-		}
-	}
-	logs := &syncBuffer{}
-	app, err := New(Config{
-		URL: ariURL, User: os.Getenv("CALMLINE_ARI_USER"), Password: os.Getenv("CALMLINE_ARI_PASSWORD"),
-		App: envOr("CALMLINE_ARI_APP", "calmline"), RTPHost: envOr("CALMLINE_RTP_HOST", "127.0.0.1"),
-	}, handler, WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- app.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-ran
-		if t.Failed() {
-			t.Logf("calmline log:\n%s", logs.String())
-		}
-	}()
-	waitFor(t, "ARI connection", app.Connected)
+	resc := make(chan heard, 1)
+	_, ctx, logs := startRealApp(t, Config{}, replyOnSpeech(resc))
 
 	csv := filepath.Join(t.TempDir(), "fields.csv")
 	if err := os.WriteFile(csv, []byte(fmt.Sprintf("SEQUENTIAL\n%s;\n", sipUser)), 0o600); err != nil {
@@ -119,21 +76,7 @@ func TestIntegrationRealAsterisk(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sipp: %v\n%s", err, lastLines(string(out), 30))
 	}
-	var r result
-	select {
-	case r = <-resc:
-	case <-time.After(10 * time.Second):
-		t.Fatal("handler did not end after the BYE")
-	}
-	if r.voiced < 25 {
-		t.Errorf("calmline heard %d voiced frames of the caller's speech, want >= 25", r.voiced)
-	}
-	if r.playErr != nil {
-		t.Errorf("reply: %v", r.playErr)
-	}
-	if !errors.Is(r.endErr, io.EOF) && !errors.Is(r.endErr, context.Canceled) {
-		t.Errorf("ReadFrame at BYE = %v", r.endErr)
-	}
+	r := awaitHeard(t, resc, "the BYE")
 	if !strings.Contains(logs.String(), "call released") {
 		t.Error("call not released")
 	}
@@ -171,4 +114,92 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// heard is what replyOnSpeech saw of one real call.
+type heard struct {
+	info    telephony.CallInfo
+	voiced  int   // frames of the caller's speech heard
+	playErr error // the reply's
+	endErr  error // what ReadFrame said when the call ended
+}
+
+// replyOnSpeech is the handler of the real-Asterisk tests: it counts the
+// caller's voiced frames, plays a second of tone back once it has heard half a
+// second of speech, and reports when the call ends.
+func replyOnSpeech(resc chan<- heard) Handler {
+	return func(ctx context.Context, leg telephony.Leg) {
+		r := heard{info: leg.Info()}
+		defer func() { resc <- r }()
+		frame := make([]int16, telephony.FrameSamples)
+		played := false
+		for {
+			if err := leg.ReadFrame(ctx, frame); err != nil {
+				r.endErr = err
+				return
+			}
+			if loud(frame) {
+				r.voiced++
+			}
+			if r.voiced >= 25 && !played {
+				played = true
+				r.playErr = leg.Play(ctx, tone(50*telephony.FrameSamples))
+			}
+		}
+	}
+}
+
+// awaitHeard waits for replyOnSpeech's report after the caller left (end names
+// how) and checks what every real call must show: speech heard, the reply
+// played, the leg ended cleanly.
+func awaitHeard(t *testing.T, resc <-chan heard, end string) heard {
+	t.Helper()
+	var r heard
+	select {
+	case r = <-resc:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("handler did not end after %s", end)
+	}
+	if r.voiced < 25 {
+		t.Errorf("calmline heard %d voiced frames of the caller's speech, want >= 25", r.voiced)
+	}
+	if r.playErr != nil {
+		t.Errorf("reply: %v", r.playErr)
+	}
+	if !errors.Is(r.endErr, io.EOF) && !errors.Is(r.endErr, context.Canceled) {
+		t.Errorf("ReadFrame after %s = %v", end, r.endErr)
+	}
+	return r
+}
+
+// startRealApp runs an App against the Asterisk the environment names until
+// the test ends (printing its log if the test failed) and waits until it is
+// connected. cfg carries what the test adds; URL, credentials, app name and
+// RTP host come from the environment.
+func startRealApp(t *testing.T, cfg Config, h Handler, opts ...Option) (*App, context.Context, *syncBuffer) {
+	t.Helper()
+	cfg.URL = os.Getenv("CALMLINE_ARI_URL")
+	cfg.User, cfg.Password = os.Getenv("CALMLINE_ARI_USER"), os.Getenv("CALMLINE_ARI_PASSWORD")
+	cfg.App = envOr("CALMLINE_ARI_APP", "calmline")
+	if cfg.RTPHost == "" {
+		cfg.RTPHost = envOr("CALMLINE_RTP_HOST", "127.0.0.1")
+	}
+	logs := &syncBuffer{}
+	opts = append(opts, WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	app, err := New(cfg, h, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ran := make(chan error, 1)
+	go func() { ran <- app.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-ran
+		if t.Failed() {
+			t.Logf("calmline log:\n%s", logs.String())
+		}
+	})
+	waitFor(t, "ARI connection", app.Connected)
+	return app, ctx, logs
 }
