@@ -41,26 +41,15 @@ func floats(s string) ([]float64, error) {
 }
 
 func (g valenceGrid) settings(seed uint64) ([]valenceSetting, error) {
-	ep, err := floats(g.epochs)
-	if err != nil {
-		return nil, err
+	var axes [5][]float64 // epochs, lr, l2, nb, waimai weight
+	for i, spec := range []string{g.epochs, g.lr, g.l2, g.nb, g.waimaiW} {
+		v, err := floats(spec)
+		if err != nil {
+			return nil, err
+		}
+		axes[i] = v
 	}
-	lr, err := floats(g.lr)
-	if err != nil {
-		return nil, err
-	}
-	l2, err := floats(g.l2)
-	if err != nil {
-		return nil, err
-	}
-	nb, err := floats(g.nb)
-	if err != nil {
-		return nil, err
-	}
-	ww, err := floats(g.waimaiW)
-	if err != nil {
-		return nil, err
-	}
+	ep, lr, l2, nb, ww := axes[0], axes[1], axes[2], axes[3], axes[4]
 	var out []valenceSetting
 	for _, o := range strings.Split(g.opt, ",") {
 		for _, src := range strings.Split(g.sources, ",") {
