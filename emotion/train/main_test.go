@@ -43,3 +43,18 @@ func TestBalance(t *testing.T) {
 		t.Errorf("rare class not up-weighted or review weight lost: %+v", ex)
 	}
 }
+
+func TestValenceGridSettings(t *testing.T) {
+	g := valenceGrid{opt: "adagrad,sgd", sources: "w", epochs: "10,30", lr: "0.05", l2: "0", nb: "0", waimaiW: "4,8"}
+	s, err := g.settings(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s) != 2*2*2 || s[0].cfg.Epochs != 10 || s[len(s)-1].waimaiW != 8 || s[len(s)-1].opt != "sgd" {
+		t.Errorf("settings = %v", s)
+	}
+	g.lr = "fast"
+	if _, err := g.settings(1); err == nil {
+		t.Error("a non-number in the grid was accepted")
+	}
+}
