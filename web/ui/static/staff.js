@@ -21,13 +21,25 @@ const Staff = (() => {
     return { auth: true, name: b.name, role: b.role };
   }
 
+  // card builds the sign-in form at the top of the page's <main>.
+  function card() {
+    const box = document.createElement("section");
+    box.id = "signin"; box.className = "card";
+    box.innerHTML = '<h2 data-i18n="staff.title"></h2><form id="signin-form" class="row">' +
+      '<label for="signin-name" data-i18n="staff.name"></label><input id="signin-name" autocomplete="username" maxlength="64">' +
+      '<label for="signin-pass" data-i18n="staff.password"></label><input id="signin-pass" type="password" autocomplete="current-password" maxlength="200">' +
+      '<button class="primary" data-i18n="staff.signin"></button></form><div id="signin-status" class="status"></div>';
+    document.querySelector("main").prepend(box);
+    I18N.apply();
+    return box;
+  }
+
   // gate resolves with who uses the page: at once when sign-in is off or this
-  // browser is signed in, otherwise once the person signs in on the #signin card.
+  // browser is signed in, otherwise once the person signs in on the card.
   async function gate() {
     const id = await me();
     if (!id.auth || id.name) return id;
-    const box = document.getElementById("signin");
-    box.classList.remove("hidden");
+    const box = card();
     document.getElementById("signin-name").focus();
     return new Promise(resolve => {
       document.getElementById("signin-form").addEventListener("submit", async ev => {
