@@ -259,7 +259,7 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 	}
 	orig, ok := g.phrases[text]
 	if !ok {
-		return r.inSentence(ctx, d, g, pcm, 0)
+		return r.inSentence(ctx, d, g, pcm, nil, 0)
 	}
 	if err := d.setSearch(searchPhones); err != nil {
 		return asr.Result{}, err
@@ -270,7 +270,7 @@ func (r *Recognizer) Recognize(ctx context.Context, pcm []int16, opts asr.Option
 	}
 	res.Confidence = phoneConfidence(phrasePhones, loop.words)
 	if res.Confidence < r.cfg.MinConfidence {
-		return r.inSentence(ctx, d, g, pcm, res.Confidence)
+		return r.inSentence(ctx, d, g, pcm, &loop, res.Confidence)
 	}
 	res.Text = orig
 	return res, nil
@@ -286,9 +286,9 @@ const spotMinScore = 0
 // inSentence is the second chance for speech the whole-utterance grammar did
 // not match: callers say "I want a refund please", not "refund". It returns
 // the phrase spotted inside the speech, or NoMatch with the first pass's
-// confidence.
-func (r *Recognizer) inSentence(ctx context.Context, d *decoder, g grammar, pcm []int16, conf float64) (asr.Result, error) {
-	phrase, score, err := r.spot(ctx, d, g, pcm)
+// confidence. loop is the first pass's phone-loop decode, nil if it made none.
+func (r *Recognizer) inSentence(ctx context.Context, d *decoder, g grammar, pcm []int16, loop *hyp, conf float64) (asr.Result, error) {
+	phrase, score, err := r.spot(ctx, d, g, pcm, loop)
 	if err != nil {
 		return asr.Result{}, err
 	}
@@ -409,8 +409,9 @@ func (r *Recognizer) grammar(d *decoder, phrases []string) (grammar, error) {
 // spot looks for one of g's phrases inside longer speech and says how well it
 // fits: the phrase's acoustic score minus what a free phone loop scores on the
 // same frames, per frame (0 is as good as the best phones; more negative is a
-// forced fit). It returns "" when no phrase could be placed.
-func (r *Recognizer) spot(ctx context.Context, d *decoder, g grammar, pcm []int16) (string, float64, error) {
+// forced fit). It returns "" when no phrase could be placed. loop, when not
+// nil, is the phone loop already decoded on pcm.
+func (r *Recognizer) spot(ctx context.Context, d *decoder, g grammar, pcm []int16, loop *hyp) (string, float64, error) {
 	if g.spot == "" {
 		return "", 0, nil
 	}
@@ -439,12 +440,15 @@ func (r *Recognizer) spot(ctx context.Context, d *decoder, g grammar, pcm []int1
 	if !ok || to <= from {
 		return "", 0, nil
 	}
-	if err := d.setSearch(searchPhones); err != nil {
-		return "", 0, err
-	}
-	loop, err := d.decode(ctx, pcm)
-	if err != nil {
-		return "", 0, err
+	if loop == nil {
+		if err := d.setSearch(searchPhones); err != nil {
+			return "", 0, err
+		}
+		l, err := d.decode(ctx, pcm)
+		if err != nil {
+			return "", 0, err
+		}
+		loop = &l
 	}
 	var free int64
 	for _, s := range loop.words {
