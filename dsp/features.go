@@ -18,6 +18,8 @@ type Features struct {
 	PitchRangeST     float64 `json:"pitch_range_st"`       // 5th to 95th percentile, semitones
 	PitchSDST        float64 `json:"pitch_sd_st"`          // standard deviation of F0, semitones
 	PitchSlopeSTPerS float64 `json:"pitch_slope_st_per_s"` // least-squares slope of F0 in semitones per second
+	PitchRiseSTPerS  float64 `json:"pitch_rise_st_per_s"`  // mean rising F0 slope between voiced hops, semitones per second
+	PitchFallSTPerS  float64 `json:"pitch_fall_st_per_s"`  // mean falling F0 slope (a positive number)
 
 	LoudMeanDB   float64 `json:"loud_mean_db"`   // mean frame level over speech frames, dBFS
 	LoudSDDB     float64 `json:"loud_sd_db"`     // its standard deviation
@@ -41,6 +43,8 @@ type Features struct {
 	// pressed, bright or breathy the voice is, which separates anger from joy.
 	MFCCMean          [NumMFCC]float64 `json:"mfcc_mean"`                 // MFCC 1..12 (mel 80–4000 Hz), mean over speech hops
 	MFCCSD            [NumMFCC]float64 `json:"mfcc_sd"`                   // their standard deviations
+	MFCCDeltaSD       [NumMFCC]float64 `json:"mfcc_delta_sd"`             // RMS of their ±2-hop regression deltas: how fast the timbre moves
+	MFCCVoicedMean    [NumMFCC]float64 `json:"mfcc_voiced_mean"`          // MFCC means over voiced hops only (vowels, not consonants)
 	SpectralFlux      float64          `json:"spectral_flux"`             // mean change of the normalised mel spectrum hop to hop
 	SpectralFluxSD    float64          `json:"spectral_flux_sd"`          // its standard deviation
 	AlphaRatioDB      float64          `json:"alpha_ratio_db"`            // energy 50–1000 Hz over 1–4 kHz, dB, voiced hops

@@ -199,3 +199,74 @@ func TestTemporalFunctionals(t *testing.T) {
 	t.Logf("voiced %.3f s × %.2f/s, unvoiced %.3f s, loudness range %.1f dB, rise %.0f / fall %.0f dB/s",
 		f.VoicedSegMeanS, f.VoicedSegPerS, f.UnvoicedSegMean, f.LoudRangeDB, f.LoudRiseDBPerS, f.LoudFallDBPerS)
 }
+
+// TestPitchGlides: a voice gliding one octave (12 semitones) in a second rises at
+// 12 st/s; the falling glide falls at the same rate, and neither reads the other way.
+func TestPitchGlides(t *testing.T) {
+	cases := []struct {
+		name       string
+		f0a, f0b   float64
+		rise, fall float64 // st/s wanted; 0 = near zero
+	}{
+		{"rising octave", 110, 220, 12, 0},
+		{"falling octave", 220, 110, 0, 12},
+		{"level", 150, 150, 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSynth()
+			s.noise(300*time.Millisecond, -120)
+			s.voice(time.Second, tc.f0a, tc.f0b, -25)
+			s.noise(500*time.Millisecond, -120)
+			s.mixNoise(-70)
+			f := Analyze(s.int16s(0), Config{}).Features
+			for _, c := range []struct {
+				what      string
+				got, want float64
+			}{{"rise", f.PitchRiseSTPerS, tc.rise}, {"fall", f.PitchFallSTPerS, tc.fall}} {
+				if c.want > 0 && math.Abs(c.got-c.want) > 0.3*c.want {
+					t.Errorf("%s %.1f st/s, want %.0f ± 30%%", c.what, c.got, c.want)
+				}
+				// The other direction only sees the tracker's own wobble, which
+				// is small and, on a clean glide, rare.
+				if c.want == 0 && c.got > 6 {
+					t.Errorf("%s %.1f st/s, want little", c.what, c.got)
+				}
+			}
+			t.Logf("rise %.1f, fall %.1f st/s, slope %.1f st/s", f.PitchRiseSTPerS, f.PitchFallSTPerS, f.PitchSlopeSTPerS)
+		})
+	}
+}
+
+// TestMFCCDeltas: a voice switching between /a/ and /i/ every 120 ms moves its
+// timbre far faster than a held vowel; on a held vowel every speech hop is voiced,
+// so the voiced-hop MFCC means equal the all-hop ones.
+func TestMFCCDeltas(t *testing.T) {
+	a := vowel(140, [3]float64{850, 1300, 2800}, [3]float64{80, 100, 140})
+	i := vowel(140, [3]float64{300, 2200, 3000}, [3]float64{80, 100, 140})
+	const chunk = 1920 // 120 ms
+	lo := int(0.3 * SampleRate)
+	alt := make([]int16, lo)
+	for k := 0; k < 9; k++ {
+		src := a
+		if k%2 == 1 {
+			src = i
+		}
+		alt = append(alt, src[lo+k*chunk:lo+(k+1)*chunk]...)
+	}
+	alt = append(alt, make([]int16, lo)...)
+	held := Analyze(a, Config{}).Features
+	moving := Analyze(alt, Config{}).Features
+	var dHeld, dMoving float64
+	for k := range held.MFCCDeltaSD {
+		dHeld += held.MFCCDeltaSD[k]
+		dMoving += moving.MFCCDeltaSD[k]
+		if d := math.Abs(held.MFCCVoicedMean[k] - held.MFCCMean[k]); d > 0.15*math.Max(1, math.Abs(held.MFCCMean[k])) {
+			t.Errorf("held vowel: voiced MFCC %d mean %.2f, all-hop %.2f", k+1, held.MFCCVoicedMean[k], held.MFCCMean[k])
+		}
+	}
+	if !(dHeld > 0) || dMoving < 2*dHeld {
+		t.Errorf("summed MFCC delta RMS: held %.3f, switching %.3f; want switching > 2 × held > 0", dHeld, dMoving)
+	}
+	t.Logf("summed MFCC delta RMS: held vowel %.3f, /a/-/i/ switching %.3f", dHeld, dMoving)
+}

@@ -22,6 +22,10 @@ func newSummaryScratch(n int) summaryScratch {
 }
 
 // semitones converts Hz to semitones re 100 Hz.
+// maxPitchStepST is the largest F0 change between adjacent 10 ms hops that counts as
+// a glide (150 semitones per second, beyond any sung or spoken glide).
+const maxPitchStepST = 1.5
+
 func semitones(hz float64) float64 { return 12 * math.Log2(hz/100) }
 
 // De Jong & Wempe (2009) syllable-nuclei parameters: peaks of the intensity contour
@@ -77,6 +81,30 @@ func summarize(f *Features, span []Hop, pauseHops int, sc *summaryScratch) {
 		f.PitchSDST = math.Sqrt(sd / float64(len(vals)))
 		if sxx > 0 {
 			f.PitchSlopeSTPerS = sxy / sxx
+		}
+		// Rising and falling F0 slopes between adjacent voiced hops (eGeMAPS's
+		// meanRisingSlope / meanFallingSlope); a jump of more than maxPitchStep is a
+		// tracker octave error or a new voiced stretch, not a glide.
+		var rise, fall float64
+		var nRise, nFall int
+		for i := 1; i < len(vals); i++ {
+			if ts[i]-ts[i-1] > 1.5*hopS {
+				continue
+			}
+			switch d := vals[i] - vals[i-1]; {
+			case d > 0 && d <= maxPitchStepST:
+				rise += d
+				nRise++
+			case d < 0 && d >= -maxPitchStepST:
+				fall -= d
+				nFall++
+			}
+		}
+		if nRise > 0 {
+			f.PitchRiseSTPerS = rise / float64(nRise) / hopS
+		}
+		if nFall > 0 {
+			f.PitchFallSTPerS = fall / float64(nFall) / hopS
 		}
 		slices.Sort(vals)
 		hz := func(q float64) float64 { return 100 * math.Exp2(quantile(vals, q)/12) }
@@ -302,7 +330,8 @@ func summarizeSpectral(f *Features, span []Hop) {
 	var nSpec, nFlux, nVoiced, nHarm, nPer, nForm float64
 	var form [3]float64
 	var h1a3, alphaUV, hammarUV, nUV float64
-	var ms, mss [NumMFCC]float64
+	var ms, mss, vms, ds [NumMFCC]float64
+	var nDelta float64
 	var fl, fl2, alpha, hammar, slo, shi, h1h2, hnr, hnr2, jit, shim float64
 	for i := range span {
 		h := &span[i]
@@ -314,6 +343,15 @@ func summarizeSpectral(f *Features, span []Hop) {
 		for k, v := range sp.mfcc {
 			ms[k] += float64(v)
 			mss[k] += float64(v) * float64(v)
+		}
+		if deltaOK(span, i) {
+			nDelta++
+			a, b, c, d := &span[i-2].spec.mfcc, &span[i-1].spec.mfcc, &span[i+1].spec.mfcc, &span[i+2].spec.mfcc
+			for k := range ds {
+				// The HTK delta regression over ±2 hops.
+				dk := (float64(c[k]-b[k]) + 2*float64(d[k]-a[k])) / 10
+				ds[k] += dk * dk
+			}
 		}
 		if sp.flags&specFlux != 0 {
 			nFlux++
@@ -327,6 +365,9 @@ func summarizeSpectral(f *Features, span []Hop) {
 			continue
 		}
 		nVoiced++
+		for k, v := range sp.mfcc {
+			vms[k] += float64(v)
+		}
 		alpha += float64(sp.alpha)
 		hammar += float64(sp.hammar)
 		slo += float64(sp.slopeLo)
@@ -363,11 +404,19 @@ func summarizeSpectral(f *Features, span []Hop) {
 			f.MFCCSD[k] = sd(ms[k], mss[k], nSpec)
 		}
 	}
+	if nDelta > 0 {
+		for k := range ds {
+			f.MFCCDeltaSD[k] = math.Sqrt(ds[k] / nDelta)
+		}
+	}
 	if nFlux > 0 {
 		f.SpectralFlux = fl / nFlux
 		f.SpectralFluxSD = sd(fl, fl2, nFlux)
 	}
 	if nVoiced > 0 {
+		for k := range vms {
+			f.MFCCVoicedMean[k] = vms[k] / nVoiced
+		}
 		f.AlphaRatioDB = alpha / nVoiced
 		f.HammarbergDB = hammar / nVoiced
 		f.SlopeLowDBPerKHz = slo / nVoiced
@@ -390,6 +439,20 @@ func summarizeSpectral(f *Features, span []Hop) {
 		f.Jitter = jit / nPer
 		f.Shimmer = shim / nPer
 	}
+}
+
+// deltaOK reports whether hop i of span and its two neighbours each side are all
+// measured speech hops, so an MFCC delta can be taken around it.
+func deltaOK(span []Hop, i int) bool {
+	if i < 2 || i+2 >= len(span) {
+		return false
+	}
+	for j := i - 2; j <= i+2; j++ {
+		if !span[j].Speech || span[j].spec.flags&specOK == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // summarizeTemporal fills the loudness-contour and voicing-segment functionals from
