@@ -294,5 +294,14 @@ func (m *VoiceModel) predictVec(x *[nVoiceFeatures]float64, p *VoicePrediction, 
 		z += m.aw[i] * xi
 	}
 	p.logit = z
-	p.Arousal = prob.Sigmoid(m.aScale*z + m.aShift)
+	// The arousal head and the class head each judge arousal; the class head sees
+	// which kind of excitement it is, the arousal head is calibrated on its own.
+	// Their mean is steadier than either.
+	var high float64
+	for k, h := range m.high {
+		if h {
+			high += p.Class[k]
+		}
+	}
+	p.Arousal = (prob.Sigmoid(m.aScale*z+m.aShift) + high) / 2
 }

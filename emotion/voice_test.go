@@ -28,15 +28,21 @@ var calmQuality, arousedQuality = dsp.Features{
 	HammarbergDB: 27.9, SlopeLowDBPerKHz: 3, SlopeHighDBPerKHz: -10.7, H1H2DB: 4.5, HNRDB: 13.5, HNRSDDB: 6.3,
 	Formant1Hz: 459, Formant2Hz: 1667, Formant3Hz: 2722, H1A3DB: 28.8, AlphaRatioUVDB: 4.1, HammarbergUVDB: 13.3,
 	LoudRangeDB: 11.8, LoudRiseDBPerS: 150, LoudFallDBPerS: 131, VoicedSegPerS: 3.55, VoicedSegMeanS: 0.167, UnvoicedSegMean: 0.09,
-	MFCCMean: [12]float64{6.25, 3.51, 1.67, 0.32, -0.28, -0.85, 0.61, 0.11, 0.03, 0.55, -0.25, 0.09},
-	MFCCSD:   [12]float64{5.85, 3.35, 2.5, 1.84, 1.71, 1.39, 1.35, 1.08, 1.0, 0.98, 0.87, 0.79},
+	MFCCMean:        [12]float64{6.25, 3.51, 1.67, 0.32, -0.28, -0.85, 0.61, 0.11, 0.03, 0.55, -0.25, 0.09},
+	MFCCSD:          [12]float64{5.85, 3.35, 2.5, 1.84, 1.71, 1.39, 1.35, 1.08, 1.0, 0.98, 0.87, 0.79},
+	MFCCDeltaSD:     [12]float64{1.43, 0.82, 0.63, 0.53, 0.47, 0.41, 0.36, 0.31, 0.3, 0.29, 0.25, 0.24},
+	MFCCVoicedMean:  [12]float64{8.98, 4.35, 2.19, 0.2, -0.15, -1.04, 0.62, 0.12, -0.07, 0.63, -0.36, 0.0},
+	PitchRiseSTPerS: 27.1, PitchFallSTPerS: 32.8,
 }, dsp.Features{
 	Jitter: 0.057, Shimmer: 0.187, SpectralFlux: 0.188, SpectralFluxSD: 0.119, AlphaRatioDB: 10.3,
 	HammarbergDB: 20.6, SlopeLowDBPerKHz: 28.8, SlopeHighDBPerKHz: -6.7, H1H2DB: 5.5, HNRDB: 12, HNRSDDB: 5.8,
 	Formant1Hz: 525, Formant2Hz: 1663, Formant3Hz: 2664, H1A3DB: 19.6, AlphaRatioUVDB: -2.6, HammarbergUVDB: 7.3,
 	LoudRangeDB: 12.3, LoudRiseDBPerS: 176, LoudFallDBPerS: 158, VoicedSegPerS: 3.67, VoicedSegMeanS: 0.182, UnvoicedSegMean: 0.075,
-	MFCCMean: [12]float64{2.63, 0.99, 0.51, -0.98, -0.7, -1.56, -0.38, -0.66, -0.53, -0.15, -0.68, -0.15},
-	MFCCSD:   [12]float64{5.55, 4.31, 2.64, 2.49, 1.68, 1.67, 1.59, 1.49, 1.46, 1.47, 1.58, 1.53},
+	MFCCMean:        [12]float64{2.63, 0.99, 0.51, -0.98, -0.7, -1.56, -0.38, -0.66, -0.53, -0.15, -0.68, -0.15},
+	MFCCSD:          [12]float64{5.55, 4.31, 2.64, 2.49, 1.68, 1.67, 1.59, 1.49, 1.46, 1.47, 1.58, 1.53},
+	MFCCDeltaSD:     [12]float64{1.45, 1.05, 0.71, 0.74, 0.52, 0.51, 0.46, 0.43, 0.44, 0.43, 0.47, 0.45},
+	MFCCVoicedMean:  [12]float64{3.92, 1.25, 0.71, -1.43, -0.76, -1.84, -0.61, -0.87, -0.69, -0.26, -0.76, -0.27},
+	PitchRiseSTPerS: 39.7, PitchFallSTPerS: 44.4,
 }
 
 func (u voiceUtt) features() dsp.Features {
@@ -447,8 +453,22 @@ func TestVoiceFeatureLayout(t *testing.T) {
 			t.Errorf("feature %q has minimum spread %v", n, voiceMinSpread[i])
 		}
 	}
-	if voiceFeatureNames[vMFCCRel] != "mfcc1_rel" || voiceFeatureNames[nVoiceFeatures-1] != fmt.Sprintf("mfcc%d_sd", dsp.NumMFCC) {
-		t.Errorf("MFCC names misplaced: %q, %q", voiceFeatureNames[vMFCCRel], voiceFeatureNames[nVoiceFeatures-1])
+	// Each MFCC block starts with coefficient 1 and ends with the last one.
+	for _, blk := range []struct {
+		at   int
+		name string
+	}{{vMFCCRel, "mfcc%d_rel"}, {vMFCCSDRel, "mfcc%d_sd_rel"}, {vMFCCSD, "mfcc%d_sd"},
+		{vMFCCDelta, "mfcc%d_delta"}, {vMFCCDeltaRel, "mfcc%d_delta_rel"}, {vMFCCVoicedRel, "mfcc%d_voiced_rel"}} {
+		first, last := fmt.Sprintf(blk.name, 1), fmt.Sprintf(blk.name, dsp.NumMFCC)
+		if got := voiceFeatureNames[blk.at]; got != first {
+			t.Errorf("feature %d is %q, want %q", blk.at, got, first)
+		}
+		if got := voiceFeatureNames[blk.at+dsp.NumMFCC-1]; got != last {
+			t.Errorf("feature %d is %q, want %q", blk.at+dsp.NumMFCC-1, got, last)
+		}
+	}
+	if vMFCCVoicedRel+dsp.NumMFCC != nVoiceFeatures {
+		t.Errorf("the last MFCC block ends at %d, the vector at %d", vMFCCVoicedRel+dsp.NumMFCC, nVoiceFeatures)
 	}
 }
 

@@ -22,42 +22,46 @@ type VoiceBaseline struct {
 
 // Indexes of the per-caller reference values a baseline keeps.
 const (
-	bPitchST    = iota                // median F0, semitones re 100 Hz
-	bLoudDB                           // mean speech level, dBFS
-	bLoudSD                           // loudness variability, dB
-	bRangeST                          // pitch range, semitones
-	bSDST                             // pitch variability, semitones
-	bRate                             // log speech rate
-	bArtic                            // log articulation rate
-	bPeakRate                         // log loudness peaks per second
-	bPause                            // pause ratio
-	bVoicedFrac                       // voiced time / duration
-	bJitter                           // jitter ratio
-	bShimmer                          // shimmer ratio
-	bFlux                             // spectral flux
-	bFluxSD                           // its variability
-	bAlpha                            // alpha ratio, dB
-	bHammar                           // Hammarberg index, dB
-	bSlopeLo                          // spectral slope 0–500 Hz, dB/kHz
-	bSlopeHi                          // spectral slope 500–1500 Hz, dB/kHz
-	bH1H2                             // H1–H2, dB
-	bHNR                              // harmonics-to-noise ratio, dB
-	bHNRSD                            // its variability, dB
-	bF1                               // F1, semitones re 100 Hz
-	bF2                               // F2, semitones re 100 Hz
-	bF3                               // F3, semitones re 100 Hz
-	bH1A3                             // H1–A3, dB
-	bAlphaUV                          // alpha ratio of unvoiced speech, dB
-	bHammarUV                         // Hammarberg index of unvoiced speech, dB
-	bLoudRange                        // loudness 20th–80th percentile range, dB
-	bRise                             // mean rising loudness slope, dB/s
-	bFall                             // mean falling loudness slope, dB/s
-	bVSegRate                         // voiced stretches per second
-	bVSegMean                         // mean voiced stretch, s
-	bUVSeg                            // mean unvoiced stretch inside speech, s
-	bMFCC                             // MFCC 1..12 means (dsp.NumMFCC entries)
-	bMFCCSD     = bMFCC + dsp.NumMFCC // MFCC 1..12 standard deviations
-	nBase       = bMFCCSD + dsp.NumMFCC
+	bPitchST    = iota                     // median F0, semitones re 100 Hz
+	bLoudDB                                // mean speech level, dBFS
+	bLoudSD                                // loudness variability, dB
+	bRangeST                               // pitch range, semitones
+	bSDST                                  // pitch variability, semitones
+	bRate                                  // log speech rate
+	bArtic                                 // log articulation rate
+	bPeakRate                              // log loudness peaks per second
+	bPause                                 // pause ratio
+	bVoicedFrac                            // voiced time / duration
+	bJitter                                // jitter ratio
+	bShimmer                               // shimmer ratio
+	bFlux                                  // spectral flux
+	bFluxSD                                // its variability
+	bAlpha                                 // alpha ratio, dB
+	bHammar                                // Hammarberg index, dB
+	bSlopeLo                               // spectral slope 0–500 Hz, dB/kHz
+	bSlopeHi                               // spectral slope 500–1500 Hz, dB/kHz
+	bH1H2                                  // H1–H2, dB
+	bHNR                                   // harmonics-to-noise ratio, dB
+	bHNRSD                                 // its variability, dB
+	bF1                                    // F1, semitones re 100 Hz
+	bF2                                    // F2, semitones re 100 Hz
+	bF3                                    // F3, semitones re 100 Hz
+	bH1A3                                  // H1–A3, dB
+	bAlphaUV                               // alpha ratio of unvoiced speech, dB
+	bHammarUV                              // Hammarberg index of unvoiced speech, dB
+	bLoudRange                             // loudness 20th–80th percentile range, dB
+	bRise                                  // mean rising loudness slope, dB/s
+	bFall                                  // mean falling loudness slope, dB/s
+	bVSegRate                              // voiced stretches per second
+	bVSegMean                              // mean voiced stretch, s
+	bUVSeg                                 // mean unvoiced stretch inside speech, s
+	bPitchRise                             // mean rising F0 slope, st/s
+	bPitchFall                             // mean falling F0 slope, st/s
+	bMFCC                                  // MFCC 1..12 means (dsp.NumMFCC entries)
+	bMFCCSD     = bMFCC + dsp.NumMFCC      // MFCC 1..12 standard deviations
+	bMFCCDelta  = bMFCCSD + dsp.NumMFCC    // MFCC 1..12 delta RMS
+	bMFCCVoiced = bMFCCDelta + dsp.NumMFCC // MFCC 1..12 means over voiced hops
+	nBase       = bMFCCVoiced + dsp.NumMFCC
 )
 
 // minVoicedForVector is the voiced time below which an utterance says too little
@@ -132,9 +136,13 @@ func baseValues(f dsp.Features) [nBase]float64 {
 	v[bVSegRate] = voiceFinite(f.VoicedSegPerS)
 	v[bVSegMean] = voiceFinite(f.VoicedSegMeanS)
 	v[bUVSeg] = voiceFinite(f.UnvoicedSegMean)
+	v[bPitchRise] = voiceClamp(voiceFinite(f.PitchRiseSTPerS), 0, 200)
+	v[bPitchFall] = voiceClamp(voiceFinite(f.PitchFallSTPerS), 0, 200)
 	for k := 0; k < dsp.NumMFCC; k++ {
 		v[bMFCC+k] = voiceFinite(f.MFCCMean[k])
 		v[bMFCCSD+k] = voiceFinite(f.MFCCSD[k])
+		v[bMFCCDelta+k] = voiceFinite(f.MFCCDeltaSD[k])
+		v[bMFCCVoiced+k] = voiceFinite(f.MFCCVoicedMean[k])
 	}
 	return v
 }
@@ -183,65 +191,72 @@ func (b *VoiceBaseline) PitchHz() float64 {
 // Voice feature vector: what the classifier sees. Names are stored in the model file
 // so a model trained with another layout is refused instead of silently misread.
 const (
-	vPitchST       = iota                     // median F0 minus baseline, semitones
-	vPitchMaxST                               // 95th percentile F0 minus baseline median, semitones
-	vPitchMinST                               // 5th percentile F0 minus baseline median, semitones
-	vRangeST                                  // pitch range, semitones (own)
-	vRangeRel                                 // pitch range minus baseline range
-	vSDST                                     // pitch SD, semitones (own)
-	vSDRel                                    // pitch SD minus baseline
-	vSlope                                    // pitch slope, st/s
-	vLoudDB                                   // mean level minus baseline, dB
-	vLoudCrest                                // loudest frame minus mean level, dB
-	vLoudSD                                   // loudness SD (own)
-	vLoudSDRel                                // loudness SD minus baseline
-	vPeakRateRel                              // log loudness-peak rate minus baseline
-	vRateRel                                  // log speech rate minus baseline
-	vArticRel                                 // log articulation rate minus baseline
-	vArtic                                    // log articulation rate (own)
-	vPause                                    // pause ratio (own)
-	vPauseRel                                 // pause ratio minus baseline
-	vVoicedFrac                               // voiced fraction (own)
-	vVoicedFracRel                            // voiced fraction minus baseline
-	vJitterRel                                // jitter minus baseline
-	vShimmerRel                               // shimmer minus baseline
-	vJitter                                   // jitter (own)
-	vShimmer                                  // shimmer (own)
-	vFlux                                     // spectral flux (own)
-	vFluxRel                                  // spectral flux minus baseline
-	vFluxSDRel                                // flux variability minus baseline
-	vAlphaRel                                 // alpha ratio minus baseline, dB
-	vHammarRel                                // Hammarberg index minus baseline, dB
-	vSlopeLoRel                               // slope 0–500 Hz minus baseline
-	vSlopeHiRel                               // slope 500–1500 Hz minus baseline
-	vH1H2Rel                                  // H1–H2 minus baseline, dB
-	vHNR                                      // HNR (own), dB
-	vHNRRel                                   // HNR minus baseline, dB
-	vHNRSDRel                                 // HNR variability minus baseline
-	vF1Rel                                    // F1 minus baseline, semitones
-	vF2Rel                                    // F2 minus baseline, semitones
-	vF3Rel                                    // F3 minus baseline, semitones
-	vH1A3Rel                                  // H1–A3 minus baseline, dB
-	vAlphaUVRel                               // unvoiced alpha ratio minus baseline, dB
-	vHammarUVRel                              // unvoiced Hammarberg index minus baseline, dB
-	vLoudRange                                // loudness percentile range (own), dB
-	vLoudRangeRel                             // minus baseline
-	vRiseRel                                  // rising loudness slope minus baseline
-	vFallRel                                  // falling loudness slope minus baseline
-	vVSegRateRel                              // voiced stretches per second minus baseline
-	vVSegMeanRel                              // mean voiced stretch minus baseline
-	vUVSegRel                                 // mean unvoiced stretch minus baseline
-	vLoudRise                                 // rising loudness slope (own), dB/s
-	vLoudFall                                 // falling loudness slope (own), dB/s
-	vBaseRange                                // the baseline's own pitch range: how animated the reference itself is
-	vBaseSD                                   // the baseline's pitch SD
-	vBaseFlux                                 // the baseline's spectral flux
-	vBaseHNR                                  // the baseline's HNR
-	vBaseLoudSD                               // the baseline's loudness SD
-	vMFCCRel                                  // MFCC 1..12 means minus baseline (dsp.NumMFCC entries)
-	vMFCCSDRel     = vMFCCRel + dsp.NumMFCC   // MFCC 1..12 SDs minus baseline
-	vMFCCSD        = vMFCCSDRel + dsp.NumMFCC // MFCC 1..12 SDs (own: a fixed line colouring does not change them)
-	nVoiceFeatures = vMFCCSD + dsp.NumMFCC    // length of the vector
+	vPitchST       = iota                         // median F0 minus baseline, semitones
+	vPitchMaxST                                   // 95th percentile F0 minus baseline median, semitones
+	vPitchMinST                                   // 5th percentile F0 minus baseline median, semitones
+	vRangeST                                      // pitch range, semitones (own)
+	vRangeRel                                     // pitch range minus baseline range
+	vSDST                                         // pitch SD, semitones (own)
+	vSDRel                                        // pitch SD minus baseline
+	vSlope                                        // pitch slope, st/s
+	vLoudDB                                       // mean level minus baseline, dB
+	vLoudCrest                                    // loudest frame minus mean level, dB
+	vLoudSD                                       // loudness SD (own)
+	vLoudSDRel                                    // loudness SD minus baseline
+	vPeakRateRel                                  // log loudness-peak rate minus baseline
+	vRateRel                                      // log speech rate minus baseline
+	vArticRel                                     // log articulation rate minus baseline
+	vArtic                                        // log articulation rate (own)
+	vPause                                        // pause ratio (own)
+	vPauseRel                                     // pause ratio minus baseline
+	vVoicedFrac                                   // voiced fraction (own)
+	vVoicedFracRel                                // voiced fraction minus baseline
+	vJitterRel                                    // jitter minus baseline
+	vShimmerRel                                   // shimmer minus baseline
+	vJitter                                       // jitter (own)
+	vShimmer                                      // shimmer (own)
+	vFlux                                         // spectral flux (own)
+	vFluxRel                                      // spectral flux minus baseline
+	vFluxSDRel                                    // flux variability minus baseline
+	vAlphaRel                                     // alpha ratio minus baseline, dB
+	vHammarRel                                    // Hammarberg index minus baseline, dB
+	vSlopeLoRel                                   // slope 0–500 Hz minus baseline
+	vSlopeHiRel                                   // slope 500–1500 Hz minus baseline
+	vH1H2Rel                                      // H1–H2 minus baseline, dB
+	vHNR                                          // HNR (own), dB
+	vHNRRel                                       // HNR minus baseline, dB
+	vHNRSDRel                                     // HNR variability minus baseline
+	vF1Rel                                        // F1 minus baseline, semitones
+	vF2Rel                                        // F2 minus baseline, semitones
+	vF3Rel                                        // F3 minus baseline, semitones
+	vH1A3Rel                                      // H1–A3 minus baseline, dB
+	vAlphaUVRel                                   // unvoiced alpha ratio minus baseline, dB
+	vHammarUVRel                                  // unvoiced Hammarberg index minus baseline, dB
+	vLoudRange                                    // loudness percentile range (own), dB
+	vLoudRangeRel                                 // minus baseline
+	vRiseRel                                      // rising loudness slope minus baseline
+	vFallRel                                      // falling loudness slope minus baseline
+	vVSegRateRel                                  // voiced stretches per second minus baseline
+	vVSegMeanRel                                  // mean voiced stretch minus baseline
+	vUVSegRel                                     // mean unvoiced stretch minus baseline
+	vLoudRise                                     // rising loudness slope (own), dB/s
+	vLoudFall                                     // falling loudness slope (own), dB/s
+	vBaseRange                                    // the baseline's own pitch range: how animated the reference itself is
+	vBaseSD                                       // the baseline's pitch SD
+	vBaseFlux                                     // the baseline's spectral flux
+	vBaseHNR                                      // the baseline's HNR
+	vBaseLoudSD                                   // the baseline's loudness SD
+	vPitchRise                                    // mean rising F0 slope (own), st/s
+	vPitchFall                                    // mean falling F0 slope (own), st/s
+	vPitchRiseRel                                 // minus baseline
+	vPitchFallRel                                 // minus baseline
+	vMFCCRel                                      // MFCC 1..12 means minus baseline (dsp.NumMFCC entries)
+	vMFCCSDRel     = vMFCCRel + dsp.NumMFCC       // MFCC 1..12 SDs minus baseline
+	vMFCCSD        = vMFCCSDRel + dsp.NumMFCC     // MFCC 1..12 SDs (own: a fixed line colouring does not change them)
+	vMFCCDelta     = vMFCCSD + dsp.NumMFCC        // MFCC 1..12 delta RMS (own: also line-proof)
+	vMFCCDeltaRel  = vMFCCDelta + dsp.NumMFCC     // minus baseline
+	vMFCCVoicedRel = vMFCCDeltaRel + dsp.NumMFCC  // voiced-hop MFCC means minus baseline
+	nVoiceFeatures = vMFCCVoicedRel + dsp.NumMFCC // length of the vector
 )
 
 // voiceFeatureNames label the vector in the model file and in the training report.
@@ -256,11 +271,15 @@ var voiceFeatureNames = func() (n [nVoiceFeatures]string) {
 		"alpha_uv_rel", "hammarberg_uv_rel", "loud_range", "loud_range_rel", "loud_rise_rel", "loud_fall_rel",
 		"voiced_seg_rate_rel", "voiced_seg_mean_rel", "unvoiced_seg_rel",
 		"loud_rise", "loud_fall", "base_range_st", "base_sd_st", "base_flux", "base_hnr", "base_loud_sd",
+		"pitch_rise", "pitch_fall", "pitch_rise_rel", "pitch_fall_rel",
 	})
 	for k := 0; k < dsp.NumMFCC; k++ {
 		n[vMFCCRel+k] = fmt.Sprintf("mfcc%d_rel", k+1)
 		n[vMFCCSDRel+k] = fmt.Sprintf("mfcc%d_sd_rel", k+1)
 		n[vMFCCSD+k] = fmt.Sprintf("mfcc%d_sd", k+1)
+		n[vMFCCDelta+k] = fmt.Sprintf("mfcc%d_delta", k+1)
+		n[vMFCCDeltaRel+k] = fmt.Sprintf("mfcc%d_delta_rel", k+1)
+		n[vMFCCVoicedRel+k] = fmt.Sprintf("mfcc%d_voiced_rel", k+1)
 	}
 	return n
 }()
@@ -281,8 +300,9 @@ var voiceMinSpread = func() (m [nVoiceFeatures]float64) {
 		0.5, 0.5, 0.5, 0.5, 5, 5, // UV alpha, UV Hammarberg, loudness range (dB), slopes (dB/s)
 		0.1, 0.01, 0.005, // voiced stretches per second, their mean (s), unvoiced stretch (s)
 		5, 5, 0.5, 0.2, 0.005, 0.3, 0.3, // own loudness slopes (dB/s), the baseline's range, SD (st), flux, HNR, loudness SD (dB)
+		2, 2, 2, 2, // F0 rising and falling slopes (st/s)
 	})
-	for k := 0; k < 3*dsp.NumMFCC; k++ {
+	for k := 0; k < 6*dsp.NumMFCC; k++ {
 		m[vMFCCRel+k] = 0.05
 	}
 	return m
@@ -310,12 +330,15 @@ var voiceRelBase = func() (m [nVoiceFeatures]int) {
 		vF1Rel: bF1, vF2Rel: bF2, vF3Rel: bF3, vH1A3Rel: bH1A3,
 		vAlphaUVRel: bAlphaUV, vHammarUVRel: bHammarUV, vLoudRangeRel: bLoudRange, vRiseRel: bRise, vFallRel: bFall,
 		vVSegRateRel: bVSegRate, vVSegMeanRel: bVSegMean, vUVSegRel: bUVSeg,
+		vPitchRiseRel: bPitchRise, vPitchFallRel: bPitchFall,
 	} {
 		m[v] = b
 	}
 	for k := 0; k < dsp.NumMFCC; k++ {
 		m[vMFCCRel+k] = bMFCC + k
 		m[vMFCCSDRel+k] = bMFCCSD + k
+		m[vMFCCDeltaRel+k] = bMFCCDelta + k
+		m[vMFCCVoicedRel+k] = bMFCCVoiced + k
 	}
 	return m
 }()
@@ -377,8 +400,11 @@ func voiceVector(dst *[nVoiceFeatures]float64, f dsp.Features, b *VoiceBaseline)
 	dst[vBaseFlux] = ref(bFlux)
 	dst[vBaseHNR] = ref(bHNR)
 	dst[vBaseLoudSD] = ref(bLoudSD)
+	dst[vPitchRise] = own[bPitchRise]
+	dst[vPitchFall] = own[bPitchFall]
 	for k := 0; k < dsp.NumMFCC; k++ {
 		dst[vMFCCSD+k] = own[bMFCCSD+k]
+		dst[vMFCCDelta+k] = own[bMFCCDelta+k]
 	}
 	for i := range dst {
 		dst[i] = voiceClamp(voiceFinite(dst[i]), -100, 100)

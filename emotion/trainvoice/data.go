@@ -46,8 +46,12 @@ type clip struct {
 	Class   int          `json:"class"`
 	F       dsp.Features `json:"features"`
 	Phone   dsp.Features `json:"phone"` // the same clip through a G.711 phone line
-	Test    dsp.Features `json:"-"`     // what the clip is scored on (see applyChannel)
-	Copy    bool         `json:"-"`     // a phone-band training copy, never scored
+	// Speed holds the clip played faster or slower (keyed by the -augment factor
+	// as written), measured on the channel's audio: a pseudo-speaker with a
+	// shifted pitch, formants and tempo, so seven voices teach more than seven.
+	Speed map[string]dsp.Features `json:"speed,omitempty"`
+	Test  dsp.Features            `json:"-"` // what the clip is scored on (see applyChannel)
+	Copy  string                  `json:"-"` // "" for the recording; else the training copy it is (never scored)
 }
 
 // readLabels parses labels.csv (file,speaker,gender,age,text_code,emotion_code,emotion,version).
@@ -92,9 +96,10 @@ func readLabels(dir string) ([]clip, error) {
 	return out, nil
 }
 
-// extractAll measures every clip (two workers: the machine is shared), or reads the
-// features from cache when the cache file exists; a missing cache is written.
-func extractAll(dir string, clips []clip, cache string) error {
+// extractAll measures every clip, plain and at each speed factor (two workers: the
+// machine is shared), or reads the features from cache when the cache file exists;
+// a missing cache is written.
+func extractAll(dir string, clips []clip, speeds []string, cache string) error {
 	if cache != "" {
 		if b, err := os.ReadFile(cache); err == nil {
 			var cached []clip
@@ -110,7 +115,12 @@ func extractAll(dir string, clips []clip, cache string) error {
 				if !ok || c.Phone.DurationS == 0 {
 					return fmt.Errorf("feature cache %s lacks %s or its phone-band features (delete it to re-extract)", cache, clips[i].File)
 				}
-				clips[i].F, clips[i].Phone = c.F, c.Phone
+				for _, sp := range speeds {
+					if _, ok := c.Speed[sp]; !ok {
+						return fmt.Errorf("feature cache %s lacks %s at speed %s (delete it to re-extract)", cache, clips[i].File, sp)
+					}
+				}
+				clips[i].F, clips[i].Phone, clips[i].Speed = c.F, c.Phone, c.Speed
 			}
 			return nil
 		}
@@ -124,7 +134,7 @@ func extractAll(dir string, clips []clip, cache string) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				clips[i].F, clips[i].Phone, errs[i] = features(filepath.Join(dir, clips[i].File))
+				clips[i].F, clips[i].Phone, clips[i].Speed, errs[i] = features(filepath.Join(dir, clips[i].File), speeds)
 			}
 		}()
 	}

@@ -79,20 +79,15 @@ func testBaseline(cs []clip, scheme string, rng *rand.Rand) (*emotion.VoiceBasel
 func trainExamples(bySpk map[string][]clip, mode string, rng *rand.Rand) []emotion.VoiceExample {
 	var ex []emotion.VoiceExample
 	for _, spk := range sortedKeys(bySpk) {
-		// A speaker's phone-band copies (-channel mixed) get baselines of their
-		// own: a caller's baseline comes from the same line as their turns.
-		var wide, phone []clip
+		// A speaker's training copies (phone band, other speeds) get baselines of
+		// their own: a caller's baseline comes from the same line and voice as
+		// their turns.
+		groups := map[string][]clip{}
 		for _, c := range bySpk[spk] {
-			if c.Copy {
-				phone = append(phone, c)
-			} else {
-				wide = append(wide, c)
-			}
+			groups[c.Copy] = append(groups[c.Copy], c)
 		}
-		for _, cs := range [][]clip{wide, phone} {
-			if len(cs) > 0 {
-				ex = appendExamples(ex, cs, mode, rng)
-			}
+		for _, k := range sortedKeys(groups) {
+			ex = appendExamples(ex, groups[k], mode, rng)
 		}
 	}
 	return ex
@@ -294,7 +289,16 @@ func computeMetrics(outs []outcome, temperature, a, b float64) metrics {
 		}
 		prob.Softmax(p, p)
 		m.logLoss -= math.Log(math.Max(p[o.class], 1e-12))
+		// The shipped arousal: the calibrated arousal head averaged with the
+		// class head's high-arousal probability (VoiceModel.predictVec).
 		pa := 1 / (1 + math.Exp(-(a*o.logits.Arousal + b)))
+		var high float64
+		for i, h := range classHigh {
+			if h {
+				high += p[i]
+			}
+		}
+		pa = (pa + high) / 2
 		if inArousalMetric[o.class] {
 			bi := min(bins-1, int(pa*bins))
 			binN[bi]++

@@ -35,6 +35,7 @@ func main() {
 // options are the command's settings.
 type options struct {
 	data, out, cache, trainMode, calib, exclude, channel string
+	speeds                                               []string
 	evalOnly                                             bool
 	reps, iters                                          int
 	speakerPrior                                         float64
@@ -57,14 +58,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed (baseline draws, MLP initialisation)")
 	fs.IntVar(&o.iters, "iters", 800, "gradient steps")
 	fs.Float64Var(&o.speakerPrior, "speaker-prior", 0, "per-speaker standardisation: voiced seconds of prior on a caller's own spread (0 = off: baseline-relative means only)")
-	gridL2 := fs.String("grid-l2", "0.01,0.03,0.1,0.3", "L2 penalties to choose from (comma-separated); one value means no tuning")
-	gridHidden := fs.String("grid-hidden", "0,16", "hidden tanh units to choose from (0 = multinomial logistic regression)")
+	augment := fs.String("augment", "0.9,1.1", "speed factors (comma-separated, e.g. 0.9,1.1) whose sped-up or slowed-down copies of the training speakers are trained on as extra speakers; never scored")
+	gridL2 := fs.String("grid-l2", "0.01,0.03", "L2 penalties to choose from (comma-separated); one value means no tuning")
+	gridHidden := fs.String("grid-hidden", "0,32", "hidden tanh units to choose from (0 = multinomial logistic regression)")
 	fs.StringVar(&o.exclude, "exclude", "loud_db", "comma-separated features the model must not use (EmoDB's level normalisation makes level-vs-baseline meaningless, even inverted)")
 	fs.StringVar(&o.calib, "calibrate-on", schemeRandom, "baseline scheme whose out-of-speaker logits fit the calibration")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	var err error
+	if *augment != "" {
+		for _, sp := range strings.Split(*augment, ",") {
+			if _, err := parseSpeed(sp); err != nil {
+				fmt.Fprintf(stderr, "trainvoice: %v\n", err)
+				return 2
+			}
+			o.speeds = append(o.speeds, strings.TrimSpace(sp))
+		}
+	}
 	if o.grid, err = parseGrid(*gridL2, *gridHidden); err != nil {
 		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
 		return 2
@@ -106,7 +117,7 @@ func train(w io.Writer, o options) error {
 		return fmt.Errorf("load EmoDB from %s: %w", o.data, err)
 	}
 	t0 := time.Now()
-	if err := extractAll(o.data, clips, o.cache); err != nil {
+	if err := extractAll(o.data, clips, o.speeds, o.cache); err != nil {
 		return fmt.Errorf("extract features: %w", err)
 	}
 	fmt.Fprintf(w, "EmoDB: %d clips, features in %.1fs\n", len(clips), time.Since(t0).Seconds())
@@ -118,7 +129,7 @@ func train(w io.Writer, o options) error {
 		}
 		bySpk[c.Speaker] = append(bySpk[c.Speaker], c)
 	}
-	if err := applyChannel(bySpk, o.channel); err != nil {
+	if err := applyChannel(bySpk, o.channel, o.speeds); err != nil {
 		return err
 	}
 	if unusable > 0 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calmline/calmline/dsp"
 	"github.com/calmline/calmline/emotion"
 )
 
@@ -96,3 +97,67 @@ func TestTestBaselineExcludesReferenceClips(t *testing.T) {
 }
 
 func randFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
+
+// TestApplyChannelCopies: every channel scores each recording exactly once, on the
+// channel's audio, and the training copies (phone band, other speeds) are what the
+// channel trains on, each group marked so it gets baselines of its own.
+func TestApplyChannelCopies(t *testing.T) {
+	mk := func(v float64) dsp.Features { return dsp.Features{DurationS: v} }
+	base := clip{File: "a", Speaker: "03", F: mk(1), Phone: mk(2),
+		Speed: map[string]dsp.Features{"0.9": mk(3), "0.9 phone": mk(4)}}
+	cases := []struct {
+		channel  string
+		test     float64            // DurationS of the scored features
+		copies   map[string]float64 // training copy → DurationS of its features
+		trainOwn float64            // DurationS the recording itself is trained on
+	}{
+		{channelWide, 1, map[string]float64{"speed 0.9": 3}, 1},
+		{channelPhoneTest, 2, map[string]float64{"speed 0.9": 3}, 1},
+		{channelPhone, 2, map[string]float64{"speed 0.9 phone": 4}, 2},
+		{channelMixed, 2, map[string]float64{"phone": 2, "speed 0.9": 3, "speed 0.9 phone": 4}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.channel, func(t *testing.T) {
+			bySpk := map[string][]clip{"03": {base}}
+			if err := applyChannel(bySpk, tc.channel, []string{"0.9"}); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]float64{}
+			for _, c := range bySpk["03"] {
+				if c.Copy == "" {
+					if c.F.DurationS != tc.trainOwn {
+						t.Errorf("recording trained on %v, want %v", c.F.DurationS, tc.trainOwn)
+					}
+					continue
+				}
+				got[c.Copy] = c.F.DurationS
+			}
+			if len(got) != len(tc.copies) {
+				t.Errorf("copies %v, want %v", got, tc.copies)
+			}
+			for k, v := range tc.copies {
+				if got[k] != v {
+					t.Errorf("copy %q trained on %v, want %v", k, got[k], v)
+				}
+			}
+			scored := testView(bySpk["03"])
+			if len(scored) != 1 || scored[0].F.DurationS != tc.test {
+				t.Errorf("scored %+v, want one clip measured %v", scored, tc.test)
+			}
+		})
+	}
+	if err := applyChannel(map[string][]clip{}, "radio", nil); err == nil {
+		t.Error("unknown channel accepted")
+	}
+}
+
+func TestParseSpeed(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{{"0.9", true}, {" 1.1", true}, {"1", false}, {"0.5", false}, {"1.4", false}, {"fast", false}, {"NaN", false}} {
+		if _, err := parseSpeed(tc.in); (err == nil) != tc.ok {
+			t.Errorf("parseSpeed(%q) err = %v, want ok=%v", tc.in, err, tc.ok)
+		}
+	}
+}
