@@ -294,14 +294,20 @@ func (m *VoiceModel) predictVec(x *[nVoiceFeatures]float64, p *VoicePrediction, 
 		z += m.aw[i] * xi
 	}
 	p.logit = z
-	// The arousal head and the class head each judge arousal; the class head sees
-	// which kind of excitement it is, the arousal head is calibrated on its own.
-	// Their mean is steadier than either.
-	var high float64
-	for k, h := range m.high {
-		if h {
-			high += p.Class[k]
+	p.Arousal = VoiceArousal(prob.Sigmoid(m.aScale*z+m.aShift), p.Class, m.high)
+}
+
+// VoiceArousal is the reported probability of high arousal: the arousal head's
+// calibrated probability averaged with the class head's summed probability of the
+// high-arousal classes. The class head sees which kind of excitement it hears, the
+// arousal head is calibrated on its own; their mean is right more often than
+// either (BENCHMARKS.md). The trainer scores exactly this.
+func VoiceArousal(head float64, classProbs []float64, high []bool) float64 {
+	var sum float64
+	for k, h := range high {
+		if h && k < len(classProbs) {
+			sum += classProbs[k]
 		}
 	}
-	p.Arousal = (prob.Sigmoid(m.aScale*z+m.aShift) + high) / 2
+	return (head + sum) / 2
 }

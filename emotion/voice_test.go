@@ -551,3 +551,21 @@ func TestVoiceQualityCues(t *testing.T) {
 		})
 	}
 }
+
+func TestVoiceArousal(t *testing.T) {
+	high := []bool{true, false, true}
+	for _, tc := range []struct {
+		head  float64
+		probs []float64
+		want  float64
+	}{
+		{0.8, []float64{0.5, 0.2, 0.3}, 0.8}, // both heads agree
+		{1, []float64{0, 1, 0}, 0.5},         // they disagree: halfway
+		{0.2, []float64{0.1, 0.9}, 0.15},     // fewer probabilities than flags
+		{0.6, []float64{0.3, 0.3, 0.4}, 0.65},
+	} {
+		if got := VoiceArousal(tc.head, tc.probs, high); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("VoiceArousal(%v, %v) = %v, want %v", tc.head, tc.probs, got, tc.want)
+		}
+	}
+}

@@ -289,16 +289,7 @@ func computeMetrics(outs []outcome, temperature, a, b float64) metrics {
 		}
 		prob.Softmax(p, p)
 		m.logLoss -= math.Log(math.Max(p[o.class], 1e-12))
-		// The shipped arousal: the calibrated arousal head averaged with the
-		// class head's high-arousal probability (VoiceModel.predictVec).
-		pa := 1 / (1 + math.Exp(-(a*o.logits.Arousal + b)))
-		var high float64
-		for i, h := range classHigh {
-			if h {
-				high += p[i]
-			}
-		}
-		pa = (pa + high) / 2
+		pa := emotion.VoiceArousal(prob.Sigmoid(a*o.logits.Arousal+b), p, classHigh)
 		if inArousalMetric[o.class] {
 			bi := min(bins-1, int(pa*bins))
 			binN[bi]++
