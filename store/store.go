@@ -11,14 +11,17 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"               // registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Config says where the store lives. The zero value is not usable: SQLite needs a
@@ -113,6 +116,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.closeAll()
 		return nil, fmt.Errorf("store: connect %s: %w", db.driver, err)
 	}
+	if db.driver == DriverSQLite {
+		if err := setWAL(ctx, db.w); err != nil {
+			db.closeAll()
+			return nil, err
+		}
+	}
 	if err := db.migrate(ctx); err != nil {
 		db.closeAll()
 		return nil, err
@@ -120,13 +129,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	return db, nil
 }
 
-// sqliteDSN builds the modernc.org/sqlite DSN. WAL lets readers (the dashboard)
-// run while a call writes; busy_timeout covers another process (calmline emotion
-// refit) holding the write lock; foreign keys keep turns from outliving calls.
+// sqliteDSN builds the modernc.org/sqlite DSN. busy_timeout covers another process
+// (calmline emotion refit) holding the write lock; foreign keys keep turns from
+// outliving calls. WAL is not set here but once by Open (setWAL): it is a property
+// of the file, not of a connection.
 // Writers use BEGIN IMMEDIATE so a transaction never fails upgrading a read lock.
 func sqliteDSN(path, sync string, readOnly bool) string {
 	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous("+sync+")")
@@ -202,4 +211,32 @@ func (db *DB) check() error {
 		return ErrClosed
 	}
 	return nil
+}
+
+// setWAL switches the SQLite file to write-ahead logging, which lets readers (the
+// dashboard) run while a call writes. The switch needs the file's write lock and
+// SQLite answers SQLITE_BUSY at once, without its busy handler, when another
+// connection or process holds it (two calmline commands starting together), so
+// the switch is retried for as long as busy_timeout would have waited.
+func setWAL(ctx context.Context, w *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+		var mode string
+		err := w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil {
+			if !strings.EqualFold(mode, "wal") {
+				return fmt.Errorf("store: set sqlite journal mode: got %q, want wal", mode)
+			}
+			return nil
+		}
+		var se *sqlite.Error
+		if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return fmt.Errorf("store: set sqlite journal mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: set sqlite journal mode: %w", ctx.Err())
+		case <-time.After(delay):
+		}
+	}
 }
