@@ -46,12 +46,12 @@ type clip struct {
 	Class   int          `json:"class"`
 	F       dsp.Features `json:"features"`
 	Phone   dsp.Features `json:"phone"` // the same clip through a G.711 phone line
-	// Speed holds the clip played faster or slower (keyed by the -augment factor
-	// as written), measured on the channel's audio: a pseudo-speaker with a
-	// shifted pitch, formants and tempo, so seven voices teach more than seven.
-	Speed map[string]dsp.Features `json:"speed,omitempty"`
-	Test  dsp.Features            `json:"-"` // what the clip is scored on (see applyChannel)
-	Copy  string                  `json:"-"` // "" for the recording; else the training copy it is (never scored)
+	// Speed holds the clip played faster or slower (keyed by speedKey), on both
+	// channels: a pseudo-speaker with shifted pitch, formants and tempo, so six
+	// training voices teach more than six.
+	Speed map[string]measured `json:"speed,omitempty"`
+	Test  dsp.Features        `json:"-"` // what the clip is scored on (see applyChannel)
+	Copy  string              `json:"-"` // "" for the recording; else the training copy it is (never scored)
 }
 
 // readLabels parses labels.csv (file,speaker,gender,age,text_code,emotion_code,emotion,version).
@@ -99,7 +99,7 @@ func readLabels(dir string) ([]clip, error) {
 // extractAll measures every clip, plain and at each speed factor (two workers: the
 // machine is shared), or reads the features from cache when the cache file exists;
 // a missing cache is written.
-func extractAll(dir string, clips []clip, speeds []string, cache string) error {
+func extractAll(dir string, clips []clip, speeds []float64, cache string) error {
 	if cache != "" {
 		if b, err := os.ReadFile(cache); err == nil {
 			var cached []clip
@@ -115,9 +115,9 @@ func extractAll(dir string, clips []clip, speeds []string, cache string) error {
 				if !ok || c.Phone.DurationS == 0 {
 					return fmt.Errorf("feature cache %s lacks %s or its phone-band features (delete it to re-extract)", cache, clips[i].File)
 				}
-				for _, sp := range speeds {
-					if _, ok := c.Speed[sp]; !ok {
-						return fmt.Errorf("feature cache %s lacks %s at speed %s (delete it to re-extract)", cache, clips[i].File, sp)
+				for _, f := range speeds {
+					if _, ok := c.Speed[speedKey(f)]; !ok {
+						return fmt.Errorf("feature cache %s lacks %s at speed %s (delete it to re-extract)", cache, clips[i].File, speedKey(f))
 					}
 				}
 				clips[i].F, clips[i].Phone, clips[i].Speed = c.F, c.Phone, c.Speed
@@ -134,7 +134,9 @@ func extractAll(dir string, clips []clip, speeds []string, cache string) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				clips[i].F, clips[i].Phone, clips[i].Speed, errs[i] = features(filepath.Join(dir, clips[i].File), speeds)
+				var rec measured
+				rec, clips[i].Speed, errs[i] = features(filepath.Join(dir, clips[i].File), speeds)
+				clips[i].F, clips[i].Phone = rec.Wide, rec.Phone
 			}
 		}()
 	}

@@ -9,55 +9,70 @@ import (
 	"github.com/calmline/calmline/dsp"
 )
 
-// features measures one clip the way a live call is measured: the WAV is resampled to
-// calmline's 16 kHz and analysed by dsp with its default configuration, and the
-// whole-clip summary is used (EmoDB clips are single sentences cut to 2 s).
-// It also measures the clip as a G.711 phone line would carry it (audio.Telephone),
-// since SIP callers reach calmline through Asterisk in μ-law, and, for each speed
-// factor, the clip played that much faster (wide-band under the factor's key, phone
-// band under "<factor> phone").
-func features(path string, speeds []string) (wide, phone dsp.Features, speed map[string]dsp.Features, err error) {
-	pcm, err := audio.Load16k(path)
-	if err != nil {
-		return wide, phone, nil, fmt.Errorf("load %s: %w", path, err)
-	}
+// measured is one recording's features as the two channels deliver it.
+type measured struct {
+	Wide  dsp.Features `json:"wide"`  // as recorded (the browser softphone)
+	Phone dsp.Features `json:"phone"` // through a G.711 phone line (SIP calls)
+}
+
+// measure analyses pcm as a live call would (dsp with its default configuration,
+// the whole clip as one utterance), wide-band and after audio.Telephone, since SIP
+// callers reach calmline through Asterisk in μ-law.
+func measure(pcm []int16) (measured, error) {
 	tel, err := audio.Telephone(pcm)
 	if err != nil {
-		return wide, phone, nil, fmt.Errorf("phone-band %s: %w", path, err)
+		return measured{}, fmt.Errorf("phone band: %w", err)
+	}
+	return measured{Wide: dsp.Analyze(pcm, dsp.Config{}).Features, Phone: dsp.Analyze(tel, dsp.Config{}).Features}, nil
+}
+
+// features measures one clip resampled to calmline's 16 kHz (EmoDB clips are single
+// sentences cut to 2 s) and, for each speed factor, the clip played that much
+// faster, keyed by speedKey.
+func features(path string, speeds []float64) (rec measured, speed map[string]measured, err error) {
+	pcm, err := audio.Load16k(path)
+	if err != nil {
+		return rec, nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	if rec, err = measure(pcm); err != nil {
+		return rec, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(speeds) > 0 {
-		speed = make(map[string]dsp.Features, 2*len(speeds))
+		speed = make(map[string]measured, len(speeds))
 	}
-	for _, sp := range speeds {
-		f, err := parseSpeed(sp)
-		if err != nil {
-			return wide, phone, nil, err
-		}
+	for _, f := range speeds {
 		// Playing 16 kHz audio as if it were recorded at 16 kHz × f and resampling
 		// back to 16 kHz shifts pitch and formants by f and shortens time by 1/f:
 		// the speed perturbation speech recognisers train with.
 		fast, err := audio.Resample(pcm, int(16000*f+0.5), 16000)
 		if err != nil {
-			return wide, phone, nil, fmt.Errorf("speed %s %s: %w", sp, path, err)
+			return rec, nil, fmt.Errorf("speed %s %s: %w", speedKey(f), path, err)
 		}
-		fastTel, err := audio.Telephone(fast)
-		if err != nil {
-			return wide, phone, nil, fmt.Errorf("phone-band speed %s %s: %w", sp, path, err)
+		if speed[speedKey(f)], err = measure(fast); err != nil {
+			return rec, nil, fmt.Errorf("speed %s %s: %w", speedKey(f), path, err)
 		}
-		speed[sp] = dsp.Analyze(fast, dsp.Config{}).Features
-		speed[sp+" phone"] = dsp.Analyze(fastTel, dsp.Config{}).Features
 	}
-	return dsp.Analyze(pcm, dsp.Config{}).Features, dsp.Analyze(tel, dsp.Config{}).Features, speed, nil
+	return rec, speed, nil
 }
 
-// parseSpeed reads one -augment factor; outside 0.7–1.3 a voice stops sounding
-// like a person, so those are refused.
-func parseSpeed(s string) (float64, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || !(f >= 0.7 && f <= 1.3) || f == 1 {
-		return 0, fmt.Errorf("-augment: bad speed factor %q (want 0.7–1.3, not 1)", s)
+// speedKey names a speed factor as it was given (0.9, 1.1).
+func speedKey(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// parseSpeeds reads the -augment list; outside 0.7–1.3 a voice stops sounding
+// like a person, so those factors are refused.
+func parseSpeeds(list string) ([]float64, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
 	}
-	return f, nil
+	var out []float64
+	for _, s := range strings.Split(list, ",") {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || !(f >= 0.7 && f <= 1.3) || f == 1 {
+			return nil, fmt.Errorf("-augment: bad speed factor %q (want 0.7–1.3, not 1)", s)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // Channels say which audio a run trains and tests on: wide-band as recorded
@@ -73,7 +88,7 @@ const (
 // scored on (Test) under channel; "mixed" adds a phone-band copy of each clip
 // that is only ever trained on, and each speed factor adds a training copy on
 // each channel trained on.
-func applyChannel(bySpk map[string][]clip, channel string, speeds []string) error {
+func applyChannel(bySpk map[string][]clip, channel string, speeds []float64) error {
 	switch channel {
 	case channelWide, channelPhoneTest, channelPhone, channelMixed:
 	default:
@@ -92,21 +107,21 @@ func applyChannel(bySpk map[string][]clip, channel string, speeds []string) erro
 				c.F = c.Phone
 			}
 			out = append(out, c)
-			if channel == channelMixed {
+			addCopy := func(name string, f dsp.Features) {
 				cp := c
-				cp.F, cp.Copy = c.Phone, "phone"
+				cp.F, cp.Copy = f, name
 				out = append(out, cp)
 			}
-			for _, sp := range speeds {
+			if channel == channelMixed {
+				addCopy("phone", c.Phone)
+			}
+			for _, f := range speeds {
+				m := c.Speed[speedKey(f)]
 				if trainWide {
-					cp := c
-					cp.F, cp.Copy = c.Speed[sp], "speed "+sp
-					out = append(out, cp)
+					addCopy("speed "+speedKey(f), m.Wide)
 				}
 				if trainPhone {
-					cp := c
-					cp.F, cp.Copy = c.Speed[sp+" phone"], "speed "+sp+" phone"
-					out = append(out, cp)
+					addCopy("speed "+speedKey(f)+" phone", m.Phone)
 				}
 			}
 		}

@@ -35,7 +35,7 @@ func main() {
 // options are the command's settings.
 type options struct {
 	data, out, cache, trainMode, calib, exclude, channel string
-	speeds                                               []string
+	speeds                                               []float64
 	evalOnly                                             bool
 	reps, iters                                          int
 	speakerPrior                                         float64
@@ -67,14 +67,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var err error
-	if *augment != "" {
-		for _, sp := range strings.Split(*augment, ",") {
-			if _, err := parseSpeed(sp); err != nil {
-				fmt.Fprintf(stderr, "trainvoice: %v\n", err)
-				return 2
-			}
-			o.speeds = append(o.speeds, strings.TrimSpace(sp))
-		}
+	if o.speeds, err = parseSpeeds(*augment); err != nil {
+		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
+		return 2
 	}
 	if o.grid, err = parseGrid(*gridL2, *gridHidden); err != nil {
 		fmt.Fprintf(stderr, "trainvoice: %v\n", err)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,7 +105,7 @@ func randFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) 
 func TestApplyChannelCopies(t *testing.T) {
 	mk := func(v float64) dsp.Features { return dsp.Features{DurationS: v} }
 	base := clip{File: "a", Speaker: "03", F: mk(1), Phone: mk(2),
-		Speed: map[string]dsp.Features{"0.9": mk(3), "0.9 phone": mk(4)}}
+		Speed: map[string]measured{"0.9": {Wide: mk(3), Phone: mk(4)}}}
 	cases := []struct {
 		channel  string
 		test     float64            // DurationS of the scored features
@@ -119,7 +120,7 @@ func TestApplyChannelCopies(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.channel, func(t *testing.T) {
 			bySpk := map[string][]clip{"03": {base}}
-			if err := applyChannel(bySpk, tc.channel, []string{"0.9"}); err != nil {
+			if err := applyChannel(bySpk, tc.channel, []float64{0.9}); err != nil {
 				t.Fatal(err)
 			}
 			got := map[string]float64{}
@@ -151,13 +152,28 @@ func TestApplyChannelCopies(t *testing.T) {
 	}
 }
 
-func TestParseSpeed(t *testing.T) {
+func TestParseSpeeds(t *testing.T) {
 	for _, tc := range []struct {
-		in string
-		ok bool
-	}{{"0.9", true}, {" 1.1", true}, {"1", false}, {"0.5", false}, {"1.4", false}, {"fast", false}, {"NaN", false}} {
-		if _, err := parseSpeed(tc.in); (err == nil) != tc.ok {
-			t.Errorf("parseSpeed(%q) err = %v, want ok=%v", tc.in, err, tc.ok)
+		in   string
+		want []float64 // nil with ok false: an error
+		ok   bool
+	}{
+		{"0.9,1.1", []float64{0.9, 1.1}, true},
+		{" 0.9 , 1.1", []float64{0.9, 1.1}, true},
+		{"", nil, true}, // no augmentation
+		{"1", nil, false},
+		{"0.5", nil, false},
+		{"0.9,1.4", nil, false},
+		{"fast", nil, false},
+		{"NaN", nil, false},
+		{"0.9,", nil, false},
+	} {
+		got, err := parseSpeeds(tc.in)
+		if (err == nil) != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("parseSpeeds(%q) = %v, %v; want %v, ok=%v", tc.in, got, err, tc.want, tc.ok)
 		}
+	}
+	if k := speedKey(0.9); k != "0.9" {
+		t.Errorf("speedKey(0.9) = %q", k)
 	}
 }
