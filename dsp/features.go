@@ -41,25 +41,26 @@ type Features struct {
 	// Spectral shape and voice quality (eGeMAPS-like; every band stops at 4 kHz so a
 	// phone line and a wide-band call compare). They carry what prosody cannot: how
 	// pressed, bright or breathy the voice is, which separates anger from joy.
-	MFCCMean          [NumMFCC]float64 `json:"mfcc_mean"`                 // MFCC 1..12 (mel 80–4000 Hz), mean over speech hops
-	MFCCSD            [NumMFCC]float64 `json:"mfcc_sd"`                   // their standard deviations
-	MFCCDeltaSD       [NumMFCC]float64 `json:"mfcc_delta_sd"`             // RMS of their ±2-hop regression deltas: how fast the timbre moves
-	MFCCVoicedMean    [NumMFCC]float64 `json:"mfcc_voiced_mean"`          // MFCC means over voiced hops only (vowels, not consonants)
-	SpectralFlux      float64          `json:"spectral_flux"`             // mean change of the normalised mel spectrum hop to hop
-	SpectralFluxSD    float64          `json:"spectral_flux_sd"`          // its standard deviation
-	AlphaRatioDB      float64          `json:"alpha_ratio_db"`            // energy 50–1000 Hz over 1–4 kHz, dB, voiced hops
-	HammarbergDB      float64          `json:"hammarberg_db"`             // strongest bin 0–2 kHz over 2–4 kHz, dB, voiced hops
-	SlopeLowDBPerKHz  float64          `json:"slope_0_500_db_per_khz"`    // spectral slope 0–500 Hz, voiced hops
-	SlopeHighDBPerKHz float64          `json:"slope_500_1500_db_per_khz"` // spectral slope 500–1500 Hz, voiced hops
-	H1H2DB            float64          `json:"h1_h2_db"`                  // first minus second harmonic, dB, voiced hops
-	HNRDB             float64          `json:"hnr_db"`                    // harmonics-to-noise ratio from the pitch periodicity, dB, voiced hops
-	HNRSDDB           float64          `json:"hnr_sd_db"`                 // its standard deviation
-	Formant1Hz        float64          `json:"formant1_hz"`               // F1 from the LPC envelope, mean over voiced hops
-	Formant2Hz        float64          `json:"formant2_hz"`               // F2
-	Formant3Hz        float64          `json:"formant3_hz"`               // F3
-	H1A3DB            float64          `json:"h1_a3_db"`                  // first harmonic minus the harmonic nearest F3, dB
-	AlphaRatioUVDB    float64          `json:"alpha_ratio_uv_db"`         // alpha ratio over unvoiced speech hops (consonants)
-	HammarbergUVDB    float64          `json:"hammarberg_uv_db"`          // Hammarberg index over unvoiced speech hops
+	MFCCMean          [NumMFCC]float64  `json:"mfcc_mean"`                 // MFCC 1..12 (mel 80–4000 Hz), mean over speech hops
+	MFCCSD            [NumMFCC]float64  `json:"mfcc_sd"`                   // their standard deviations
+	MFCCDeltaSD       [NumMFCC]float64  `json:"mfcc_delta_sd"`             // RMS of their ±2-hop regression deltas: how fast the timbre moves
+	MFCCVoicedMean    [NumMFCC]float64  `json:"mfcc_voiced_mean"`          // MFCC means over voiced hops only (vowels, not consonants)
+	BandSDDB          [NumBands]float64 `json:"band_sd_db"`                // SD over speech hops of each coarse band's share of the hop's energy, dB
+	SpectralFlux      float64           `json:"spectral_flux"`             // mean change of the normalised mel spectrum hop to hop
+	SpectralFluxSD    float64           `json:"spectral_flux_sd"`          // its standard deviation
+	AlphaRatioDB      float64           `json:"alpha_ratio_db"`            // energy 50–1000 Hz over 1–4 kHz, dB, voiced hops
+	HammarbergDB      float64           `json:"hammarberg_db"`             // strongest bin 0–2 kHz over 2–4 kHz, dB, voiced hops
+	SlopeLowDBPerKHz  float64           `json:"slope_0_500_db_per_khz"`    // spectral slope 0–500 Hz, voiced hops
+	SlopeHighDBPerKHz float64           `json:"slope_500_1500_db_per_khz"` // spectral slope 500–1500 Hz, voiced hops
+	H1H2DB            float64           `json:"h1_h2_db"`                  // first minus second harmonic, dB, voiced hops
+	HNRDB             float64           `json:"hnr_db"`                    // harmonics-to-noise ratio from the pitch periodicity, dB, voiced hops
+	HNRSDDB           float64           `json:"hnr_sd_db"`                 // its standard deviation
+	Formant1Hz        float64           `json:"formant1_hz"`               // F1 from the LPC envelope, mean over voiced hops
+	Formant2Hz        float64           `json:"formant2_hz"`               // F2
+	Formant3Hz        float64           `json:"formant3_hz"`               // F3
+	H1A3DB            float64           `json:"h1_a3_db"`                  // first harmonic minus the harmonic nearest F3, dB
+	AlphaRatioUVDB    float64           `json:"alpha_ratio_uv_db"`         // alpha ratio over unvoiced speech hops (consonants)
+	HammarbergUVDB    float64           `json:"hammarberg_uv_db"`          // Hammarberg index over unvoiced speech hops
 
 	// Temporal shape (eGeMAPS-like functionals of the loudness contour and voicing).
 	LoudRangeDB     float64 `json:"loud_range_db"`       // 20th to 80th percentile of the smoothed loudness of speech hops

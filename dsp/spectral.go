@@ -26,6 +26,12 @@ const (
 	// level, which Features already carries) the per-utterance summary keeps.
 	NumMFCC = 12
 
+	// NumBands is how many coarse bands (four mel bands each, 80 Hz–4 kHz) the
+	// spectral balance is followed in: few enough that each band's share is stable
+	// hop to hop, enough to tell a pressed voice's shifting high band from a
+	// relaxed one's steady low band.
+	NumBands = melBands / 4
+
 	specN      = 512 // 32 ms Hamming window at 16 kHz, one real FFT per speech hop
 	specBins   = specN/2 + 1
 	specHzBin  = float64(SampleRate) / specN
@@ -42,16 +48,17 @@ const (
 // hopSpec is what one speech hop's spectrum and periods say; summarize averages it.
 type hopSpec struct {
 	mfcc    [NumMFCC]float32
-	flux    float32    // change of the normalised mel spectrum since the previous speech hop
-	alpha   float32    // dB, energy 50–1000 Hz over 1–4 kHz
-	hammar  float32    // dB, strongest bin 0–2 kHz over strongest 2–4 kHz
-	slopeLo float32    // dB/kHz, regression slope of the dB spectrum 0–500 Hz
-	slopeHi float32    // dB/kHz, 500–1500 Hz
-	h1h2    float32    // dB, first minus second harmonic (voiced hops)
-	jitter  float32    // local period jitter, ratio (voiced hops)
-	shimmer float32    // local amplitude shimmer, ratio (voiced hops)
-	formant [3]float32 // F1..F3 in Hz from the LPC envelope (voiced hops)
-	h1a3    float32    // dB, first harmonic minus the harmonic nearest F3
+	flux    float32           // change of the normalised mel spectrum since the previous speech hop
+	alpha   float32           // dB, energy 50–1000 Hz over 1–4 kHz
+	hammar  float32           // dB, strongest bin 0–2 kHz over strongest 2–4 kHz
+	slopeLo float32           // dB/kHz, regression slope of the dB spectrum 0–500 Hz
+	slopeHi float32           // dB/kHz, 500–1500 Hz
+	h1h2    float32           // dB, first minus second harmonic (voiced hops)
+	jitter  float32           // local period jitter, ratio (voiced hops)
+	shimmer float32           // local amplitude shimmer, ratio (voiced hops)
+	formant [3]float32        // F1..F3 in Hz from the LPC envelope (voiced hops)
+	h1a3    float32           // dB, first harmonic minus the harmonic nearest F3
+	band    [NumBands]float32 // dB, each coarse band's mean mel level over the hop's total
 	flags   uint8
 }
 
@@ -296,6 +303,17 @@ func (s *spectral) analyse(out *hopSpec, x []int16, c int, f0 float64) {
 		out.mfcc[i] = float32(v)
 	}
 	if total > 0 {
+		// Band shares: a level change moves every band and the total alike, and a
+		// fixed line colouring adds a constant per band, so their spread over the
+		// turn is neither.
+		lt := math.Log(total)
+		for g := range out.band {
+			var v float64
+			for _, l := range s.logMel[g*4 : g*4+4] {
+				v += l
+			}
+			out.band[g] = float32(10 / math.Ln10 * (v/4 - lt))
+		}
 		var fl float64
 		for b := range s.normMel {
 			s.normMel[b] /= total

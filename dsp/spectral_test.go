@@ -270,3 +270,36 @@ func TestMFCCDeltas(t *testing.T) {
 	}
 	t.Logf("summed MFCC delta RMS: held vowel %.3f, /a/-/i/ switching %.3f", dHeld, dMoving)
 }
+
+// TestBandSpread: switching vowels moves the spectral balance between the coarse
+// bands far more than a held vowel does.
+func TestBandSpread(t *testing.T) {
+	a := vowel(140, [3]float64{850, 1300, 2800}, [3]float64{80, 100, 140})
+	i := vowel(140, [3]float64{300, 2200, 3000}, [3]float64{80, 100, 140})
+	const chunk = 1920 // 120 ms
+	lo := int(0.3 * SampleRate)
+	splice := func(isI func(k int) bool) []int16 {
+		out := make([]int16, lo)
+		for k := 0; k < 10; k++ {
+			src := a
+			if isI(k) {
+				src = i
+			}
+			out = append(out, src[lo+k*chunk:lo+(k+1)*chunk]...)
+		}
+		return append(out, make([]int16, lo)...)
+	}
+	heldA := Analyze(a, Config{}).Features
+	alternating := Analyze(splice(func(k int) bool { return k%2 == 1 }), Config{}).Features
+
+	var sdHeld, sdAlt float64
+	for g := range heldA.BandSDDB {
+		sdHeld += heldA.BandSDDB[g]
+		sdAlt += alternating.BandSDDB[g]
+	}
+	if !(sdHeld >= 0) || sdAlt < 3*sdHeld || sdAlt < 3 {
+		t.Errorf("summed band-share SD: held %.2f dB, switching %.2f dB; want switching > 3 × held and > 3 dB", sdHeld, sdAlt)
+	}
+	t.Logf("summed band-share SD: held /a/ %.2f dB, /a/-/i/ switching %.2f dB", sdHeld, sdAlt)
+
+}

@@ -331,6 +331,7 @@ func summarizeSpectral(f *Features, span []Hop) {
 	var form [3]float64
 	var h1a3, alphaUV, hammarUV, nUV float64
 	var ms, mss, vms, ds [NumMFCC]float64
+	var bs, bss [NumBands]float64
 	var nDelta float64
 	var fl, fl2, alpha, hammar, slo, shi, h1h2, hnr, hnr2, jit, shim float64
 	for i := range span {
@@ -343,6 +344,10 @@ func summarizeSpectral(f *Features, span []Hop) {
 		for k, v := range sp.mfcc {
 			ms[k] += float64(v)
 			mss[k] += float64(v) * float64(v)
+		}
+		for g, v := range sp.band {
+			bs[g] += float64(v)
+			bss[g] += float64(v) * float64(v)
 		}
 		if deltaOK(span, i) {
 			nDelta++
@@ -402,6 +407,9 @@ func summarizeSpectral(f *Features, span []Hop) {
 		for k := range ms {
 			f.MFCCMean[k] = ms[k] / nSpec
 			f.MFCCSD[k] = sd(ms[k], mss[k], nSpec)
+		}
+		for g := range bs {
+			f.BandSDDB[g] = sd(bs[g], bss[g], nSpec)
 		}
 	}
 	if nDelta > 0 {

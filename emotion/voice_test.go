@@ -33,6 +33,7 @@ var calmQuality, arousedQuality = dsp.Features{
 	MFCCDeltaSD:     [12]float64{1.43, 0.82, 0.63, 0.53, 0.47, 0.41, 0.36, 0.31, 0.3, 0.29, 0.25, 0.24},
 	MFCCVoicedMean:  [12]float64{8.98, 4.35, 2.19, 0.2, -0.15, -1.04, 0.62, 0.12, -0.07, 0.63, -0.36, 0.0},
 	PitchRiseSTPerS: 27.1, PitchFallSTPerS: 32.8,
+	BandSDDB: [dsp.NumBands]float64{6.06, 6.3, 8.74, 9.48, 9.07, 11.62},
 }, dsp.Features{
 	Jitter: 0.057, Shimmer: 0.187, SpectralFlux: 0.188, SpectralFluxSD: 0.119, AlphaRatioDB: 10.3,
 	HammarbergDB: 20.6, SlopeLowDBPerKHz: 28.8, SlopeHighDBPerKHz: -6.7, H1H2DB: 5.5, HNRDB: 12, HNRSDDB: 5.8,
@@ -43,6 +44,7 @@ var calmQuality, arousedQuality = dsp.Features{
 	MFCCDeltaSD:     [12]float64{1.45, 1.05, 0.71, 0.74, 0.52, 0.51, 0.46, 0.43, 0.44, 0.43, 0.47, 0.45},
 	MFCCVoicedMean:  [12]float64{3.92, 1.25, 0.71, -1.43, -0.76, -1.84, -0.61, -0.87, -0.69, -0.26, -0.76, -0.27},
 	PitchRiseSTPerS: 39.7, PitchFallSTPerS: 44.4,
+	BandSDDB: [dsp.NumBands]float64{8.66, 5.95, 8.04, 8.75, 8.18, 10.01},
 }
 
 func (u voiceUtt) features() dsp.Features {
@@ -467,8 +469,18 @@ func TestVoiceFeatureLayout(t *testing.T) {
 			t.Errorf("feature %d is %q, want %q", blk.at+dsp.NumMFCC-1, got, last)
 		}
 	}
-	if vMFCCVoicedRel+dsp.NumMFCC != nVoiceFeatures {
-		t.Errorf("the last MFCC block ends at %d, the vector at %d", vMFCCVoicedRel+dsp.NumMFCC, nVoiceFeatures)
+	for _, blk := range []struct {
+		at   int
+		name string
+	}{{vBandSD, "band%d_sd"}, {vBandSDRel, "band%d_sd_rel"}} {
+		first, last := fmt.Sprintf(blk.name, 1), fmt.Sprintf(blk.name, dsp.NumBands)
+		if voiceFeatureNames[blk.at] != first || voiceFeatureNames[blk.at+dsp.NumBands-1] != last {
+			t.Errorf("band block at %d runs %q..%q, want %q..%q", blk.at, voiceFeatureNames[blk.at],
+				voiceFeatureNames[blk.at+dsp.NumBands-1], first, last)
+		}
+	}
+	if vBandSDRel+dsp.NumBands != nVoiceFeatures {
+		t.Errorf("the last band block ends at %d, the vector at %d", vBandSDRel+dsp.NumBands, nVoiceFeatures)
 	}
 }
 

@@ -22,46 +22,47 @@ type VoiceBaseline struct {
 
 // Indexes of the per-caller reference values a baseline keeps.
 const (
-	bPitchST    = iota                     // median F0, semitones re 100 Hz
-	bLoudDB                                // mean speech level, dBFS
-	bLoudSD                                // loudness variability, dB
-	bRangeST                               // pitch range, semitones
-	bSDST                                  // pitch variability, semitones
-	bRate                                  // log speech rate
-	bArtic                                 // log articulation rate
-	bPeakRate                              // log loudness peaks per second
-	bPause                                 // pause ratio
-	bVoicedFrac                            // voiced time / duration
-	bJitter                                // jitter ratio
-	bShimmer                               // shimmer ratio
-	bFlux                                  // spectral flux
-	bFluxSD                                // its variability
-	bAlpha                                 // alpha ratio, dB
-	bHammar                                // Hammarberg index, dB
-	bSlopeLo                               // spectral slope 0–500 Hz, dB/kHz
-	bSlopeHi                               // spectral slope 500–1500 Hz, dB/kHz
-	bH1H2                                  // H1–H2, dB
-	bHNR                                   // harmonics-to-noise ratio, dB
-	bHNRSD                                 // its variability, dB
-	bF1                                    // F1, semitones re 100 Hz
-	bF2                                    // F2, semitones re 100 Hz
-	bF3                                    // F3, semitones re 100 Hz
-	bH1A3                                  // H1–A3, dB
-	bAlphaUV                               // alpha ratio of unvoiced speech, dB
-	bHammarUV                              // Hammarberg index of unvoiced speech, dB
-	bLoudRange                             // loudness 20th–80th percentile range, dB
-	bRise                                  // mean rising loudness slope, dB/s
-	bFall                                  // mean falling loudness slope, dB/s
-	bVSegRate                              // voiced stretches per second
-	bVSegMean                              // mean voiced stretch, s
-	bUVSeg                                 // mean unvoiced stretch inside speech, s
-	bPitchRise                             // mean rising F0 slope, st/s
-	bPitchFall                             // mean falling F0 slope, st/s
-	bMFCC                                  // MFCC 1..12 means (dsp.NumMFCC entries)
-	bMFCCSD     = bMFCC + dsp.NumMFCC      // MFCC 1..12 standard deviations
-	bMFCCDelta  = bMFCCSD + dsp.NumMFCC    // MFCC 1..12 delta RMS
-	bMFCCVoiced = bMFCCDelta + dsp.NumMFCC // MFCC 1..12 means over voiced hops
-	nBase       = bMFCCVoiced + dsp.NumMFCC
+	bPitchST    = iota                      // median F0, semitones re 100 Hz
+	bLoudDB                                 // mean speech level, dBFS
+	bLoudSD                                 // loudness variability, dB
+	bRangeST                                // pitch range, semitones
+	bSDST                                   // pitch variability, semitones
+	bRate                                   // log speech rate
+	bArtic                                  // log articulation rate
+	bPeakRate                               // log loudness peaks per second
+	bPause                                  // pause ratio
+	bVoicedFrac                             // voiced time / duration
+	bJitter                                 // jitter ratio
+	bShimmer                                // shimmer ratio
+	bFlux                                   // spectral flux
+	bFluxSD                                 // its variability
+	bAlpha                                  // alpha ratio, dB
+	bHammar                                 // Hammarberg index, dB
+	bSlopeLo                                // spectral slope 0–500 Hz, dB/kHz
+	bSlopeHi                                // spectral slope 500–1500 Hz, dB/kHz
+	bH1H2                                   // H1–H2, dB
+	bHNR                                    // harmonics-to-noise ratio, dB
+	bHNRSD                                  // its variability, dB
+	bF1                                     // F1, semitones re 100 Hz
+	bF2                                     // F2, semitones re 100 Hz
+	bF3                                     // F3, semitones re 100 Hz
+	bH1A3                                   // H1–A3, dB
+	bAlphaUV                                // alpha ratio of unvoiced speech, dB
+	bHammarUV                               // Hammarberg index of unvoiced speech, dB
+	bLoudRange                              // loudness 20th–80th percentile range, dB
+	bRise                                   // mean rising loudness slope, dB/s
+	bFall                                   // mean falling loudness slope, dB/s
+	bVSegRate                               // voiced stretches per second
+	bVSegMean                               // mean voiced stretch, s
+	bUVSeg                                  // mean unvoiced stretch inside speech, s
+	bPitchRise                              // mean rising F0 slope, st/s
+	bPitchFall                              // mean falling F0 slope, st/s
+	bMFCC                                   // MFCC 1..12 means (dsp.NumMFCC entries)
+	bMFCCSD     = bMFCC + dsp.NumMFCC       // MFCC 1..12 standard deviations
+	bMFCCDelta  = bMFCCSD + dsp.NumMFCC     // MFCC 1..12 delta RMS
+	bMFCCVoiced = bMFCCDelta + dsp.NumMFCC  // MFCC 1..12 means over voiced hops
+	bBandSD     = bMFCCVoiced + dsp.NumMFCC // coarse band-share SDs, dB (dsp.NumBands entries)
+	nBase       = bBandSD + dsp.NumBands
 )
 
 // minVoicedForVector is the voiced time below which an utterance says too little
@@ -143,6 +144,9 @@ func baseValues(f dsp.Features) [nBase]float64 {
 		v[bMFCCSD+k] = voiceFinite(f.MFCCSD[k])
 		v[bMFCCDelta+k] = voiceFinite(f.MFCCDeltaSD[k])
 		v[bMFCCVoiced+k] = voiceFinite(f.MFCCVoicedMean[k])
+	}
+	for g := 0; g < dsp.NumBands; g++ {
+		v[bBandSD+g] = voiceFinite(f.BandSDDB[g])
 	}
 	return v
 }
@@ -256,7 +260,9 @@ const (
 	vMFCCDelta     = vMFCCSD + dsp.NumMFCC        // MFCC 1..12 delta RMS (own: also line-proof)
 	vMFCCDeltaRel  = vMFCCDelta + dsp.NumMFCC     // minus baseline
 	vMFCCVoicedRel = vMFCCDeltaRel + dsp.NumMFCC  // voiced-hop MFCC means minus baseline
-	nVoiceFeatures = vMFCCVoicedRel + dsp.NumMFCC // length of the vector
+	vBandSD        = vMFCCVoicedRel + dsp.NumMFCC // coarse band-share SDs (own: line-proof), dsp.NumBands entries
+	vBandSDRel     = vBandSD + dsp.NumBands       // minus baseline
+	nVoiceFeatures = vBandSDRel + dsp.NumBands    // length of the vector
 )
 
 // voiceFeatureNames label the vector in the model file and in the training report.
@@ -281,6 +287,10 @@ var voiceFeatureNames = func() (n [nVoiceFeatures]string) {
 		n[vMFCCDeltaRel+k] = fmt.Sprintf("mfcc%d_delta_rel", k+1)
 		n[vMFCCVoicedRel+k] = fmt.Sprintf("mfcc%d_voiced_rel", k+1)
 	}
+	for g := 0; g < dsp.NumBands; g++ {
+		n[vBandSD+g] = fmt.Sprintf("band%d_sd", g+1)
+		n[vBandSDRel+g] = fmt.Sprintf("band%d_sd_rel", g+1)
+	}
 	return n
 }()
 
@@ -304,6 +314,9 @@ var voiceMinSpread = func() (m [nVoiceFeatures]float64) {
 	})
 	for k := 0; k < 6*dsp.NumMFCC; k++ {
 		m[vMFCCRel+k] = 0.05
+	}
+	for g := 0; g < 2*dsp.NumBands; g++ {
+		m[vBandSD+g] = 0.05 // dB
 	}
 	return m
 }()
@@ -339,6 +352,9 @@ var voiceRelBase = func() (m [nVoiceFeatures]int) {
 		m[vMFCCSDRel+k] = bMFCCSD + k
 		m[vMFCCDeltaRel+k] = bMFCCDelta + k
 		m[vMFCCVoicedRel+k] = bMFCCVoiced + k
+	}
+	for g := 0; g < dsp.NumBands; g++ {
+		m[vBandSDRel+g] = bBandSD + g
 	}
 	return m
 }()
@@ -405,6 +421,9 @@ func voiceVector(dst *[nVoiceFeatures]float64, f dsp.Features, b *VoiceBaseline)
 	for k := 0; k < dsp.NumMFCC; k++ {
 		dst[vMFCCSD+k] = own[bMFCCSD+k]
 		dst[vMFCCDelta+k] = own[bMFCCDelta+k]
+	}
+	for g := 0; g < dsp.NumBands; g++ {
+		dst[vBandSD+g] = own[bBandSD+g]
 	}
 	for i := range dst {
 		dst[i] = voiceClamp(voiceFinite(dst[i]), -100, 100)
