@@ -207,7 +207,11 @@ func train(w io.Writer, o options) error {
 		fmt.Fprintf(w, "\nconfusion, baseline %q:\n", s)
 		printConfusion(w, computeMetrics(res[s].outs, dt, da, db))
 	}
-	fmt.Fprintf(w, "\nshipped hyper-parameters (selected by leave-one-speaker-out over all %d speakers): %s\n", len(bySpk), chosen)
+	picked := fmt.Sprintf("selected by leave-one-speaker-out over all %d speakers", len(bySpk))
+	if len(o.grid) == 1 {
+		picked = "the only grid point: nothing to select"
+	}
+	fmt.Fprintf(w, "\nshipped hyper-parameters (%s): %s\n", picked, chosen)
 	if o.evalOnly {
 		return nil
 	}

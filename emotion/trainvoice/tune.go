@@ -44,9 +44,6 @@ func innerScore(bySpk map[string][]clip, cfg emotion.VoiceTrainConfig, trainMode
 // selectHyper returns the candidate with the best innerScore over bySpk (two at a
 // time: the machine is shared).
 func selectHyper(bySpk map[string][]clip, base emotion.VoiceTrainConfig, grid []hyper, trainMode string, seed uint64) (hyper, error) {
-	if len(grid) == 1 {
-		return grid[0], nil // nothing to choose: skip the inner leave-one-speaker-out
-	}
 	scores := make([]float64, len(grid))
 	errs := make([]error, len(grid))
 	var wg sync.WaitGroup
