@@ -30,12 +30,13 @@ const (
 	// spectral balance is followed in: few enough that each band's share is stable
 	// hop to hop, enough to tell a pressed voice's shifting high band from a
 	// relaxed one's steady low band.
-	NumBands = melBands / 4
+	NumBands = melBands / melPerBand
 
 	specN      = 512 // 32 ms Hamming window at 16 kHz, one real FFT per speech hop
 	specBins   = specN/2 + 1
 	specHzBin  = float64(SampleRate) / specN
 	melBands   = 24
+	melPerBand = 4 // mel bands per coarse band (NumBands)
 	melLoHz    = 80
 	specTopHz  = 4000 // upper edge of every spectral measure (phone bandwidth)
 	periodSpan = 640  // 40 ms of raw audio searched for glottal periods
@@ -309,10 +310,10 @@ func (s *spectral) analyse(out *hopSpec, x []int16, c int, f0 float64) {
 		lt := math.Log(total)
 		for g := range out.band {
 			var v float64
-			for _, l := range s.logMel[g*4 : g*4+4] {
+			for _, l := range s.logMel[g*melPerBand : (g+1)*melPerBand] {
 				v += l
 			}
-			out.band[g] = float32(10 / math.Ln10 * (v/4 - lt))
+			out.band[g] = float32(10 / math.Ln10 * (v/melPerBand - lt))
 		}
 		var fl float64
 		for b := range s.normMel {

@@ -242,19 +242,7 @@ func TestPitchGlides(t *testing.T) {
 // timbre far faster than a held vowel; on a held vowel every speech hop is voiced,
 // so the voiced-hop MFCC means equal the all-hop ones.
 func TestMFCCDeltas(t *testing.T) {
-	a := vowel(140, [3]float64{850, 1300, 2800}, [3]float64{80, 100, 140})
-	i := vowel(140, [3]float64{300, 2200, 3000}, [3]float64{80, 100, 140})
-	const chunk = 1920 // 120 ms
-	lo := int(0.3 * SampleRate)
-	alt := make([]int16, lo)
-	for k := 0; k < 9; k++ {
-		src := a
-		if k%2 == 1 {
-			src = i
-		}
-		alt = append(alt, src[lo+k*chunk:lo+(k+1)*chunk]...)
-	}
-	alt = append(alt, make([]int16, lo)...)
+	a, alt := vowelSwitching()
 	held := Analyze(a, Config{}).Features
 	moving := Analyze(alt, Config{}).Features
 	var dHeld, dMoving float64
@@ -271,26 +259,30 @@ func TestMFCCDeltas(t *testing.T) {
 	t.Logf("summed MFCC delta RMS: held vowel %.3f, /a/-/i/ switching %.3f", dHeld, dMoving)
 }
 
-// TestBandSpread: switching vowels moves the spectral balance between the coarse
-// bands far more than a held vowel does.
-func TestBandSpread(t *testing.T) {
+// vowelSwitching returns a held /a/ and a voice switching between /a/ and /i/ every
+// 120 ms (nine stretches), with the same silence around both.
+func vowelSwitching() (held, switching []int16) {
 	a := vowel(140, [3]float64{850, 1300, 2800}, [3]float64{80, 100, 140})
 	i := vowel(140, [3]float64{300, 2200, 3000}, [3]float64{80, 100, 140})
 	const chunk = 1920 // 120 ms
 	lo := int(0.3 * SampleRate)
-	splice := func(isI func(k int) bool) []int16 {
-		out := make([]int16, lo)
-		for k := 0; k < 10; k++ {
-			src := a
-			if isI(k) {
-				src = i
-			}
-			out = append(out, src[lo+k*chunk:lo+(k+1)*chunk]...)
+	alt := make([]int16, lo)
+	for k := 0; k < 9; k++ {
+		src := a
+		if k%2 == 1 {
+			src = i
 		}
-		return append(out, make([]int16, lo)...)
+		alt = append(alt, src[lo+k*chunk:lo+(k+1)*chunk]...)
 	}
+	return a, append(alt, make([]int16, lo)...)
+}
+
+// TestBandSpread: switching vowels moves the spectral balance between the coarse
+// bands far more than a held vowel does.
+func TestBandSpread(t *testing.T) {
+	a, alt := vowelSwitching()
 	heldA := Analyze(a, Config{}).Features
-	alternating := Analyze(splice(func(k int) bool { return k%2 == 1 }), Config{}).Features
+	alternating := Analyze(alt, Config{}).Features
 
 	var sdHeld, sdAlt float64
 	for g := range heldA.BandSDDB {
@@ -301,5 +293,4 @@ func TestBandSpread(t *testing.T) {
 		t.Errorf("summed band-share SD: held %.2f dB, switching %.2f dB; want switching > 3 × held and > 3 dB", sdHeld, sdAlt)
 	}
 	t.Logf("summed band-share SD: held /a/ %.2f dB, /a/-/i/ switching %.2f dB", sdHeld, sdAlt)
-
 }

@@ -455,32 +455,25 @@ func TestVoiceFeatureLayout(t *testing.T) {
 			t.Errorf("feature %q has minimum spread %v", n, voiceMinSpread[i])
 		}
 	}
-	// Each MFCC block starts with coefficient 1 and ends with the last one.
+	// Each per-coefficient or per-band block starts with entry 1 and ends with its
+	// last; the last block ends the vector.
 	for _, blk := range []struct {
-		at   int
-		name string
-	}{{vMFCCRel, "mfcc%d_rel"}, {vMFCCSDRel, "mfcc%d_sd_rel"}, {vMFCCSD, "mfcc%d_sd"},
-		{vMFCCDelta, "mfcc%d_delta"}, {vMFCCDeltaRel, "mfcc%d_delta_rel"}, {vMFCCVoicedRel, "mfcc%d_voiced_rel"}} {
-		first, last := fmt.Sprintf(blk.name, 1), fmt.Sprintf(blk.name, dsp.NumMFCC)
+		at, n int
+		name  string
+	}{{vMFCCRel, dsp.NumMFCC, "mfcc%d_rel"}, {vMFCCSDRel, dsp.NumMFCC, "mfcc%d_sd_rel"},
+		{vMFCCSD, dsp.NumMFCC, "mfcc%d_sd"}, {vMFCCDelta, dsp.NumMFCC, "mfcc%d_delta"},
+		{vMFCCDeltaRel, dsp.NumMFCC, "mfcc%d_delta_rel"}, {vMFCCVoicedRel, dsp.NumMFCC, "mfcc%d_voiced_rel"},
+		{vBandSD, dsp.NumBands, "band%d_sd"}, {vBandSDRel, dsp.NumBands, "band%d_sd_rel"}} {
+		first, last := fmt.Sprintf(blk.name, 1), fmt.Sprintf(blk.name, blk.n)
 		if got := voiceFeatureNames[blk.at]; got != first {
 			t.Errorf("feature %d is %q, want %q", blk.at, got, first)
 		}
-		if got := voiceFeatureNames[blk.at+dsp.NumMFCC-1]; got != last {
-			t.Errorf("feature %d is %q, want %q", blk.at+dsp.NumMFCC-1, got, last)
-		}
-	}
-	for _, blk := range []struct {
-		at   int
-		name string
-	}{{vBandSD, "band%d_sd"}, {vBandSDRel, "band%d_sd_rel"}} {
-		first, last := fmt.Sprintf(blk.name, 1), fmt.Sprintf(blk.name, dsp.NumBands)
-		if voiceFeatureNames[blk.at] != first || voiceFeatureNames[blk.at+dsp.NumBands-1] != last {
-			t.Errorf("band block at %d runs %q..%q, want %q..%q", blk.at, voiceFeatureNames[blk.at],
-				voiceFeatureNames[blk.at+dsp.NumBands-1], first, last)
+		if got := voiceFeatureNames[blk.at+blk.n-1]; got != last {
+			t.Errorf("feature %d is %q, want %q", blk.at+blk.n-1, got, last)
 		}
 	}
 	if vBandSDRel+dsp.NumBands != nVoiceFeatures {
-		t.Errorf("the last band block ends at %d, the vector at %d", vBandSDRel+dsp.NumBands, nVoiceFeatures)
+		t.Errorf("the last block ends at %d, the vector at %d", vBandSDRel+dsp.NumBands, nVoiceFeatures)
 	}
 }
 
