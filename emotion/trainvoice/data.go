@@ -46,12 +46,11 @@ type clip struct {
 	Class   int          `json:"class"`
 	F       dsp.Features `json:"features"`
 	Phone   dsp.Features `json:"phone"` // the same clip through a G.711 phone line
-	// Speed holds the clip played faster or slower (keyed by speedKey), on both
-	// channels: a pseudo-speaker with shifted pitch, formants and tempo, so six
-	// training voices teach more than six.
-	Speed map[string]measured `json:"speed,omitempty"`
-	Test  dsp.Features        `json:"-"` // what the clip is scored on (see applyChannel)
-	Copy  string              `json:"-"` // "" for the recording; else the training copy it is (never scored)
+	// Copies holds the clip's training copies (augmentation.copyNames: other
+	// speeds, crops), on both channels.
+	Copies map[string]measured `json:"copies,omitempty"`
+	Test   dsp.Features        `json:"-"` // what the clip is scored on (see applyChannel)
+	Copy   string              `json:"-"` // "" for the recording; else the training copy it is (never scored)
 }
 
 // readLabels parses labels.csv (file,speaker,gender,age,text_code,emotion_code,emotion,version).
@@ -96,10 +95,10 @@ func readLabels(dir string) ([]clip, error) {
 	return out, nil
 }
 
-// extractAll measures every clip, plain and at each speed factor (two workers: the
+// extractAll measures every clip and its training copies (two workers: the
 // machine is shared), or reads the features from cache when the cache file exists;
 // a missing cache is written.
-func extractAll(dir string, clips []clip, speeds []float64, cache string) error {
+func extractAll(dir string, clips []clip, aug augmentation, cache string) error {
 	if cache != "" {
 		if b, err := os.ReadFile(cache); err == nil {
 			var cached []clip
@@ -115,12 +114,12 @@ func extractAll(dir string, clips []clip, speeds []float64, cache string) error 
 				if !ok || c.Phone.DurationS == 0 {
 					return fmt.Errorf("feature cache %s lacks %s or its phone-band features (delete it to re-extract)", cache, clips[i].File)
 				}
-				for _, f := range speeds {
-					if _, ok := c.Speed[speedKey(f)]; !ok {
-						return fmt.Errorf("feature cache %s lacks %s at speed %s (delete it to re-extract)", cache, clips[i].File, speedKey(f))
+				for _, name := range aug.copyNames() {
+					if _, ok := c.Copies[name]; !ok {
+						return fmt.Errorf("feature cache %s lacks the %q copy of %s (delete it to re-extract)", cache, name, clips[i].File)
 					}
 				}
-				clips[i].F, clips[i].Phone, clips[i].Speed = c.F, c.Phone, c.Speed
+				clips[i].F, clips[i].Phone, clips[i].Copies = c.F, c.Phone, c.Copies
 			}
 			return nil
 		}
@@ -135,7 +134,7 @@ func extractAll(dir string, clips []clip, speeds []float64, cache string) error 
 			defer wg.Done()
 			for i := range next {
 				var rec measured
-				rec, clips[i].Speed, errs[i] = features(filepath.Join(dir, clips[i].File), speeds)
+				rec, clips[i].Copies, errs[i] = features(filepath.Join(dir, clips[i].File), aug)
 				clips[i].F, clips[i].Phone = rec.Wide, rec.Phone
 			}
 		}()

@@ -26,10 +26,37 @@ func measure(pcm []int16) (measured, error) {
 	return measured{Wide: dsp.Analyze(pcm, dsp.Config{}).Features, Phone: dsp.Analyze(tel, dsp.Config{}).Features}, nil
 }
 
+// augmentation says which training copies each recording gets. Six actors are few
+// voices and 388 clips few examples for a network: each copy is trained on as a
+// pseudo-speaker of its own and never scored.
+type augmentation struct {
+	// speeds: the clip played that much faster (or slower, below 1); pitch,
+	// formants and tempo all move, like another voice.
+	speeds []float64
+	// crop: the fraction of the clip's speech that each of two crops keeps, one
+	// from its start and one from its end (0: no crops). A live turn is judged
+	// from whatever stretch of speech it holds, and a shorter stretch gives the
+	// same emotion with other functionals.
+	crop float64
+}
+
+// copyNames lists the training copies a recording gets, in a fixed order; the
+// names key clip.Copies and become clip.Copy.
+func (a augmentation) copyNames() []string {
+	var out []string
+	for _, f := range a.speeds {
+		out = append(out, "speed "+speedKey(f))
+	}
+	if a.crop > 0 {
+		k := speedKey(a.crop)
+		out = append(out, "crop "+k+" head", "crop "+k+" tail")
+	}
+	return out
+}
+
 // features measures one clip resampled to calmline's 16 kHz (EmoDB clips are single
-// sentences cut to 2 s) and, for each speed factor, the clip played that much
-// faster, keyed by speedKey.
-func features(path string, speeds []float64) (rec measured, speed map[string]measured, err error) {
+// sentences cut to 2 s) and each of its training copies (keyed as copyNames).
+func features(path string, aug augmentation) (rec measured, copies map[string]measured, err error) {
 	pcm, err := audio.Load16k(path)
 	if err != nil {
 		return rec, nil, fmt.Errorf("load %s: %w", path, err)
@@ -37,10 +64,8 @@ func features(path string, speeds []float64) (rec measured, speed map[string]mea
 	if rec, err = measure(pcm); err != nil {
 		return rec, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(speeds) > 0 {
-		speed = make(map[string]measured, len(speeds))
-	}
-	for _, f := range speeds {
+	copies = make(map[string]measured)
+	for _, f := range aug.speeds {
 		// Playing 16 kHz audio as if it were recorded at 16 kHz × f and resampling
 		// back to 16 kHz shifts pitch and formants by f and shortens time by 1/f:
 		// the speed perturbation speech recognisers train with.
@@ -48,15 +73,51 @@ func features(path string, speeds []float64) (rec measured, speed map[string]mea
 		if err != nil {
 			return rec, nil, fmt.Errorf("speed %s %s: %w", speedKey(f), path, err)
 		}
-		if speed[speedKey(f)], err = measure(fast); err != nil {
+		if copies["speed "+speedKey(f)], err = measure(fast); err != nil {
 			return rec, nil, fmt.Errorf("speed %s %s: %w", speedKey(f), path, err)
 		}
 	}
-	return rec, speed, nil
+	if aug.crop > 0 {
+		names := aug.copyNames()[len(aug.speeds):]
+		for i, part := range crops(pcm, aug.crop) {
+			if copies[names[i]], err = measure(part); err != nil {
+				return rec, nil, fmt.Errorf("%s %s: %w", names[i], path, err)
+			}
+		}
+	}
+	return rec, copies, nil
+}
+
+// cropSilence is the level (about -40 dBFS) below which a clip's leading and
+// trailing samples count as the silence around its speech.
+const cropSilence = 328
+
+// crops returns the first and the last frac of the speech in pcm, the silence
+// around it trimmed first, so both crops hold speech.
+func crops(pcm []int16, frac float64) [2][]int16 {
+	quiet := func(x int16) bool { return x > -cropSilence && x < cropSilence }
+	lo, hi := 0, len(pcm)
+	for lo < hi && quiet(pcm[lo]) {
+		lo++
+	}
+	for hi > lo && quiet(pcm[hi-1]) {
+		hi--
+	}
+	n := int(float64(hi-lo) * frac)
+	return [2][]int16{pcm[lo : lo+n], pcm[hi-n : hi]}
 }
 
 // speedKey names a speed factor as it was given (0.9, 1.1).
 func speedKey(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// parseCrop reads -crop: 0 (no crops) or a fraction from 0.3 (shorter stretches of
+// a 2 s clip hold too little speech to carry its emotion) to 0.9.
+func parseCrop(v float64) (float64, error) {
+	if v != 0 && !(v >= 0.3 && v <= 0.9) {
+		return 0, fmt.Errorf("-crop: bad fraction %g (want 0, or 0.3–0.9)", v)
+	}
+	return v, nil
+}
 
 // parseSpeeds reads the -augment list; outside 0.7–1.3 a voice stops sounding
 // like a person, so those factors are refused.
@@ -86,9 +147,9 @@ const (
 
 // applyChannel sets, for every clip, the features it is trained on (F) and
 // scored on (Test) under channel; "mixed" adds a phone-band copy of each clip
-// that is only ever trained on, and each speed factor adds a training copy on
-// each channel trained on.
-func applyChannel(bySpk map[string][]clip, channel string, speeds []float64) error {
+// that is only ever trained on, and each of the clip's copies (names) adds a
+// training copy on each channel trained on.
+func applyChannel(bySpk map[string][]clip, channel string, names []string) error {
 	switch channel {
 	case channelWide, channelPhoneTest, channelPhone, channelMixed:
 	default:
@@ -97,7 +158,7 @@ func applyChannel(bySpk map[string][]clip, channel string, speeds []float64) err
 	trainWide := channel != channelPhone
 	trainPhone := channel == channelPhone || channel == channelMixed
 	for spk, cs := range bySpk {
-		out := make([]clip, 0, 2*len(cs)*(1+len(speeds)))
+		out := make([]clip, 0, 2*len(cs)*(1+len(names)))
 		for _, c := range cs {
 			c.Test = c.Phone
 			if channel == channelWide {
@@ -115,13 +176,13 @@ func applyChannel(bySpk map[string][]clip, channel string, speeds []float64) err
 			if channel == channelMixed {
 				addCopy("phone", c.Phone)
 			}
-			for _, f := range speeds {
-				m := c.Speed[speedKey(f)]
+			for _, name := range names {
+				m := c.Copies[name]
 				if trainWide {
-					addCopy("speed "+speedKey(f), m.Wide)
+					addCopy(name, m.Wide)
 				}
 				if trainPhone {
-					addCopy("speed "+speedKey(f)+" phone", m.Phone)
+					addCopy(name+" phone", m.Phone)
 				}
 			}
 		}

@@ -35,7 +35,7 @@ func main() {
 // options are the command's settings.
 type options struct {
 	data, out, cache, trainMode, calib, exclude, channel string
-	speeds                                               []float64
+	aug                                                  augmentation
 	evalOnly                                             bool
 	reps, iters                                          int
 	speakerPrior                                         float64
@@ -59,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.iters, "iters", 800, "gradient steps")
 	fs.Float64Var(&o.speakerPrior, "speaker-prior", 0, "per-speaker standardisation: voiced seconds of prior on a caller's own spread (0 = off: baseline-relative means only)")
 	augment := fs.String("augment", "0.9,1.1", "speed factors (comma-separated, e.g. 0.9,1.1) whose sped-up or slowed-down copies of the training speakers are trained on as extra speakers; never scored")
+	crop := fs.Float64("crop", 0.6, "also train on two crops of each clip keeping this fraction of its speech, one from the start and one from the end (0 = none)")
 	gridL2 := fs.String("grid-l2", "0.01,0.03", "L2 penalties to choose from (comma-separated); one value means no tuning")
 	gridHidden := fs.String("grid-hidden", "0,32", "hidden tanh units to choose from (0 = multinomial logistic regression)")
 	fs.StringVar(&o.exclude, "exclude", "loud_db", "comma-separated features the model must not use (EmoDB's level normalisation makes level-vs-baseline meaningless, even inverted)")
@@ -67,7 +68,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var err error
-	if o.speeds, err = parseSpeeds(*augment); err != nil {
+	if o.aug.speeds, err = parseSpeeds(*augment); err != nil {
+		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
+		return 2
+	}
+	if o.aug.crop, err = parseCrop(*crop); err != nil {
 		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
 		return 2
 	}
@@ -112,7 +117,7 @@ func train(w io.Writer, o options) error {
 		return fmt.Errorf("load EmoDB from %s: %w", o.data, err)
 	}
 	t0 := time.Now()
-	if err := extractAll(o.data, clips, o.speeds, o.cache); err != nil {
+	if err := extractAll(o.data, clips, o.aug, o.cache); err != nil {
 		return fmt.Errorf("extract features: %w", err)
 	}
 	fmt.Fprintf(w, "EmoDB: %d clips, features in %.1fs\n", len(clips), time.Since(t0).Seconds())
@@ -124,7 +129,7 @@ func train(w io.Writer, o options) error {
 		}
 		bySpk[c.Speaker] = append(bySpk[c.Speaker], c)
 	}
-	if err := applyChannel(bySpk, o.channel, o.speeds); err != nil {
+	if err := applyChannel(bySpk, o.channel, o.aug.copyNames()); err != nil {
 		return err
 	}
 	if unusable > 0 {

@@ -105,7 +105,7 @@ func randFor(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) 
 func TestApplyChannelCopies(t *testing.T) {
 	mk := func(v float64) dsp.Features { return dsp.Features{DurationS: v} }
 	base := clip{File: "a", Speaker: "03", F: mk(1), Phone: mk(2),
-		Speed: map[string]measured{"0.9": {Wide: mk(3), Phone: mk(4)}}}
+		Copies: map[string]measured{"speed 0.9": {Wide: mk(3), Phone: mk(4)}}}
 	cases := []struct {
 		channel  string
 		test     float64            // DurationS of the scored features
@@ -120,7 +120,7 @@ func TestApplyChannelCopies(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.channel, func(t *testing.T) {
 			bySpk := map[string][]clip{"03": {base}}
-			if err := applyChannel(bySpk, tc.channel, []float64{0.9}); err != nil {
+			if err := applyChannel(bySpk, tc.channel, []string{"speed 0.9"}); err != nil {
 				t.Fatal(err)
 			}
 			got := map[string]float64{}
@@ -175,5 +175,37 @@ func TestParseSpeeds(t *testing.T) {
 	}
 	if k := speedKey(0.9); k != "0.9" {
 		t.Errorf("speedKey(0.9) = %q", k)
+	}
+}
+
+// TestCrops: both crops hold the stated fraction of the speech, from its start and
+// from its end, with the silence around it left out.
+func TestCrops(t *testing.T) {
+	pcm := make([]int16, 1000) // 100 samples of silence, 800 of "speech", 100 of silence
+	for i := 100; i < 900; i++ {
+		pcm[i] = int16(1000 + i)
+	}
+	pcm[50] = 100 // a click below the silence level does not count as speech
+	got := crops(pcm, 0.6)
+	for i, want := range [][2]int16{{1100, 1579}, {1420, 1899}} {
+		c := got[i]
+		if len(c) != 480 || c[0] != want[0] || c[len(c)-1] != want[1] {
+			t.Errorf("crop %d: %d samples from %d to %d, want 480 from %d to %d", i, len(c), c[0], c[len(c)-1], want[0], want[1])
+		}
+	}
+	if got := crops(make([]int16, 10), 0.6); len(got[0]) != 0 || len(got[1]) != 0 {
+		t.Errorf("silent clip cropped to %v", got)
+	}
+	names := augmentation{speeds: []float64{0.9}, crop: 0.6}.copyNames()
+	if !slices.Equal(names, []string{"speed 0.9", "crop 0.6 head", "crop 0.6 tail"}) {
+		t.Errorf("copyNames = %q", names)
+	}
+	for _, tc := range []struct {
+		in float64
+		ok bool
+	}{{0, true}, {0.6, true}, {0.3, true}, {0.9, true}, {0.2, false}, {1, false}, {-0.5, false}} {
+		if _, err := parseCrop(tc.in); (err == nil) != tc.ok {
+			t.Errorf("parseCrop(%g): err %v, want ok=%v", tc.in, err, tc.ok)
+		}
 	}
 }
