@@ -45,13 +45,22 @@ type augmentation struct {
 func (a augmentation) copyNames() []string {
 	var out []string
 	for _, f := range a.speeds {
-		out = append(out, "speed "+speedKey(f))
+		out = append(out, speedCopy(f))
 	}
 	if a.crop > 0 {
-		k := speedKey(a.crop)
-		out = append(out, "crop "+k+" head", "crop "+k+" tail")
+		c := cropCopies(a.crop)
+		out = append(out, c[:]...)
 	}
 	return out
+}
+
+// speedCopy names the copy played at speed factor f.
+func speedCopy(f float64) string { return "speed " + speedKey(f) }
+
+// cropCopies names the two crops keeping fraction frac, as crops returns them.
+func cropCopies(frac float64) [2]string {
+	k := speedKey(frac)
+	return [2]string{"crop " + k + " head", "crop " + k + " tail"}
 }
 
 // features measures one clip resampled to calmline's 16 kHz (EmoDB clips are single
@@ -73,12 +82,12 @@ func features(path string, aug augmentation) (rec measured, copies map[string]me
 		if err != nil {
 			return rec, nil, fmt.Errorf("speed %s %s: %w", speedKey(f), path, err)
 		}
-		if copies["speed "+speedKey(f)], err = measure(fast); err != nil {
+		if copies[speedCopy(f)], err = measure(fast); err != nil {
 			return rec, nil, fmt.Errorf("speed %s %s: %w", speedKey(f), path, err)
 		}
 	}
 	if aug.crop > 0 {
-		names := aug.copyNames()[len(aug.speeds):]
+		names := cropCopies(aug.crop)
 		for i, part := range crops(pcm, aug.crop) {
 			if copies[names[i]], err = measure(part); err != nil {
 				return rec, nil, fmt.Errorf("%s %s: %w", names[i], path, err)
