@@ -49,6 +49,13 @@ type VoiceModel struct {
 	// Per-speaker standardisation (off when spkPrior is 0): see speakerScale.
 	spkSpread [nBase]float64
 	spkPrior  float64
+
+	// first judges an utterance that has no baseline to compare with (a call's first
+	// voiced turn, a single recorded file). A model trained only on baseline-relative
+	// examples reads such a turn poorly, because every "relative" feature is then the
+	// utterance's own value; a head trained on exactly that case does much better
+	// (docs/emotion-voice.md). Nil in models without one; never nested deeper.
+	first *VoiceModel
 }
 
 // voiceModelFile is the JSON layout of models/voice.json.
@@ -72,6 +79,9 @@ type voiceModelFile struct {
 	BaselineS   float64      `json:"baseline_s"`
 	SpkSpread   []float64    `json:"speaker_spread,omitempty"`  // typical within-speaker spread per baseline value
 	SpkPrior    float64      `json:"speaker_prior_s,omitempty"` // voiced seconds of prior on a caller's own spread
+	// FirstUtterance is the head for an utterance with an empty baseline; same
+	// classes, its own standardisation and calibration.
+	FirstUtterance *voiceModelFile `json:"first_utterance,omitempty"`
 }
 
 // voiceHidden is the optional hidden layer of a small MLP.
@@ -94,6 +104,27 @@ func LoadVoice(data []byte) (*VoiceModel, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("%w: decode: %v", ErrVoiceModel, err)
 	}
+	m, err := voiceFromFile(&f)
+	if err != nil {
+		return nil, err
+	}
+	if f.FirstUtterance != nil {
+		if f.FirstUtterance.FirstUtterance != nil {
+			return nil, fmt.Errorf("%w: first_utterance has a first_utterance of its own", ErrVoiceModel)
+		}
+		first, err := voiceFromFile(f.FirstUtterance)
+		if err != nil {
+			return nil, fmt.Errorf("first_utterance: %w", err)
+		}
+		if err := m.SetFirstUtterance(first); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// voiceFromFile validates one decoded head (the model, or its first-utterance head).
+func voiceFromFile(f *voiceModelFile) (*VoiceModel, error) {
 	if f.Version != 1 {
 		return nil, fmt.Errorf("%w: version %d, want 1", ErrVoiceModel, f.Version)
 	}
@@ -200,6 +231,16 @@ func LoadVoice(data []byte) (*VoiceModel, error) {
 
 // MarshalJSON writes the model in the layout LoadVoice reads, so trainvoice can save it.
 func (m *VoiceModel) MarshalJSON() ([]byte, error) {
+	f := m.file()
+	if m.first != nil {
+		ff := m.first.file()
+		f.FirstUtterance = &ff
+	}
+	return json.Marshal(f)
+}
+
+// file is one head in the file layout, without a first-utterance head.
+func (m *VoiceModel) file() voiceModelFile {
 	f := voiceModelFile{
 		Version: 1, About: m.about, Features: voiceFeatureNames[:],
 		Classes: m.classes, Categories: m.categories, High: m.high,
@@ -219,7 +260,36 @@ func (m *VoiceModel) MarshalJSON() ([]byte, error) {
 		}
 		f.Hidden = h
 	}
-	return json.Marshal(f)
+	return f
+}
+
+// SetFirstUtterance attaches the head that judges utterances with an empty baseline
+// (trained by trainvoice on examples without one). It must have the same classes,
+// categories and arousal split, and no first-utterance head of its own.
+func (m *VoiceModel) SetFirstUtterance(first *VoiceModel) error {
+	if first == nil {
+		m.first = nil
+		return nil
+	}
+	if first == m || first.first != nil || !slices.Equal(first.classes, m.classes) ||
+		!slices.Equal(first.categories, m.categories) || !slices.Equal(first.high, m.high) {
+		return fmt.Errorf("%w: the first-utterance head must have the model's classes, categories and arousal split and no head of its own", ErrVoiceModel)
+	}
+	m.first = first
+	return nil
+}
+
+// FirstUtterance is the head judging utterances with an empty baseline, or nil when
+// the model has none (then the model itself judges them).
+func (m *VoiceModel) FirstUtterance() *VoiceModel { return m.first }
+
+// head is the model that judges an utterance against b: the first-utterance head
+// when b is empty and the model has one.
+func (m *VoiceModel) head(b *VoiceBaseline) *VoiceModel {
+	if m.first != nil && b.VoicedS() == 0 {
+		return m.first
+	}
+	return m
 }
 
 // Classes are the training corpus's class names, in the order of VoicePrediction.Class.
@@ -243,6 +313,7 @@ func (m *VoiceModel) Predict(f dsp.Features, b *VoiceBaseline) VoicePrediction {
 	if b == nil {
 		b = &VoiceBaseline{}
 	}
+	m = m.head(b)
 	voiceVector(&x, f, b)
 	speakerScale(&x, b, &m.spkSpread, m.spkPrior)
 	p := VoicePrediction{Class: make([]float64, len(m.classes))}

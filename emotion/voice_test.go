@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,6 +86,13 @@ func synthVoiceModel(t testing.TB) *VoiceModel { return synthVoiceModelHidden(t,
 
 func synthVoiceModelHidden(t testing.TB, hidden int) *VoiceModel {
 	t.Helper()
+	return synthVoiceModelWith(t, VoiceTrainConfig{Hidden: hidden})
+}
+
+// synthVoiceModelWith trains on synthetic calm and aroused speakers; cfg adds to
+// the fixed classes and settings.
+func synthVoiceModelWith(t testing.TB, cfg VoiceTrainConfig) *VoiceModel {
+	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	jitter := func(u voiceUtt) voiceUtt {
 		u.pitchHz *= math.Pow(2, rng.NormFloat64()/12)
@@ -105,10 +113,9 @@ func synthVoiceModelHidden(t testing.TB, hidden int) *VoiceModel {
 			ex = append(ex, VoiceExample{Features: jitter(aroused(p0)).features(), Baseline: b, Class: 1})
 		}
 	}
-	m, err := TrainVoice(ex, VoiceTrainConfig{
-		Classes: []string{"calm", "aroused"}, Categories: []Category{Neutral, Angry}, High: []bool{false, true},
-		Iters: 800, BaselineS: 4, Hidden: hidden, Seed: 3,
-	})
+	cfg.Classes, cfg.Categories, cfg.High = []string{"calm", "aroused"}, []Category{Neutral, Angry}, []bool{false, true}
+	cfg.Iters, cfg.BaselineS, cfg.Seed = 800, 4, 3
+	m, err := TrainVoice(ex, cfg)
 	if err != nil {
 		t.Fatalf("TrainVoice: %v", err)
 	}
@@ -319,6 +326,86 @@ func testVoiceModelRoundTrip(t *testing.T, m *VoiceModel) {
 	}
 	if math.Abs(p1.Arousal-p2.Arousal) > 1e-12 || math.Abs(p1.Class[1]-p2.Class[1]) > 1e-12 || m2.About() != "synthetic" {
 		t.Errorf("round trip changed the model: %+v vs %+v", p1, p2)
+	}
+}
+
+// TestVoiceFirstUtteranceHead checks the head for utterances without a baseline:
+// it judges exactly those (in Predict and in a listener's first turn), leaves every
+// later turn to the model, survives the file round trip, and a file whose head is
+// broken or does not fit the model is refused.
+func TestVoiceFirstUtteranceHead(t *testing.T) {
+	plain := synthVoiceModelWith(t, VoiceTrainConfig{Hidden: 6})
+	m := synthVoiceModelWith(t, VoiceTrainConfig{Hidden: 6, FirstUtterance: true})
+	first := m.FirstUtterance()
+	if plain.FirstUtterance() != nil || first == nil {
+		t.Fatalf("first-utterance heads: %v without FirstUtterance, %v with", plain.FirstUtterance(), first)
+	}
+	if err := first.SetCalibration(1.2, 1.1, -0.2, ""); err != nil {
+		t.Fatal(err)
+	}
+	f1, f2 := calm(140).features(), aroused(140).features()
+	base := &VoiceBaseline{}
+	base.Add(f1)
+	same := func(what string, got, want VoicePrediction) {
+		t.Helper()
+		if !slices.Equal(got.Class, want.Class) || got.Arousal != want.Arousal {
+			t.Errorf("%s: %+v, want %+v", what, got, want)
+		}
+	}
+	// The model head is trained exactly as without the option.
+	same("with a baseline", m.Predict(f2, base), plain.Predict(f2, base))
+	same("empty baseline", m.Predict(f2, &VoiceBaseline{}), first.Predict(f2, nil))
+	same("nil baseline", m.Predict(f2, nil), first.Predict(f2, nil))
+	if p := m.Predict(f2, nil); p.Class[1] < 0.5 || p.Arousal < 0.5 {
+		t.Errorf("first-utterance head misjudges an aroused utterance: %+v", p)
+	}
+
+	l := m.NewListener()
+	if a, want := l.Listen(f1), first.Predict(f1, nil); a.Arousal != want.Arousal || a.Scores[Angry] != want.Class[1] {
+		t.Errorf("listener's first turn: arousal %v, angry %v; want the head's %v, %v", a.Arousal, a.Scores[Angry], want.Arousal, want.Class[1])
+	}
+	if a, want := l.Listen(f2), m.Predict(f2, base); a.Arousal != want.Arousal || a.Scores[Angry] != want.Class[1] {
+		t.Errorf("listener's second turn: arousal %v, angry %v; want the model's %v, %v", a.Arousal, a.Scores[Angry], want.Arousal, want.Class[1])
+	}
+
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := LoadVoice(b)
+	if err != nil {
+		t.Fatalf("LoadVoice(own output): %v", err)
+	}
+	same("round trip, empty baseline", m2.Predict(f2, nil), m.Predict(f2, nil))
+	same("round trip, baseline", m2.Predict(f2, base), m.Predict(f2, base))
+
+	edit := func(f func(head map[string]any)) []byte {
+		var doc map[string]any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		f(doc["first_utterance"].(map[string]any))
+		out, _ := json.Marshal(doc)
+		return out
+	}
+	for name, bad := range map[string][]byte{
+		"zero temperature": edit(func(h map[string]any) { h["temperature"] = 0 }),
+		"other classes":    edit(func(h map[string]any) { h["classes"] = []string{"calm", "furious"} }),
+		"other categories": edit(func(h map[string]any) { h["categories"] = []string{"neutral", "sad"} }),
+		"nested head":      edit(func(h map[string]any) { h["first_utterance"] = h["mean"] }),
+		"nested valid head": edit(func(h map[string]any) {
+			var inner map[string]any
+			raw, _ := json.Marshal(h)
+			_ = json.Unmarshal(raw, &inner)
+			h["first_utterance"] = inner
+		}),
+	} {
+		if _, err := LoadVoice(bad); err == nil {
+			t.Errorf("%s: LoadVoice accepted it", name)
+		}
+	}
+	if err := m.SetFirstUtterance(m); err == nil {
+		t.Error("SetFirstUtterance accepted the model as its own head")
 	}
 }
 

@@ -21,7 +21,11 @@ const (
 // baseline_s, a few seconds) teach it how this caller normally sounds; until then
 // readings carry lower confidence.
 func (m *VoiceModel) NewListener() VoiceListener {
-	return &voiceListener{m: m, probs: make([]float64, len(m.classes)), hidden: make([]float64, len(m.h1))}
+	nh := len(m.h1)
+	if m.first != nil {
+		nh = max(nh, len(m.first.h1))
+	}
+	return &voiceListener{m: m, probs: make([]float64, len(m.classes)), hidden: make([]float64, nh)}
 }
 
 type voiceListener struct {
@@ -49,10 +53,16 @@ func (l *voiceListener) Listen(f dsp.Features) Acoustic {
 	if learning {
 		l.base.Add(f)
 	}
+	// The first utterance goes to the first-utterance head (if any), the rest to the
+	// model; hm is whichever judges this one.
+	hm := m
+	if others == 0 && m.first != nil {
+		hm = m.first
+	}
 	l.x = l.raw
-	speakerScale(&l.x, &l.base, &m.spkSpread, m.spkPrior)
+	speakerScale(&l.x, &l.base, &hm.spkSpread, hm.spkPrior)
 	p := VoicePrediction{Class: l.probs}
-	m.predictVec(&l.x, &p, l.hidden)
+	hm.predictVec(&l.x, &p, l.hidden[:len(hm.h1)])
 
 	scores := make(map[Category]float64, len(Categories))
 	for _, c := range Categories {

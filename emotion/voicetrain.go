@@ -34,6 +34,10 @@ type VoiceTrainConfig struct {
 	// SpeakerPriorS turns on per-speaker standardisation (speakerScale) with this
 	// many voiced seconds of prior on each caller's own spread; 0 = off.
 	SpeakerPriorS float64
+	// FirstUtterance also trains the head for utterances with no baseline (see
+	// VoiceModel.FirstUtterance) on the same utterances, each once and without its
+	// baseline, with the same settings.
+	FirstUtterance bool
 }
 
 // TrainVoice fits the voice model: standardisation from the examples, then a
@@ -154,6 +158,23 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 		m.aw[i] = aw[1][i] - aw[0][i]
 	}
 	m.ab = ab[1] - ab[0]
+	if cfg.FirstUtterance {
+		fc := cfg
+		fc.FirstUtterance = false
+		seen := make(map[dsp.Features]bool, len(ex))
+		var fex []VoiceExample
+		for _, e := range ex {
+			if !seen[e.Features] {
+				seen[e.Features] = true
+				fex = append(fex, VoiceExample{Features: e.Features, Class: e.Class})
+			}
+		}
+		first, err := TrainVoice(fex, fc)
+		if err != nil {
+			return nil, fmt.Errorf("first-utterance head: %w", err)
+		}
+		m.first = first
+	}
 	for i, sc := range m.scale {
 		if math.IsInf(sc, 1) {
 			m.scale[i], m.mean[i], m.aw[i] = 1, 0, 0
@@ -252,6 +273,7 @@ func (m *VoiceModel) Logits(f dsp.Features, b *VoiceBaseline) VoiceLogits {
 	if b == nil {
 		b = &VoiceBaseline{}
 	}
+	m = m.head(b)
 	voiceVector(&x, f, b)
 	speakerScale(&x, b, &m.spkSpread, m.spkPrior)
 	for i := range x {
