@@ -36,14 +36,23 @@ type analyzer struct {
 	frames   bool
 	plotPath string
 	progress bool
+	// oneCaller: the files are one caller's recordings, in order, so each is judged
+	// against the caller's voice in the files before it.
+	oneCaller bool
+	judged    int // files the emotion hook has seen
 
 	// emotion, when set, adds an "emotion" field to each file's JSON object
-	// (voiceEmotion in the binary; nil in tests of the features alone).
-	emotion func(*dsp.Result) any
+	// (voiceEmotion in the binary; nil in tests of the features alone). sameCaller
+	// says the file continues the previous file's caller.
+	emotion emotionHook
 }
 
+// emotionHook judges one analysed file; sameCaller continues the caller of the
+// previous call instead of starting a new one.
+type emotionHook func(r *dsp.Result, sameCaller bool) any
+
 // newAnalyzeCmd returns the analyze command with an optional emotion hook.
-func newAnalyzeCmd(emotion func(*dsp.Result) any) func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func newAnalyzeCmd(emotion emotionHook) func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		a := analyzer{emotion: emotion}
 		fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
@@ -53,9 +62,10 @@ func newAnalyzeCmd(emotion func(*dsp.Result) any) func(ctx context.Context, args
 		fs.StringVar(&a.plotPath, "plot", "", "draw pitch and loudness with utterance spans to this PNG (NAME_<file>.png for several files)")
 		fs.DurationVar(&a.cfg.EndSilence, "end-silence", dsp.DefaultEndSilence, "silence that ends an utterance")
 		fs.BoolVar(&a.cfg.ProsodicEndpoint, "prosodic-endpoint", false, "let falling/level pitch end utterances earlier/later")
+		fs.BoolVar(&a.oneCaller, "one-caller", false, "the files are one caller's recordings in the order given: judge each file's emotion against the caller's voice in the files before it (default: every file is a new caller)")
 		progress := fs.String("progress", "auto", "progress bar on stderr: auto (10+ files on a terminal), on, off")
 		fs.Usage = func() {
-			fmt.Fprintln(stderr, "usage: calmline analyze [--json] [--frames] [--plot OUT.png] FILE.wav...")
+			fmt.Fprintln(stderr, "usage: calmline analyze [--json] [--frames] [--plot OUT.png] [--one-caller] FILE.wav...")
 			fs.PrintDefaults()
 		}
 		// Flags may come before, between or after the files.
@@ -204,7 +214,8 @@ func (a *analyzer) one(file string, many bool, enc *json.Encoder, stdout io.Writ
 		}
 	}
 	if a.emotion != nil {
-		rep.Emotion = a.emotion(res)
+		rep.Emotion = a.emotion(res, a.oneCaller && a.judged > 0)
+		a.judged++
 	}
 	if err := enc.Encode(rep); err != nil {
 		return fmt.Errorf("write JSON: %w", err)

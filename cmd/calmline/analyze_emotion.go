@@ -10,12 +10,15 @@ import (
 // voiceEmotion is analyze's emotion hook: a recording has no transcript, so each
 // utterance is judged by the voice model against the speaker's own earlier
 // utterances (as in a live call), and the file's reading is where the speaker ended
-// up. The model loads on first use so other commands do not pay for it.
-func voiceEmotion() func(*dsp.Result) any {
+// up. With sameCaller the earlier utterances include the previous files' (one
+// caller's recordings: --one-caller). The model loads on first use so other
+// commands do not pay for it.
+func voiceEmotion() emotionHook {
 	var once sync.Once
 	var model *emotion.Model
 	var loadErr error
-	return func(r *dsp.Result) any {
+	var c *emotion.Call
+	return func(r *dsp.Result, sameCaller bool) any {
 		once.Do(func() {
 			voice, err := emotion.DefaultVoice()
 			if err != nil {
@@ -27,7 +30,9 @@ func voiceEmotion() func(*dsp.Result) any {
 		if loadErr != nil {
 			return map[string]string{"error": "emotion model: " + loadErr.Error()}
 		}
-		c := model.NewCall()
+		if c == nil || !sameCaller {
+			c = model.NewCall()
+		}
 		var last emotion.Reading
 		utts := r.Utterances
 		if len(utts) == 0 {

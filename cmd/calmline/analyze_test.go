@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,13 +99,38 @@ func TestAnalyzeJSON(t *testing.T) {
 func TestAnalyzeEmotionHook(t *testing.T) {
 	dir := t.TempDir()
 	good := speechLike(t, dir, "good.wav", 16000)
-	cmd := newAnalyzeCmd(func(r *dsp.Result) any { return map[string]int{"utterances": len(r.Utterances)} })
+	cmd := newAnalyzeCmd(func(r *dsp.Result, _ bool) any { return map[string]int{"utterances": len(r.Utterances)} })
 	var out, errb bytes.Buffer
 	if code := cmd(context.Background(), []string{"--json", good}, nil, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), `"emotion":{"utterances":1}`) {
 		t.Errorf("hook output missing: %s", out.String())
+	}
+}
+
+// TestAnalyzeOneCallerHook checks what the hook is told: every file is a new caller,
+// unless --one-caller makes each file after the first continue the caller.
+func TestAnalyzeOneCallerHook(t *testing.T) {
+	dir := t.TempDir()
+	a, b := speechLike(t, dir, "a.wav", 16000), speechLike(t, dir, "b.wav", 16000)
+	for _, tc := range []struct {
+		args []string
+		want []bool
+	}{
+		{[]string{"--json", a, b, a}, []bool{false, false, false}},
+		{[]string{"--json", "--one-caller", a, b, a}, []bool{false, true, true}},
+		{[]string{"--json", a, "--one-caller"}, []bool{false}},
+	} {
+		var got []bool
+		cmd := newAnalyzeCmd(func(_ *dsp.Result, same bool) any { got = append(got, same); return nil })
+		var out, errb bytes.Buffer
+		if code := cmd(context.Background(), tc.args, nil, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errb.String())
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%v: hook told same caller %v, want %v", tc.args, got, tc.want)
+		}
 	}
 }
 
