@@ -335,10 +335,13 @@ func testVoiceModelRoundTrip(t *testing.T, m *VoiceModel) {
 // broken or does not fit the model is refused.
 func TestVoiceFirstUtteranceHead(t *testing.T) {
 	plain := synthVoiceModelWith(t, VoiceTrainConfig{Hidden: 6})
-	m := synthVoiceModelWith(t, VoiceTrainConfig{Hidden: 6, FirstUtterance: true})
+	m := synthVoiceModelWith(t, VoiceTrainConfig{Hidden: 6, FirstUtterance: true, FirstHidden: 9})
 	first := m.FirstUtterance()
 	if plain.FirstUtterance() != nil || first == nil {
 		t.Fatalf("first-utterance heads: %v without FirstUtterance, %v with", plain.FirstUtterance(), first)
+	}
+	if len(first.h1) != 9 || len(m.h1) != 6 {
+		t.Fatalf("hidden units: head %d, model %d; want 9 and 6", len(first.h1), len(m.h1))
 	}
 	if err := first.SetCalibration(1.2, 1.1, -0.2, ""); err != nil {
 		t.Fatal(err)
@@ -494,16 +497,26 @@ func BenchmarkVoiceListen(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := m.NewListener()
-	for i := 0; i < 3; i++ {
-		l.Listen(calm(150).features())
-	}
 	utts := []dsp.Features{calm(150).features(), aroused(150).features()}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		l.Listen(utts[i&1])
-	}
+	// A settled caller: every turn after the baseline, the main head.
+	b.Run("settled", func(b *testing.B) {
+		l := m.NewListener()
+		for i := 0; i < 3; i++ {
+			l.Listen(calm(150).features())
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			l.Listen(utts[i&1])
+		}
+	})
+	// A call's first voiced turn: a new listener and the first-utterance head.
+	b.Run("first", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			m.NewListener().Listen(utts[i&1])
+		}
+	})
 }
 
 func TestVoiceListenAllMatchesListener(t *testing.T) {

@@ -36,8 +36,10 @@ type VoiceTrainConfig struct {
 	SpeakerPriorS float64
 	// FirstUtterance also trains the head for utterances with no baseline (see
 	// VoiceModel.FirstUtterance) on the same utterances, each once and without its
-	// baseline, with the same settings.
+	// baseline, with the same settings but FirstHidden hidden units (0 = Hidden):
+	// judging a voice in absolute terms has more to learn than judging a change.
 	FirstUtterance bool
+	FirstHidden    int
 }
 
 // TrainVoice fits the voice model: standardisation from the examples, then a
@@ -161,6 +163,9 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 	if cfg.FirstUtterance {
 		fc := cfg
 		fc.FirstUtterance = false
+		if cfg.FirstHidden > 0 {
+			fc.Hidden = cfg.FirstHidden
+		}
 		seen := make(map[dsp.Features]bool, len(ex))
 		var fex []VoiceExample
 		for _, e := range ex {

@@ -38,7 +38,7 @@ type options struct {
 	data, out, cache, trainMode, calib, exclude, channel string
 	aug                                                  augmentation
 	evalOnly, firstUtterance                             bool
-	reps, iters                                          int
+	reps, iters, firstHidden                             int
 	speakerPrior                                         float64
 	seed                                                 uint64
 	grid                                                 []hyper
@@ -64,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	gridL2 := fs.String("grid-l2", "0.01", "L2 penalties to choose from (comma-separated); one value means no tuning (the default writes the shipped model; 0.01,0.03 runs the nested selection, about 40 min)")
 	gridHidden := fs.String("grid-hidden", "32", "hidden tanh units to choose from, comma-separated (0 = multinomial logistic regression; it lost six of seven nested selections to the 32-unit MLP, so it is no longer a default candidate)")
 	fs.BoolVar(&o.firstUtterance, "first-utterance", true, "also train the head that judges an utterance with no baseline (a call's first turn, a single recorded file) on the training utterances without their baselines")
+	fs.IntVar(&o.firstHidden, "first-hidden", 64, "hidden tanh units of the first-utterance head (0 = as many as the model's)")
 	fs.StringVar(&o.exclude, "exclude", "loud_db", "comma-separated features the model must not use (EmoDB's level normalisation makes level-vs-baseline meaningless, even inverted)")
 	fs.StringVar(&o.calib, "calibrate-on", schemeRandom, "baseline scheme whose out-of-speaker logits fit the calibration")
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +77,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if o.aug.crop, err = parseCrop(*crop); err != nil {
 		fmt.Fprintf(stderr, "trainvoice: %v\n", err)
+		return 2
+	}
+	if o.firstHidden < 0 || o.firstHidden > 256 {
+		fmt.Fprintf(stderr, "trainvoice: -first-hidden %d: want 0 to 256\n", o.firstHidden)
 		return 2
 	}
 	if o.grid, err = parseGrid(*gridL2, *gridHidden); err != nil {
@@ -137,7 +142,7 @@ func train(w io.Writer, o options) error {
 	if unusable > 0 {
 		fmt.Fprintf(w, "warning: %d clips have too little voiced speech; they are skipped in training and scored as they come\n", unusable)
 	}
-	base := emotion.VoiceTrainConfig{Classes: classNames, Categories: classCats, High: classHigh, Iters: o.iters, Seed: o.seed, SpeakerPriorS: o.speakerPrior, FirstUtterance: o.firstUtterance}
+	base := emotion.VoiceTrainConfig{Classes: classNames, Categories: classCats, High: classHigh, Iters: o.iters, Seed: o.seed, SpeakerPriorS: o.speakerPrior, FirstUtterance: o.firstUtterance, FirstHidden: o.firstHidden}
 	if o.exclude != "" {
 		base.Exclude = strings.Split(o.exclude, ",")
 	}
@@ -199,7 +204,7 @@ func train(w io.Writer, o options) error {
 	fmt.Fprintf(w, "\n%s over %d speakers; training baseline %q\n", how, len(bySpk), o.trainMode)
 	fmt.Fprintf(w, "(log-loss and ECE after a calibration fitted on these %q predictions: T=%.2f, arousal a=%.2f b=%.2f; shipped: T=%.2f, a=%.2f, b=%.2f)\n", o.calib, dt, da, db, temp, a, b)
 	if o.firstUtterance {
-		fmt.Fprintf(w, "(first-utterance head, scheme %q: calibrated on its own predictions, T=%.2f, a=%.2f, b=%.2f; shipped: T=%.2f, a=%.2f, b=%.2f)\n", schemeNone, dft, dfa, dfb, ft, fa, fb)
+		fmt.Fprintf(w, "(first-utterance head, %s, scores scheme %q: calibrated on its own predictions, T=%.2f, a=%.2f, b=%.2f; shipped: T=%.2f, a=%.2f, b=%.2f)\n", o.firstHyper(chosen), schemeNone, dft, dfa, dfb, ft, fa, fb)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| baseline | n    | 7-class | UAR    | calmline cat | arousal | arousal (class) | anger F1 | log-loss | arousal ECE |")
@@ -245,7 +250,7 @@ func train(w io.Writer, o options) error {
 	}
 	if first := m.FirstUtterance(); first != nil {
 		about := fmt.Sprintf("first-utterance head: the model's training utterances without their baselines, %s; %s, no baseline: %s",
-			chosen.kind(), how, firstSummary)
+			o.firstHyper(chosen).kind(), how, firstSummary)
 		if err := first.SetCalibration(ft, fa, fb, about); err != nil {
 			return err
 		}
@@ -270,4 +275,12 @@ func calibrate(r *evalResult) (temperature, a, b float64) {
 		logits[i], ys[i] = o.logits, o.class
 	}
 	return emotion.FitVoiceCalibration(logits, ys, classHigh)
+}
+
+// firstHyper is the first-utterance head's setting when the model's is h.
+func (o options) firstHyper(h hyper) hyper {
+	if o.firstHidden > 0 {
+		h.hidden = o.firstHidden
+	}
+	return h
 }

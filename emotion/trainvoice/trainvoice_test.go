@@ -209,3 +209,20 @@ func TestCrops(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRejectsBadFlags checks that settings are refused before any data is read.
+func TestRunRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-first-hidden", "-1"},
+		{"-first-hidden", "300"},
+		{"-crop", "2"},
+		{"-augment", "fast"},
+		{"-grid-l2", "0"},
+		{"-grid-hidden", "x"},
+	} {
+		var out, errb strings.Builder
+		if code := run(append(args, "-data", t.TempDir()), &out, &errb); code != 2 || errb.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message", args, code, errb.String())
+		}
+	}
+}
