@@ -306,10 +306,9 @@ func TestVoiceModelRoundTrip(t *testing.T) {
 	}
 }
 
-func testVoiceModelRoundTrip(t *testing.T, m *VoiceModel) {
-	if err := m.SetCalibration(1.3, 0.9, 0.1, "synthetic"); err != nil {
-		t.Fatal(err)
-	}
+// reloadVoice writes m as a model file and loads it back.
+func reloadVoice(t *testing.T, m *VoiceModel) ([]byte, *VoiceModel) {
+	t.Helper()
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -318,6 +317,14 @@ func testVoiceModelRoundTrip(t *testing.T, m *VoiceModel) {
 	if err != nil {
 		t.Fatalf("LoadVoice(own output): %v", err)
 	}
+	return b, m2
+}
+
+func testVoiceModelRoundTrip(t *testing.T, m *VoiceModel) {
+	if err := m.SetCalibration(1.3, 0.9, 0.1, "synthetic"); err != nil {
+		t.Fatal(err)
+	}
+	_, m2 := reloadVoice(t, m)
 	base := &VoiceBaseline{}
 	base.Add(calm(130).features())
 	p1, p2 := m.Predict(aroused(130).features(), base), m2.Predict(aroused(130).features(), base)
@@ -371,14 +378,7 @@ func TestVoiceFirstUtteranceHead(t *testing.T) {
 		t.Errorf("listener's second turn: arousal %v, angry %v; want the model's %v, %v", a.Arousal, a.Scores[Angry], want.Arousal, want.Class[1])
 	}
 
-	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m2, err := LoadVoice(b)
-	if err != nil {
-		t.Fatalf("LoadVoice(own output): %v", err)
-	}
+	b, m2 := reloadVoice(t, m)
 	same("round trip, empty baseline", m2.Predict(f2, nil), m.Predict(f2, nil))
 	same("round trip, baseline", m2.Predict(f2, base), m.Predict(f2, base))
 
