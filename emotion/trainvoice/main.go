@@ -227,8 +227,7 @@ func train(w io.Writer, o options) error {
 	}
 	for _, s := range []string{schemeAll, schemeRandom} {
 		fmt.Fprintf(w, "\nconfusion, baseline %q:\n", s)
-		ct, ca, cb := reportCal(s)
-		printConfusion(w, computeMetrics(res[s].outs, ct, ca, cb))
+		printConfusion(w, computeMetrics(res[s].outs, dt, da, db))
 	}
 	picked := fmt.Sprintf("selected by leave-one-speaker-out over all %d speakers", len(bySpk))
 	if len(o.grid) == 1 {
