@@ -45,19 +45,15 @@ func (l *voiceListener) Listen(f dsp.Features) Acoustic {
 	m := l.m
 	// Each utterance is judged against what came before it (as in training, where the
 	// baseline never contains the scored clip); the very first one has nothing before
-	// it and is its own reference, so only its within-utterance shape counts. While
-	// the baseline is young every voiced utterance joins it afterwards.
+	// it and goes to the first-utterance head, if the model has one (hm is the head
+	// that judges this utterance). While the baseline is young every voiced utterance
+	// joins it afterwards.
 	others := l.base.VoicedS()
 	learning := others < m.baselineS
+	hm := m.head(&l.base)
 	voiceVector(&l.raw, f, &l.base)
 	if learning {
 		l.base.Add(f)
-	}
-	// The first utterance goes to the first-utterance head (if any), the rest to the
-	// model; hm is whichever judges this one.
-	hm := m
-	if others == 0 && m.first != nil {
-		hm = m.first
 	}
 	l.x = l.raw
 	speakerScale(&l.x, &l.base, &hm.spkSpread, hm.spkPrior)

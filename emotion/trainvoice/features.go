@@ -78,12 +78,13 @@ func features(path string, aug augmentation) (rec measured, copies map[string]me
 		// Playing 16 kHz audio as if it were recorded at 16 kHz × f and resampling
 		// back to 16 kHz shifts pitch and formants by f and shortens time by 1/f:
 		// the speed perturbation speech recognisers train with.
+		name := speedCopy(f)
 		fast, err := audio.Resample(pcm, int(16000*f+0.5), 16000)
-		if err != nil {
-			return rec, nil, fmt.Errorf("speed %s %s: %w", speedKey(f), path, err)
+		if err == nil {
+			copies[name], err = measure(fast)
 		}
-		if copies[speedCopy(f)], err = measure(fast); err != nil {
-			return rec, nil, fmt.Errorf("speed %s %s: %w", speedKey(f), path, err)
+		if err != nil {
+			return rec, nil, fmt.Errorf("%s %s: %w", name, path, err)
 		}
 	}
 	if aug.crop > 0 {
