@@ -31,7 +31,23 @@ type FusionWeights struct {
 	Mild              float64 `json:"mild"`     // intensity from which the level is Mild
 	Moderate          float64 `json:"moderate"` // ... Moderate
 	Severe            float64 `json:"severe"`   // ... Severe
+	// ValenceCategory is, per language ("zh", "en"; "" for any other), the share of
+	// a text reading's valence that comes from its category probabilities; the rest
+	// comes from the text model's valence head. The two heads learnt from different
+	// data: the English categories and the English valence both come from tweets, so
+	// the categories know as much; the Chinese categories come from Weibo posts and
+	// the Chinese valence head from 80,000 customer reviews, which know complaints
+	// better. A language missing here takes the built-in share (defaultValenceCategory).
+	ValenceCategory map[string]float64 `json:"valence_category,omitempty"`
 }
+
+// defaultValenceCategory is the built-in ValenceCategory, chosen on the text
+// trainer's calibration split (rows the shipped text model did not train on) as the
+// share that reads the sign of valence best in each language; "" (a language
+// neither head knows) takes the share that does best on both together.
+// `VALENCE_TUNE=1 go test ./emotion/train -run TuneValence -v` reprints the table
+// (docs/emotion.md).
+var defaultValenceCategory = map[string]float64{"zh": 0.2, "en": 1, "": 0.5}
 
 // DefaultFusion returns the starting weights (docs/emotion.md explains them). The
 // level weights, thresholds, cue gains and biases were fitted on the tune half of
@@ -53,6 +69,7 @@ func DefaultFusion() FusionWeights {
 		w.Bias[c] = 0
 	}
 	w.Bias[Satisfied], w.Bias[Confused], w.Bias[Anxious] = 0.1, 0.1, 0.1
+	w.ValenceCategory = maps.Clone(defaultValenceCategory)
 	return w
 }
 
@@ -64,6 +81,7 @@ func cueKinds() []string {
 func (w FusionWeights) clone() FusionWeights {
 	w.Cue = maps.Clone(w.Cue)
 	w.Bias = maps.Clone(w.Bias)
+	w.ValenceCategory = maps.Clone(w.ValenceCategory)
 	return w
 }
 
@@ -77,6 +95,11 @@ func (w FusionWeights) Validate() error {
 	}
 	for _, v := range w.Bias {
 		vals = append(vals, v)
+	}
+	for lang, v := range w.ValenceCategory {
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("%w: valence_category[%q] = %v, want 0 to 1", ErrBadWeights, lang, v)
+		}
 	}
 	for _, v := range vals {
 		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 100 {
@@ -94,6 +117,17 @@ func (w FusionWeights) Validate() error {
 		return fmt.Errorf("%w: level thresholds must satisfy 0 < mild < moderate < severe <= 1", ErrBadWeights)
 	}
 	return nil
+}
+
+// valenceCategory is the category share of valence for lang (see ValenceCategory).
+func (w *FusionWeights) valenceCategory(lang string) float64 {
+	if v, ok := w.ValenceCategory[lang]; ok {
+		return v
+	}
+	if v, ok := defaultValenceCategory[lang]; ok {
+		return v
+	}
+	return defaultValenceCategory[""]
 }
 
 func (w FusionWeights) gain(kind string) float64 {
@@ -193,7 +227,8 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 	r.Arousal = arousal
 	if hasText {
 		vText := 2*ev.Positive - 1
-		r.Valence = clamp(0.7*vCat+0.3*vText*(1-p[Neutral]), -1, 1)
+		share := w.valenceCategory(ev.Lang)
+		r.Valence = clamp(share*vCat+(1-share)*vText*(1-p[Neutral]), -1, 1)
 		top := modelTopCat(ev)
 		pct := strconv.Itoa(int(math.Round(100 * ev.Scores[top])))
 		cues = append(cues, Cue{Kind: CueModel, Text: "text reads " + top.String() + " " + pct + "%",

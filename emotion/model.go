@@ -105,6 +105,10 @@ type TextEvidence struct {
 	Scores   map[Category]float64 `json:"scores"`   // calibrated text-model probability per category
 	Positive float64              `json:"positive"` // calibrated probability that the text is positive (valence head)
 	Cues     []Cue                `json:"cues"`     // lexical cues with their base strengths
+	// Lang is the language the text was read as ("zh", "en", "" for neither):
+	// fusion weighs the two text heads per language. Stored evidence from before it
+	// was kept has none and is fused as "".
+	Lang string `json:"lang,omitempty"`
 }
 
 // confusedPrior is the probability the text model leaves for Confused, which it has
@@ -117,8 +121,9 @@ func (m *Model) evidence(text string) *TextEvidence {
 	feats := textmodel.Features(text, buf[:0])
 	var p [textmodel.NumClasses]float64
 	pos := m.text.Predict(feats, &p)
-	m.prior.apply(DetectLang(text), &p)
-	ev := &TextEvidence{Scores: make(map[Category]float64, numCategories), Positive: pos}
+	lang := DetectLang(text)
+	m.prior.apply(lang, &p)
+	ev := &TextEvidence{Scores: make(map[Category]float64, numCategories), Positive: pos, Lang: lang}
 	for k, name := range textmodel.ClassNames {
 		c, _ := ParseCategory(name)
 		ev.Scores[c] = p[k] * (1 - confusedPrior)

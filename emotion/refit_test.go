@@ -3,6 +3,7 @@ package emotion
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 )
@@ -124,6 +125,8 @@ func TestFusionWeightsValidate(t *testing.T) {
 		func(w *FusionWeights) { w.Moderate = w.Severe + 0.1 },
 		func(w *FusionWeights) { w.Cue[CueThreat] = 1e9 },
 		func(w *FusionWeights) { w.VoiceArousal = 2 },
+		func(w *FusionWeights) { w.ValenceCategory["zh"] = 1.5 },
+		func(w *FusionWeights) { w.ValenceCategory[""] = math.NaN() },
 	}
 	for i, f := range bad {
 		w := DefaultFusion()
@@ -134,6 +137,40 @@ func TestFusionWeightsValidate(t *testing.T) {
 	}
 	if err := DefaultFusion().Validate(); err != nil {
 		t.Errorf("default weights invalid: %v", err)
+	}
+}
+
+// TestValenceShares checks the reading's valence per language: Chinese reviews
+// follow the valence head, which learnt from customer reviews, and weights saved
+// before the shares existed (no valence_category) read exactly like the defaults.
+func TestValenceShares(t *testing.T) {
+	m := defaultModel(t)
+	for _, c := range []struct {
+		text     string
+		positive bool
+	}{
+		{"送餐很快，味道也很好，下次还点", true},
+		{"价格便宜，质量也不错", true},
+		{"等了两个小时，饭都凉了，再也不点了", false},
+		{"快递很快，但是质量一般", false}, // read positive (+0.20) when the categories had 0.7 of the say
+		{"东西送到了，但是味道很一般", false},
+		{"thank you so much, that was really helpful", true},
+		{"i am so annoyed that my order is late again", false},
+	} {
+		if r := m.Text(c.text); (r.Valence > 0) != c.positive {
+			t.Errorf("%q: valence %.3f, want positive %v", c.text, r.Valence, c.positive)
+		}
+	}
+	old := DefaultFusion()
+	old.ValenceCategory = nil
+	mo, err := Default(WithFusion(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"送餐很快，味道也很好", "the order is late again", "bonjour"} {
+		if a, b := m.Text(text).Valence, mo.Text(text).Valence; a != b {
+			t.Errorf("%q: valence %v with the default shares, %v with none set", text, a, b)
+		}
 	}
 }
 

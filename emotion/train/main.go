@@ -118,11 +118,9 @@ func run(args []string, stdout io.Writer) error {
 // then re-trained by its own trainer (TrainValence), with waimai rows weighted
 // val.waimaiW (set as ValWeight when loading).
 func trainModel(cfg textmodel.Config, val valenceSetting, ex []textmodel.Example) *textmodel.Model {
-	rng := rand.New(rand.NewPCG(cfg.Seed, 99))
-	rng.Shuffle(len(ex), func(i, j int) { ex[i], ex[j] = ex[j], ex[i] })
-	nDev := len(ex) / 10
-	dev := textmodel.Prepare(ex[:nDev], cfg.MaxFeatures)
-	tr := textmodel.Prepare(ex[nDev:], cfg.MaxFeatures)
+	devEx, trEx := splitDev(ex, cfg.Seed)
+	dev := textmodel.Prepare(devEx, cfg.MaxFeatures)
+	tr := textmodel.Prepare(trEx, cfg.MaxFeatures)
 	m := textmodel.Train(tr, cfg)
 	if val.opt != "sgd" {
 		vc := val.cfg
@@ -132,6 +130,16 @@ func trainModel(cfg textmodel.Config, val valenceSetting, ex []textmodel.Example
 	}
 	m.Calibrate(dev)
 	return m
+}
+
+// splitDev shuffles ex in place by seed and splits off the tenth the model does not
+// train on: trainModel calibrates on it, and TestTuneValence chooses fusion's
+// valence shares on it.
+func splitDev(ex []textmodel.Example, seed uint64) (dev, train []textmodel.Example) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	rng.Shuffle(len(ex), func(i, j int) { ex[i], ex[j] = ex[j], ex[i] })
+	nDev := len(ex) / 10
+	return ex[:nDev], ex[nDev:]
 }
 
 // datasets holds every labelled sentence the tool uses.
