@@ -55,8 +55,13 @@ func TestExternalMediaAddressFromVariables(t *testing.T) {
 	em := h.f.WaitRequest(t, "POST /channels/externalMedia", 0)
 	id := em.Query.Get("channelId")
 	h.f.WaitRequest(t, "GET /channels/"+id+"/variable", 1)
-	if err := <-played; err != nil {
-		t.Fatalf("Play: %v", err)
+	select {
+	case err := <-played:
+		if err != nil {
+			t.Fatalf("Play: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call never reached its handler (setup failed?)")
 	}
 	if p, err := waitChan(t, h.f, id).ReadRTP(time.Now().Add(2 * time.Second)); err != nil || p.PayloadType != 0 {
 		t.Fatalf("reply at Asterisk: pt %d, %v", p.PayloadType, err)

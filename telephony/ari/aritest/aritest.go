@@ -159,6 +159,7 @@ type Channel struct {
 	UDP             *net.UDPConn   // ExternalMedia: Asterisk's RTP socket
 	Peer            netip.AddrPort // ExternalMedia: external_host
 	Format          string         // ExternalMedia: the format parameter (ulaw, alaw, slin16)
+	inApp           bool           // between its StasisStart and StasisEnd: only then can it join a bridge
 }
 
 // New starts a fake Asterisk; t.Cleanup stops it.
@@ -244,6 +245,15 @@ func (f *Server) Emit(typ string, fields map[string]any) {
 	ev := map[string]any{"type": typ, "application": f.app, "timestamp": time.Now().UTC().Format("2006-01-02T15:04:05.000-0700"), "asterisk_id": "02:42:ac:11:00:02"}
 	for k, v := range fields {
 		ev[k] = v
+	}
+	if typ == "StasisStart" || typ == "StasisEnd" {
+		if ch, ok := fields["channel"].(map[string]any); ok {
+			f.mu.Lock()
+			if c := f.channels[fmt.Sprint(ch["id"])]; c != nil {
+				c.inApp = typ == "StasisStart"
+			}
+			f.mu.Unlock()
+		}
 	}
 	b, _ := json.Marshal(ev)
 	f.SendRaw(b)
@@ -477,6 +487,10 @@ func (f *Server) rest(w http.ResponseWriter, r *http.Request) {
 					writeJSON(w, 400, map[string]string{"message": "Channel not found"})
 					return
 				}
+				if !f.channels[ch].inApp {
+					writeJSON(w, 422, map[string]string{"message": "Channel not in Stasis application"})
+					return
+				}
 			}
 			for _, ch := range strings.Split(q.Get("channel"), ",") {
 				for _, other := range f.bridges {
@@ -541,7 +555,12 @@ func (f *Server) externalMedia(w http.ResponseWriter, q url.Values) {
 		body["channelvars"] = map[string]string{"UNICASTRTP_LOCAL_ADDRESS": c.Vars["UNICASTRTP_LOCAL_ADDRESS"], "UNICASTRTP_LOCAL_PORT": c.Vars["UNICASTRTP_LOCAL_PORT"]}
 	}
 	writeJSON(w, 200, body)
-	go f.Emit("StasisStart", map[string]any{"args": []string{}, "channel": c.json()})
+	// Asterisk answers before the channel has entered the app (its StasisStart
+	// comes from another thread): a bridge refuses it until then.
+	go func() {
+		time.Sleep(40 * time.Millisecond)
+		f.Emit("StasisStart", map[string]any{"args": []string{}, "channel": c.json()})
+	}()
 }
 
 func (f *Server) originate(w http.ResponseWriter, id string, q url.Values, body map[string]any) {
