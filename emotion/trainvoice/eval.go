@@ -1,6 +1,7 @@
 package main
 
 import (
+	"sync"
 	"fmt"
 	"io"
 	"math"
@@ -165,21 +166,59 @@ type liveOutcome struct {
 }
 
 // loso runs leave-one-speaker-out: train on six speakers, score the seventh under
-// every scheme (random schemes repeated reps times).
-func loso(bySpk map[string][]clip, cfg emotion.VoiceTrainConfig, trainMode string, reps int, seed uint64) (map[string]*evalResult, error) {
+// every scheme (random schemes repeated reps times), at most workers folds at a time.
+func loso(bySpk map[string][]clip, cfg emotion.VoiceTrainConfig, trainMode string, reps int, seed uint64, workers int) (map[string]*evalResult, error) {
+	return eachFold(bySpk, workers, func(fold int, test string, train map[string][]clip, res map[string]*evalResult) error {
+		return scoreFold(res, train, bySpk[test], cfg, trainMode, reps, seed, fold)
+	})
+}
+
+// newResults returns an empty result per scheme and for the live listener.
+func newResults() map[string]*evalResult {
 	res := map[string]*evalResult{"live": {scheme: "live"}}
 	for _, s := range schemes {
 		res[s] = &evalResult{scheme: s}
 	}
-	for fold, test := range sortedKeys(bySpk) {
+	return res
+}
+
+// eachFold calls fn once per held-out speaker (fold numbers in speaker order), at
+// most workers at a time, each with the other speakers to train on and results of
+// its own. It merges them in fold order: every fold draws from its own seeded
+// random source, so the report is the same, digit for digit, whatever the number of
+// workers and whichever fold finishes first. A fold's error is returned with the
+// speaker's name; the first in fold order wins.
+func eachFold(bySpk map[string][]clip, workers int, fn func(fold int, test string, train map[string][]clip, res map[string]*evalResult) error) (map[string]*evalResult, error) {
+	keys := sortedKeys(bySpk)
+	parts := make([]map[string]*evalResult, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, workers))
+	for fold, test := range keys {
 		train := map[string][]clip{}
 		for spk, cs := range bySpk {
 			if spk != test {
 				train[spk] = cs
 			}
 		}
-		if err := scoreFold(res, train, bySpk[test], cfg, trainMode, reps, seed, fold); err != nil {
-			return nil, fmt.Errorf("fold %s: %w", test, err)
+		parts[fold] = newResults()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[fold] = fn(fold, test, train, parts[fold])
+		}()
+	}
+	wg.Wait()
+	res := newResults()
+	for fold, part := range parts {
+		if errs[fold] != nil {
+			return nil, fmt.Errorf("fold %s: %w", keys[fold], errs[fold])
+		}
+		for s, r := range part {
+			res[s].outs = append(res[s].outs, r.outs...)
+			res[s].live = append(res[s].live, r.live...)
 		}
 	}
 	return res, nil

@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ type options struct {
 	data, out, cache, trainMode, calib, exclude, channel string
 	aug                                                  augmentation
 	evalOnly, firstUtterance                             bool
-	reps, iters, firstHidden                             int
+	reps, iters, firstHidden, workers                    int
 	speakerPrior                                         float64
 	seed                                                 uint64
 	grid                                                 []hyper
@@ -58,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.reps, "reps", 5, "repetitions of the random-baseline schemes per held-out speaker")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed (baseline draws, MLP initialisation)")
 	fs.IntVar(&o.iters, "iters", 800, "gradient steps")
+	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "held-out speakers scored at once (the figures do not depend on it)")
 	fs.Float64Var(&o.speakerPrior, "speaker-prior", 0, "per-speaker standardisation: voiced seconds of prior on a caller's own spread (0 = off: baseline-relative means only)")
 	augment := fs.String("augment", "0.9,1.1", "speed factors (comma-separated, e.g. 0.9,1.1) whose sped-up or slowed-down copies of the training speakers are trained on as extra speakers; never scored")
 	crop := fs.Float64("crop", 0.6, "also train on two crops of each clip keeping this fraction of its speech, one from the start and one from the end (0 = none)")
@@ -151,11 +153,11 @@ func train(w io.Writer, o options) error {
 	var res map[string]*evalResult
 	var how string
 	if len(o.grid) == 1 {
-		res, err = loso(bySpk, o.grid[0].apply(base), o.trainMode, o.reps, o.seed)
+		res, err = loso(bySpk, o.grid[0].apply(base), o.trainMode, o.reps, o.seed, o.workers)
 		how = fmt.Sprintf("leave-one-speaker-out, %s", o.grid[0])
 	} else {
 		var picks []string
-		res, picks, err = nestedLOSO(w, bySpk, base, o.grid, o.trainMode, o.reps, o.seed)
+		res, picks, err = nestedLOSO(w, bySpk, base, o.grid, o.trainMode, o.reps, o.seed, o.workers)
 		how = fmt.Sprintf("nested leave-one-speaker-out (per held-out speaker: %s)", strings.Join(picks, "; "))
 	}
 	if err != nil {
@@ -173,7 +175,7 @@ func train(w io.Writer, o options) error {
 	// Calibration from the chosen model's out-of-speaker logits.
 	calRes := res
 	if len(o.grid) > 1 {
-		if calRes, err = loso(bySpk, cfg, o.trainMode, o.reps, o.seed); err != nil {
+		if calRes, err = loso(bySpk, cfg, o.trainMode, o.reps, o.seed, o.workers); err != nil {
 			return err
 		}
 	}

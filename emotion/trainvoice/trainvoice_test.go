@@ -226,3 +226,54 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestLOSOWorkersSameFigures: scoring held-out speakers side by side must give the
+// same outcomes, in the same order, as one at a time (on a small synthetic corpus
+// whose classes differ in pitch, level and rate).
+func TestLOSOWorkersSameFigures(t *testing.T) {
+	rng := randFor(7)
+	bySpk := map[string][]clip{}
+	for _, spk := range []string{"03", "08", "10", "11"} {
+		for class := range classNames {
+			for k := 0; k < 4; k++ {
+				f := dsp.Features{DurationS: 2, VoicedS: 1.2, PitchMedianHz: 110 + 15*float64(class) + 10*rng.Float64(),
+					PitchRangeST: 3 + float64(class%3) + rng.Float64(), LoudSDDB: 4 + float64(class%2) + rng.Float64(),
+					SpeechRate: 3 + 0.3*float64(class) + 0.2*rng.Float64(), ArticulationRate: 4 + 0.2*rng.Float64()}
+				bySpk[spk] = append(bySpk[spk], clip{File: spk + string(rune('a'+class)) + string(rune('0'+k)), Speaker: spk, Class: class, F: f})
+			}
+		}
+	}
+	if err := applyChannel(bySpk, channelWide, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg := emotion.VoiceTrainConfig{Classes: classNames, Categories: classCats, High: classHigh, Iters: 60, Seed: 1,
+		Hidden: 8, FirstUtterance: true, FirstHidden: 8}
+	one, err := loso(bySpk, cfg, "mixed", 2, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	three, err := loso(bySpk, cfg, "mixed", 2, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, r := range one {
+		if len(r.outs)+len(r.live) == 0 {
+			t.Errorf("%s: nothing scored", s)
+		}
+		if !slices.EqualFunc(r.outs, three[s].outs, func(a, b outcome) bool {
+			return a.class == b.class && a.pred == b.pred && a.arousal == b.arousal && slices.Equal(a.logits.Class, b.logits.Class)
+		}) || !slices.Equal(r.live, three[s].live) {
+			t.Errorf("%s: outcomes differ between 1 and 3 workers", s)
+		}
+	}
+	// A fold's error names its speaker.
+	_, err = eachFold(bySpk, 2, func(fold int, test string, _ map[string][]clip, _ map[string]*evalResult) error {
+		if test == "10" {
+			return os.ErrInvalid
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "fold 10") {
+		t.Errorf("err = %v, want the failing fold named", err)
+	}
+}

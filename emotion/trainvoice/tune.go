@@ -31,8 +31,10 @@ func (h hyper) String() string { return fmt.Sprintf("L2 %g, hidden %d", h.l2, h.
 // innerScore is the selection criterion: leave-one-speaker-out over bySpk, mean of
 // the 7-class accuracy with a 3-neutral-clip and a 5-random-clip baseline (one draw
 // each), the two realistic call openings.
+// It never reads a first utterance, so the first-utterance head is not trained for it.
 func innerScore(bySpk map[string][]clip, cfg emotion.VoiceTrainConfig, trainMode string, seed uint64) (float64, error) {
-	res, err := loso(bySpk, cfg, trainMode, 1, seed)
+	cfg.FirstUtterance = false
+	res, err := loso(bySpk, cfg, trainMode, 1, seed, 1)
 	if err != nil {
 		return 0, err
 	}
@@ -73,29 +75,25 @@ func selectHyper(bySpk map[string][]clip, base emotion.VoiceTrainConfig, grid []
 // nestedLOSO is leave-one-speaker-out in which each held-out speaker's model gets its
 // hyper-parameters from selectHyper over the other speakers only, so no reported
 // speaker ever influenced a choice. It returns the outer results and the pick per
-// held-out speaker.
-func nestedLOSO(w io.Writer, bySpk map[string][]clip, base emotion.VoiceTrainConfig, grid []hyper, trainMode string, reps int, seed uint64) (map[string]*evalResult, []string, error) {
-	res := map[string]*evalResult{"live": {scheme: "live"}}
-	for _, s := range schemes {
-		res[s] = &evalResult{scheme: s}
-	}
-	var picks []string
-	for fold, test := range sortedKeys(bySpk) {
-		train := map[string][]clip{}
-		for spk, cs := range bySpk {
-			if spk != test {
-				train[spk] = cs
-			}
-		}
+// held-out speaker; workers outer folds run at once (each selection runs its
+// candidates two at a time on top).
+func nestedLOSO(w io.Writer, bySpk map[string][]clip, base emotion.VoiceTrainConfig, grid []hyper, trainMode string, reps int, seed uint64, workers int) (map[string]*evalResult, []string, error) {
+	keys := sortedKeys(bySpk)
+	picks := make([]string, len(keys))
+	var mu sync.Mutex // w is shared by the folds running at once
+	res, err := eachFold(bySpk, workers, func(fold int, test string, train map[string][]clip, res map[string]*evalResult) error {
 		h, err := selectHyper(train, base, grid, trainMode, seed)
 		if err != nil {
-			return nil, nil, fmt.Errorf("fold %s: %w", test, err)
+			return err
 		}
+		mu.Lock()
 		fmt.Fprintf(w, "held-out speaker %s: inner leave-one-speaker-out chose %s\n", test, h)
-		picks = append(picks, fmt.Sprintf("%s: %s", test, h))
-		if err := scoreFold(res, train, bySpk[test], h.apply(base), trainMode, reps, seed, fold); err != nil {
-			return nil, nil, fmt.Errorf("fold %s: %w", test, err)
-		}
+		mu.Unlock()
+		picks[fold] = fmt.Sprintf("%s: %s", test, h)
+		return scoreFold(res, train, bySpk[test], h.apply(base), trainMode, reps, seed, fold)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return res, picks, nil
 }
