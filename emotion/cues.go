@@ -126,6 +126,8 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueConfusion, "没明白", 3.0, false}, {CueConfusion, "不知道怎么", 1.5, false}, {CueConfusion, "是什么意思", 3.0, false},
 	{CueConfusion, "a bit lost", 2.5, true}, {CueConfusion, "don't follow", 2.5, true}, {CueConfusion, "what is this charge", 1.5, true},
 	{CueConfusion, "i don't understand", 3.0, true}, {CueConfusion, "i do not understand", 3.0, true},
+	{CueConfusion, "i really don't understand", 3.0, true}, {CueConfusion, "i just don't understand", 3.0, true},
+	{CueConfusion, "i still don't understand", 3.0, true}, {CueConfusion, "i really don't get it", 3.0, true},
 	{CueConfusion, "don't get it", 3.0, true}, {CueConfusion, "what do you mean", 3.0, true},
 	{CueConfusion, "confused", 3.0, true}, {CueConfusion, "confusing", 2.5, true}, {CueConfusion, "makes no sense", 2.5, true},
 	{CueConfusion, "doesn't make sense", 2.5, true}, {CueConfusion, "what does that mean", 3.0, true},
@@ -236,7 +238,21 @@ func scanCues(orig, lower string, dst []Cue) []Cue {
 				continue // 有没有… is a question, not a denial
 			}
 			if e.kind == CueThanks && (overlaps(a, b, CueNegation) || negatedBefore(lower[:a])) {
-				continue // 不满意, not helpful: no approval
+				// 不满意, not helpful: no approval. A denied Chinese approval word
+				// is a complaint (不满意 is in the lexicon; 不太满意, 不是很满意 and
+				// the like cannot all be listed); softened, it weighs two thirds.
+				if n := zhNegator(lower[:a]); n != "" && !overlaps(a-len(n), b, CueNegation) {
+					w := 1.2
+					if n != "不" && n != "没" {
+						w = 0.8
+					}
+					spans = append(spans, span{a - len(n), b, CueNegation})
+					dst = append(dst, Cue{Kind: CueNegation, Text: src[a-len(n) : b], Weight: w})
+				}
+				continue
+			}
+			if e.kind == CueIntensifier && e.phrase == "太" && strings.HasSuffix(lower[:a], "不") {
+				continue // 不太 softens ("not quite"), it does not intensify
 			}
 			spans = append(spans, span{a, b, e.kind})
 			dst = append(dst, Cue{Kind: e.kind, Text: src[a:b], Weight: e.strength})
@@ -247,13 +263,25 @@ func scanCues(orig, lower string, dst []Cue) []Cue {
 	return dst
 }
 
+// zhNegators are the Chinese words that deny what follows them, longest first.
+var zhNegators = []string{"不是很", "不怎么", "没那么", "不太", "不", "没"}
+
+// zhNegator returns the Chinese negator the text just before a phrase ends with,
+// or "".
+func zhNegator(before string) string {
+	for _, p := range zhNegators {
+		if strings.HasSuffix(before, p) {
+			return p
+		}
+	}
+	return ""
+}
+
 // negatedBefore reports whether the text just before a phrase negates it: 不/没
 // (optionally with 太/很/是), or an English negator within the two words before.
 func negatedBefore(before string) bool {
-	for _, p := range []string{"不", "没", "不太", "不是很", "不怎么", "没那么"} {
-		if strings.HasSuffix(before, p) {
-			return true
-		}
+	if zhNegator(before) != "" {
+		return true
 	}
 	words := strings.Fields(before)
 	for i := len(words) - 1; i >= 0 && i >= len(words)-2; i-- {

@@ -107,6 +107,10 @@ func TestScanCues(t *testing.T) {
 		{"WHY IS THIS BROKEN", map[string]int{CueShouting: 1, CueAnnoyance: 1}},
 		{"我对结果不满意", map[string]int{CueNegation: 1}},              // not also thanks for 满意
 		{"that was not helpful", map[string]int{CueNegation: 1}}, // negated approval is no thanks
+		{"我对这个处理不太满意", map[string]int{CueNegation: 1}},           // softened denial: a complaint; 不太 is no intensifier
+		{"服务不是很满意", map[string]int{CueNegation: 1}},
+		{"这个太慢了", map[string]int{CueAnnoyance: 1, CueIntensifier: 1}},
+		{"I really don't understand this", map[string]int{CueConfusion: 1, CueIntensifier: 1}},
 		{"谢谢，问题解决了", map[string]int{CueThanks: 2}},
 		{"what???", map[string]int{CueShouting: 1}},
 		{"I use ATM cards", map[string]int{}},

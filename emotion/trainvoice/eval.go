@@ -1,13 +1,13 @@
 package main
 
 import (
-	"sync"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/calmline/calmline/emotion"
 	"github.com/calmline/calmline/emotion/internal/prob"
