@@ -63,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.speakerPrior, "speaker-prior", 0, "per-speaker standardisation: voiced seconds of prior on a caller's own spread (0 = off: baseline-relative means only)")
 	augment := fs.String("augment", "0.9,1.1", "speed factors (comma-separated, e.g. 0.9,1.1) whose sped-up or slowed-down copies of the training speakers are trained on as extra speakers; never scored")
 	crop := fs.Float64("crop", 0.6, "also train on two crops of each clip keeping this fraction of its speech, one from the start and one from the end (0 = none)")
-	gridL2 := fs.String("grid-l2", "0.01", "L2 penalties to choose from (comma-separated); one value means no tuning (the default writes the shipped model; 0.01,0.03 runs the nested selection, about 40 min)")
+	gridL2 := fs.String("grid-l2", "0.01", "L2 penalties to choose from (comma-separated); one value means no tuning (the default writes the shipped model; 0.01,0.03 runs the nested selection, 43 min on 2 busy cores)")
 	gridHidden := fs.String("grid-hidden", "32", "hidden tanh units to choose from, comma-separated (0 = multinomial logistic regression; it lost six of seven nested selections to the 32-unit MLP, so it is no longer a default candidate)")
 	fs.BoolVar(&o.firstUtterance, "first-utterance", true, "also train the head that judges an utterance with no baseline (a call's first turn, a single recorded file) on the training utterances without their baselines")
 	fs.IntVar(&o.firstHidden, "first-hidden", 64, "hidden tanh units of the first-utterance head (0 = as many as the model's)")
