@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -20,38 +19,16 @@ import (
 // and leave nothing behind in Asterisk: a support line takes calls side by side,
 // and each call's ARI requests and events interleave with the others'.
 func TestIntegrationServeRealAsteriskConcurrent(t *testing.T) {
-	ariURL := os.Getenv("CALMLINE_ARI_URL")
-	if ariURL == "" {
-		t.Skip("CALMLINE_ARI_URL not set: no real Asterisk to test against (see docs/asterisk.md)")
-	}
-	u, err := url.Parse(ariURL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ariURL, target := realAsterisk(t)
 	n := 6
 	if v := os.Getenv("CALMLINE_SIP_CALLS"); v != "" {
+		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > 50 {
 			t.Fatalf("CALMLINE_SIP_CALLS=%q: want 1 to 50", v)
 		}
 	}
-	target := envOr("CALMLINE_SIP_TARGET", u.Hostname()+":5060")
 	speech := sipptest.Speech(t, "refund")
-	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
-data_dir: data
-ari:
-  url: %s
-  user: %s
-  app: %s
-  rtp_host: 127.0.0.1
-  rtp_ports: [21000, 21199]
-`, ariURL, os.Getenv("CALMLINE_ARI_USER"), envOr("CALMLINE_ARI_APP", "calmline"))
-	base, _, stderr := startServer(t, cfg, "CALMLINE_ARI_PASSWORD="+os.Getenv("CALMLINE_ARI_PASSWORD"))
-	defer func() {
-		if t.Failed() {
-			t.Logf("calmline stderr:\n%s", lastN(stderr.String(), 120))
-		}
-	}()
-	waitUntil(t, 10*time.Second, "calmline connected to ARI", func() bool { return strings.Contains(stderr.String(), "ARI connected") })
+	base, stderr := serveRealAsterisk(t, ariURL, "")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,15 +27,7 @@ import (
 // CALMLINE_SIP_SUPERVISOR a supervisor listens in by DTMF and the audit row
 // is checked (/v1/audit). Same variables as telephony/ari's integration tests.
 func TestIntegrationServeRealAsterisk(t *testing.T) {
-	ariURL := os.Getenv("CALMLINE_ARI_URL")
-	if ariURL == "" {
-		t.Skip("CALMLINE_ARI_URL not set: no real Asterisk to test against (see docs/asterisk.md)")
-	}
-	u, err := url.Parse(ariURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := envOr("CALMLINE_SIP_TARGET", u.Hostname()+":5060")
+	ariURL, target := realAsterisk(t)
 	var expertPorts []int
 	if v := os.Getenv("CALMLINE_SIP_EXPERTS"); v != "" {
 		for i, f := range strings.Fields(v) {
@@ -54,26 +47,10 @@ func TestIntegrationServeRealAsterisk(t *testing.T) {
 	caller := sipptest.Speech(t, "refund")
 	expertSpeech := sipptest.Speech(t, "Hello, this is the agent desk, how can I help you today")
 
-	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
-data_dir: data
-log: {level: debug}
-ari:
-  url: %s
-  user: %s
-  app: %s
-  rtp_host: 127.0.0.1
-  rtp_ports: [21000, 21099]
-  supervisors: {dana: CALMLINE_SUPERVISOR_PIN_DANA}
+	base, stderr := serveRealAsterisk(t, ariURL, `  supervisors: {dana: CALMLINE_SUPERVISOR_PIN_DANA}
 queues:
   agents: {endpoints: [PJSIP/agent1, PJSIP/agent2], ring_for: 3s}
-`, ariURL, os.Getenv("CALMLINE_ARI_USER"), envOr("CALMLINE_ARI_APP", "calmline"))
-	base, _, stderr := startServer(t, cfg, "CALMLINE_ARI_PASSWORD="+os.Getenv("CALMLINE_ARI_PASSWORD"), "CALMLINE_SUPERVISOR_PIN_DANA=4711")
-	defer func() {
-		if t.Failed() {
-			t.Logf("calmline stderr:\n%s", lastN(stderr.String(), 80))
-		}
-	}()
-	waitUntil(t, 10*time.Second, "calmline connected to ARI", func() bool { return strings.Contains(stderr.String(), "ARI connected") })
+`, "CALMLINE_SUPERVISOR_PIN_DANA=4711")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -268,6 +245,47 @@ queues:
 		}
 		return n == 0
 	})
+}
+
+// realAsterisk skips the test when CALMLINE_ARI_URL names no real Asterisk;
+// otherwise it returns that URL and where sipp sends its INVITEs.
+func realAsterisk(t *testing.T) (ariURL, target string) {
+	t.Helper()
+	ariURL = os.Getenv("CALMLINE_ARI_URL")
+	if ariURL == "" {
+		t.Skip("CALMLINE_ARI_URL not set: no real Asterisk to test against (see docs/asterisk.md)")
+	}
+	u, err := url.Parse(ariURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ariURL, envOr("CALMLINE_SIP_TARGET", u.Hostname()+":5060")
+}
+
+// serveRealAsterisk starts `calmline serve` with an ari: section for ariURL
+// (more of it, and more config, in extra) and waits until it is connected to
+// ARI. It returns the server's base URL and its stderr, whose tail is logged
+// if the test fails.
+func serveRealAsterisk(t *testing.T, ariURL, extra string, env ...string) (string, *bytes.Buffer) {
+	t.Helper()
+	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
+data_dir: data
+log: {level: debug}
+ari:
+  url: %s
+  user: %s
+  app: %s
+  rtp_host: 127.0.0.1
+  rtp_ports: [21000, 21199]
+`, ariURL, os.Getenv("CALMLINE_ARI_USER"), envOr("CALMLINE_ARI_APP", "calmline")) + extra
+	base, _, stderr := startServer(t, cfg, append(env, "CALMLINE_ARI_PASSWORD="+os.Getenv("CALMLINE_ARI_PASSWORD"))...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("calmline stderr:\n%s", lastN(stderr.String(), 120))
+		}
+	})
+	waitUntil(t, 10*time.Second, "calmline connected to ARI", func() bool { return strings.Contains(stderr.String(), "ARI connected") })
+	return base, stderr
 }
 
 // spans lists the runs of voiced packets (gaps under 300 ms joined).
