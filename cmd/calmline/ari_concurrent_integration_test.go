@@ -126,16 +126,5 @@ func TestIntegrationServeRealAsteriskConcurrent(t *testing.T) {
 		}
 	}
 	t.Logf("%d calls at once: %d of %d caller turns recognised as \"refund\"", n, heard, n)
-	waitUntil(t, 10*time.Second, "no channel or calmline bridge left in Asterisk", func() bool {
-		var chans, bridges []struct{ ID string }
-		ariGet(t, ariURL+"/channels", &chans)
-		ariGet(t, ariURL+"/bridges", &bridges)
-		left := len(chans)
-		for _, b := range bridges {
-			if strings.HasPrefix(b.ID, "calmline-") {
-				left++
-			}
-		}
-		return left == 0
-	})
+	waitAsteriskEmpty(t, ariURL, 10*time.Second)
 }

@@ -232,8 +232,14 @@ queues:
 		}
 	}
 	t.Logf("stored: %d turns (%d caller), %d readings, outcome %q", len(detail.Turns), callerTurns, len(detail.Readings), calls[0].Outcome)
-	// Nothing left in Asterisk.
-	waitUntil(t, 5*time.Second, "no channel or calmline bridge left in Asterisk", func() bool {
+	waitAsteriskEmpty(t, ariURL, 5*time.Second)
+}
+
+// waitAsteriskEmpty waits until Asterisk holds no channel and no calmline bridge:
+// a finished call must leave nothing behind.
+func waitAsteriskEmpty(t *testing.T, ariURL string, d time.Duration) {
+	t.Helper()
+	waitUntil(t, d, "no channel or calmline bridge left in Asterisk", func() bool {
 		var chans, bridges []struct{ ID string }
 		ariGet(t, ariURL+"/channels", &chans)
 		ariGet(t, ariURL+"/bridges", &bridges)

@@ -31,12 +31,18 @@ func pipelineEval(weights []byte, ds *datasets, w io.Writer) error {
 	n := len(ds.dairVal)
 	fmt.Fprintf(w, "dair_emotion val, full text reading (model + cues + fusion): accuracy %.4f (%d of %d read neutral)\n",
 		float64(ok)/float64(n), neutral, n)
-	var okW int
-	for _, e := range ds.waimaiHeld {
+	fmt.Fprintf(w, "waimai held-out fold, full text reading valence sign: accuracy %.4f\n", valenceSignAccuracy(m, ds.waimaiHeld))
+	return nil
+}
+
+// valenceSignAccuracy is how often the sign of the full reading's valence agrees
+// with the examples' valence labels (0 counts as positive).
+func valenceSignAccuracy(m *emotion.Model, ex []textmodel.Example) float64 {
+	ok := 0
+	for _, e := range ex {
 		if (m.Text(e.Text).Valence >= 0) == (e.Valence == 1) {
-			okW++
+			ok++
 		}
 	}
-	fmt.Fprintf(w, "waimai held-out fold, full text reading valence sign: accuracy %.4f\n", float64(okW)/float64(len(ds.waimaiHeld)))
-	return nil
+	return float64(ok) / float64(len(ex))
 }

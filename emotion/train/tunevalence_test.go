@@ -35,15 +35,6 @@ func TestTuneValence(t *testing.T) {
 			byLang[l] = append(byLang[l], e)
 		}
 	}
-	signAcc := func(m *emotion.Model, ex []textmodel.Example) float64 {
-		ok := 0
-		for _, e := range ex {
-			if (m.Text(e.Text).Valence >= 0) == (e.Valence == 1) {
-				ok++
-			}
-		}
-		return float64(ok) / float64(len(ex))
-	}
 	model := func(share map[string]float64) *emotion.Model {
 		w := emotion.DefaultFusion()
 		w.ValenceCategory = share
@@ -64,7 +55,7 @@ func TestTuneValence(t *testing.T) {
 		line := fmt.Sprintf("share %.1f:", a)
 		var mean float64
 		for _, l := range langs {
-			acc := signAcc(m, byLang[l])
+			acc := valenceSignAccuracy(m, byLang[l])
 			line += fmt.Sprintf("  %s %.1f%%", l, 100*acc)
 			mean += acc / float64(len(langs))
 			if acc > bestAcc[l] {
@@ -82,7 +73,7 @@ func TestTuneValence(t *testing.T) {
 		name string
 		ex   []textmodel.Example
 	}{{"waimai fold 0", ds.waimaiHeld}, {"dair_emotion val (joy and love positive)", ds.dairVal}} {
-		t.Logf("%s: %.1f%% (0.7 in every language, as before: %.1f%%)", s.name, 100*signAcc(chosen, s.ex), 100*signAcc(before, s.ex))
+		t.Logf("%s: %.1f%% (0.7 in every language, as before: %.1f%%)", s.name, 100*valenceSignAccuracy(chosen, s.ex), 100*valenceSignAccuracy(before, s.ex))
 	}
 	if got := emotion.DefaultFusion().ValenceCategory; fmt.Sprint(got) != fmt.Sprint(best) {
 		t.Errorf("built-in valence shares %v, the table picks %v", got, best)
