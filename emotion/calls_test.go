@@ -133,10 +133,17 @@ func TestCallFixtureAgreement(t *testing.T) {
 // of testdata/calls.tsv by coordinate descent, and prints the result to paste into
 // DefaultFusion and defaultPrior. It never reads the test half's readings while
 // fitting; it only reports them at the end. Run: CALLS_TUNE=1 go test ./emotion -run TuneCalls -v
+//
+// CALLS_TUNE=levels re-fits only what sets the level (level weights, thresholds,
+// each cue's level effect) and keeps everything that sets the category: use it
+// after a change to the category side that was chosen on the text data sets, so a
+// fit to 108 lines cannot trade their categories away.
 func TestTuneCalls(t *testing.T) {
-	if os.Getenv("CALLS_TUNE") == "" {
-		t.Skip("set CALLS_TUNE=1 to re-fit the call calibration")
+	mode := os.Getenv("CALLS_TUNE")
+	if mode == "" {
+		t.Skip("set CALLS_TUNE=1 (or =levels) to re-fit the call calibration")
 	}
+	levelsOnly := mode == "levels"
 	m := defaultModel(t)
 	lines := loadCalls(t)
 	tune, test := splitCalls(lines, true), splitCalls(lines, false)
@@ -162,11 +169,13 @@ func TestTuneCalls(t *testing.T) {
 	var ps []param
 	add := []float64{-0.4, -0.2, -0.1, 0.1, 0.2, 0.4}
 	small := []float64{-0.2, -0.1, -0.05, -0.02, 0.02, 0.05, 0.1, 0.2}
-	ps = append(ps, param{"text", &m.fusion.Text, small},
-		param{"level_base", &m.fusion.LevelBase, small}, param{"level_arousal", &m.fusion.LevelArousal, small},
+	if !levelsOnly {
+		ps = append(ps, param{"text", &m.fusion.Text, small})
+	}
+	ps = append(ps, param{"level_base", &m.fusion.LevelBase, small}, param{"level_arousal", &m.fusion.LevelArousal, small},
 		param{"mild", &m.fusion.Mild, small}, param{"moderate", &m.fusion.Moderate, small}, param{"severe", &m.fusion.Severe, small})
 	for _, k := range cueKinds() {
-		if k == CueRepeatSelf {
+		if k == CueRepeatSelf || levelsOnly {
 			continue // needs several turns; the fixture has single utterances
 		}
 		g := m.fusion.Cue[k]
@@ -189,11 +198,11 @@ func TestTuneCalls(t *testing.T) {
 		ps = append(ps, param{"level." + k, &lv, small})
 	}
 	for _, c := range Categories {
-		if c != Neutral {
+		if c != Neutral && !levelsOnly {
 			ps = append(ps, param{"bias." + c.String(), nil, add})
 		}
 	}
-	for k := 1; k < len(m.prior.zh); k++ {
+	for k := 1; k < len(m.prior.zh) && !levelsOnly; k++ {
 		ps = append(ps, param{fmt.Sprintf("zh[%d]", k), &m.prior.zh[k], add}, param{fmt.Sprintf("en[%d]", k), &m.prior.en[k], add})
 	}
 	value := func(p param) float64 {

@@ -39,6 +39,13 @@ type FusionWeights struct {
 	// the Chinese valence head from 80,000 customer reviews, which know complaints
 	// better. A language missing here takes the built-in share (defaultValenceCategory).
 	ValenceCategory map[string]float64 `json:"valence_category,omitempty"`
+	// SatisfiedValence is, per language (as ValenceCategory), how far the valence
+	// head's log-odds move the satisfied logit. The Chinese category head learnt
+	// "satisfied" from Weibo posts, where praise words mean praise; on a support line
+	// 「快递很快，但是质量一般」 is a complaint, and the valence head, trained on
+	// customer reviews, knows it. A language missing here takes the built-in value
+	// (defaultSatisfiedValence).
+	SatisfiedValence map[string]float64 `json:"satisfied_valence,omitempty"`
 }
 
 // defaultValenceCategory is the built-in ValenceCategory, chosen on the text
@@ -48,6 +55,12 @@ type FusionWeights struct {
 // `VALENCE_TUNE=1 go test ./emotion/train -run TuneValence -v` reprints the table
 // (docs/emotion.md).
 var defaultValenceCategory = map[string]float64{"zh": 0.2, "en": 1, "": 0.5}
+
+// defaultSatisfiedValence is the built-in SatisfiedValence, chosen on the text
+// trainer's calibration split as the push that reads the emotion categories best
+// in each language (NLPCC for Chinese, dair_emotion for English); `SATISFIED_TUNE=1
+// go test ./emotion/train -run TuneSatisfied -v` reprints the table (docs/emotion.md).
+var defaultSatisfiedValence = map[string]float64{"zh": 0.5, "en": 0, "": 0}
 
 // DefaultFusion returns the starting weights (docs/emotion.md explains them). The
 // level weights, thresholds, cue gains and biases were fitted on the tune half of
@@ -70,6 +83,7 @@ func DefaultFusion() FusionWeights {
 	}
 	w.Bias[Satisfied], w.Bias[Confused], w.Bias[Anxious] = 0.1, 0.1, 0.1
 	w.ValenceCategory = maps.Clone(defaultValenceCategory)
+	w.SatisfiedValence = maps.Clone(defaultSatisfiedValence)
 	return w
 }
 
@@ -82,6 +96,7 @@ func (w FusionWeights) clone() FusionWeights {
 	w.Cue = maps.Clone(w.Cue)
 	w.Bias = maps.Clone(w.Bias)
 	w.ValenceCategory = maps.Clone(w.ValenceCategory)
+	w.SatisfiedValence = maps.Clone(w.SatisfiedValence)
 	return w
 }
 
@@ -99,6 +114,11 @@ func (w FusionWeights) Validate() error {
 	for lang, v := range w.ValenceCategory {
 		if !(v >= 0 && v <= 1) {
 			return fmt.Errorf("%w: valence_category[%q] = %v, want 0 to 1", ErrBadWeights, lang, v)
+		}
+	}
+	for lang, v := range w.SatisfiedValence {
+		if !(v >= 0 && v <= 3) {
+			return fmt.Errorf("%w: satisfied_valence[%q] = %v, want 0 to 3", ErrBadWeights, lang, v)
 		}
 	}
 	for _, v := range vals {
@@ -128,6 +148,18 @@ func (w *FusionWeights) valenceCategory(lang string) float64 {
 		return v
 	}
 	return defaultValenceCategory[""]
+}
+
+// satisfiedValence is the valence push on the satisfied logit for lang (see
+// SatisfiedValence).
+func (w *FusionWeights) satisfiedValence(lang string) float64 {
+	if v, ok := w.SatisfiedValence[lang]; ok {
+		return v
+	}
+	if v, ok := defaultSatisfiedValence[lang]; ok {
+		return v
+	}
+	return defaultSatisfiedValence[""]
 }
 
 func (w FusionWeights) gain(kind string) float64 {
@@ -162,6 +194,10 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 	if hasText {
 		for _, c := range Categories {
 			logit[c] += w.Text * math.Log(math.Max(ev.Scores[c], probFloor))
+		}
+		if k := w.satisfiedValence(ev.Lang); k != 0 {
+			pos := clamp(ev.Positive, 0.01, 0.99)
+			logit[Satisfied] += k * math.Log(pos/(1-pos))
 		}
 		for _, cue := range ev.Cues {
 			eff, ok := cueEffects[cue.Kind]

@@ -70,7 +70,12 @@ type refitSample struct {
 	level *Level
 }
 
-// Refit fits the fusion weights (text and voice scales, cue gains, category biases)
+// pushLangs are the languages whose satisfied push (FusionWeights.SatisfiedValence)
+// Refit fits.
+var pushLangs = []string{"zh", "en", ""}
+
+// Refit fits the fusion weights (text and voice scales, cue gains, category biases,
+// the valence head's push on satisfied per language)
 // to human labels by minimising the log loss, pulled gently toward the current
 // weights so a few labels cannot wreck them. It returns new weights and a report;
 // the model itself is unchanged (use WithFusion).
@@ -102,6 +107,9 @@ func (m *Model) Refit(labels []Label) (FusionWeights, RefitReport, error) {
 		for _, c := range Categories {
 			x = append(x, w.Bias[c])
 		}
+		for _, l := range pushLangs {
+			x = append(x, w.satisfiedValence(l))
+		}
 		return x
 	}
 	unpack := func(x []float64) FusionWeights {
@@ -112,6 +120,10 @@ func (m *Model) Refit(labels []Label) (FusionWeights, RefitReport, error) {
 		}
 		for i, c := range Categories {
 			w.Bias[c] = x[2+len(kinds)+i]
+		}
+		w.SatisfiedValence = make(map[string]float64, len(pushLangs))
+		for i, l := range pushLangs {
+			w.SatisfiedValence[l] = clamp(x[2+len(kinds)+len(Categories)+i], 0, 3)
 		}
 		return w
 	}

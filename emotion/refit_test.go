@@ -127,6 +127,8 @@ func TestFusionWeightsValidate(t *testing.T) {
 		func(w *FusionWeights) { w.VoiceArousal = 2 },
 		func(w *FusionWeights) { w.ValenceCategory["zh"] = 1.5 },
 		func(w *FusionWeights) { w.ValenceCategory[""] = math.NaN() },
+		func(w *FusionWeights) { w.SatisfiedValence["zh"] = -0.5 },
+		func(w *FusionWeights) { w.SatisfiedValence["en"] = math.Inf(1) },
 	}
 	for i, f := range bad {
 		w := DefaultFusion()
@@ -170,6 +172,53 @@ func TestValenceShares(t *testing.T) {
 	for _, text := range []string{"送餐很快，味道也很好", "the order is late again", "bonjour"} {
 		if a, b := m.Text(text).Valence, mo.Text(text).Valence; a != b {
 			t.Errorf("%q: valence %v with the default shares, %v with none set", text, a, b)
+		}
+	}
+}
+
+// TestSatisfiedValence checks the valence head's push on the Chinese satisfied
+// logit: complaints dressed in praise words no longer read satisfied, praise still
+// does, English is untouched, and weights saved before the push existed (no
+// satisfied_valence) read exactly like the defaults.
+func TestSatisfiedValence(t *testing.T) {
+	m := defaultModel(t)
+	off := DefaultFusion()
+	off.SatisfiedValence = map[string]float64{"zh": 0, "en": 0, "": 0}
+	mOff, err := Default(WithFusion(off))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text      string
+		satisfied bool // with the push
+		before    bool // without it
+	}{
+		{"包装很精美，可是里面的东西是坏的", false, true},
+		{"说好的半小时，结果等了一个半小时", false, true},
+		{"好评是不可能的", false, true},
+		{"送餐很快，味道也很好，下次还点", true, true},
+		{"挺好的，谢谢", true, true},
+		{"价格是便宜，质量太差了", false, false},
+	} {
+		got, was := m.Text(c.text), mOff.Text(c.text)
+		if (got.Category == Satisfied) != c.satisfied || (was.Category == Satisfied) != c.before {
+			t.Errorf("%q: %v with the push, %v without; want satisfied %v / %v", c.text, got.Category, was.Category, c.satisfied, c.before)
+		}
+	}
+	for _, text := range []string{"thank you so much, that was really helpful", "the order is late again, this is useless"} {
+		if a, b := m.Text(text), mOff.Text(text); a.Category != b.Category || a.Intensity != b.Intensity {
+			t.Errorf("%q: %v/%.3f with the push, %v/%.3f without: English must not move", text, a.Category, a.Intensity, b.Category, b.Intensity)
+		}
+	}
+	old := DefaultFusion()
+	old.SatisfiedValence = nil
+	mo, err := Default(WithFusion(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"包装很精美，可是里面的东西是坏的", "the order is late again", "bonjour"} {
+		if a, b := m.Text(text), mo.Text(text); a.Category != b.Category || a.Intensity != b.Intensity {
+			t.Errorf("%q: %v/%.3f with the default push, %v/%.3f with none set", text, a.Category, a.Intensity, b.Category, b.Intensity)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/calmline/calmline/emotion"
 	"github.com/calmline/calmline/emotion/internal/textmodel"
 )
 
@@ -46,10 +47,19 @@ func evaluate(o options, ds *datasets, w io.Writer) error {
 	if k < 2 {
 		return nil
 	}
-	var conf [textmodel.NumClasses][textmodel.NumClasses]int
+	var conf, full [textmodel.NumClasses][textmodel.NumClasses]int
+	var fullOther int // full readings of neutral or confused: wrong for every NLPCC row
 	for f := range k {
 		skip := func(i int) bool { return i%k == f }
 		fm := trainModel(o.cfg, o.val, ds.trainingSet(skip))
+		fb, err := fm.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("marshal fold %d model: %w", f+1, err)
+		}
+		reader, err := emotion.Default(emotion.WithTextWeights(fb))
+		if err != nil {
+			return fmt.Errorf("fold %d reader: %w", f+1, err)
+		}
 		for i, e := range ds.nlpcc {
 			if !skip(i) {
 				continue
@@ -57,34 +67,63 @@ func evaluate(o options, ds *datasets, w io.Writer) error {
 			buf = textmodel.Features(e.Text, buf[:0])
 			fm.Predict(buf, &p)
 			conf[e.Class][argmaxMapped(p[:], true)]++
+			c, ok := classOf[reader.Text(e.Text).Category]
+			if !ok {
+				c = textmodel.ClassNeutral // neutral or confused: no NLPCC row is either
+				fullOther++
+			}
+			full[e.Class][c]++
 		}
 		fmt.Fprintf(w, "  NLPCC fold %d/%d done\n", f+1, k)
 	}
-	var f1sum float64
-	var nc int
+	fullF1, fullAcc := macroF1(full)
+	fmt.Fprintf(w, "NLPCC %d-fold, full text reading (model + cues + fusion; %d rows read neutral or confused, counted wrong): macro-F1 %.4f, accuracy %.4f\n", k, fullOther, fullF1, fullAcc)
+	for c := 1; c < textmodel.NumClasses; c++ {
+		fmt.Fprintf(w, "  NLPCC %-9s F1 %.3f (%d rows)\n", textmodel.ClassNames[c], classF1(conf, c), rowSum(conf, c))
+	}
+	f1, acc := macroF1(conf)
+	fmt.Fprintf(w, "NLPCC %d-fold (mapped 4 classes): macro-F1 %.4f, accuracy %.4f\n", k, f1, acc)
+	return nil
+}
+
+// classOf maps a reading's category to the text head's class it is scored as.
+var classOf = map[emotion.Category]int{emotion.Satisfied: textmodel.ClassSatisfied, emotion.Anxious: textmodel.ClassAnxious,
+	emotion.Sad: textmodel.ClassSad, emotion.Angry: textmodel.ClassAngry}
+
+// macroF1 is the macro-F1 and accuracy over the non-neutral classes of a confusion
+// matrix (rows true); the neutral column holds rows predicted as none of them.
+func macroF1(conf [textmodel.NumClasses][textmodel.NumClasses]int) (f1, acc float64) {
 	var right, all int
 	for c := 1; c < textmodel.NumClasses; c++ {
-		tp := conf[c][c]
-		var fp, fn int
-		for j := range textmodel.NumClasses {
-			if j != c {
-				fp += conf[j][c]
-				fn += conf[c][j]
-			}
-			all += conf[c][j]
-		}
-		right += tp
-		f1 := 0.0
-		if tp > 0 {
-			pr, rc := float64(tp)/float64(tp+fp), float64(tp)/float64(tp+fn)
-			f1 = 2 * pr * rc / (pr + rc)
-		}
-		fmt.Fprintf(w, "  NLPCC %-9s F1 %.3f (%d rows)\n", textmodel.ClassNames[c], f1, tp+fn)
-		f1sum += f1
-		nc++
+		f1 += classF1(conf, c)
+		right += conf[c][c]
+		all += rowSum(conf, c)
 	}
-	fmt.Fprintf(w, "NLPCC %d-fold (mapped 4 classes): macro-F1 %.4f, accuracy %.4f\n", k, f1sum/float64(nc), float64(right)/float64(all))
-	return nil
+	return f1 / float64(textmodel.NumClasses-1), float64(right) / float64(max(all, 1))
+}
+
+// classF1 is class c's F1 in a confusion matrix (rows true).
+func classF1(conf [textmodel.NumClasses][textmodel.NumClasses]int, c int) float64 {
+	tp := conf[c][c]
+	if tp == 0 {
+		return 0
+	}
+	var fp int
+	for j := range textmodel.NumClasses {
+		if j != c {
+			fp += conf[j][c]
+		}
+	}
+	pr, rc := float64(tp)/float64(tp+fp), float64(tp)/float64(rowSum(conf, c))
+	return 2 * pr * rc / (pr + rc)
+}
+
+func rowSum(conf [textmodel.NumClasses][textmodel.NumClasses]int, c int) int {
+	n := 0
+	for _, v := range conf[c] {
+		n += v
+	}
+	return n
 }
 
 func argmaxMapped(p []float64, skipNeutral bool) int {
