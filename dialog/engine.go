@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/internal/hanzi"
 )
 
 // Engine holds validated flows and hands out one Conversation per call. It is safe
@@ -257,7 +258,7 @@ func (c *Conversation) Turn(in Input) Action {
 	}
 	c.abCheck(r)
 	c.last, c.lastRead = tr, r
-	text := normalize(in.Text)
+	text := normalize(hanzi.Simplify(in.Text))
 	pol := &c.f.Policy
 
 	// Forced-human topics, whatever the emotion.
@@ -804,7 +805,7 @@ func (c *Conversation) matches(kw map[string][]string, res []*regexp.Regexp, tex
 	langs := keys(kw)
 	for _, lang := range langs {
 		for _, k := range kw[lang] {
-			k = normalize(k)
+			k = keyword(k)
 			if k == "" {
 				continue
 			}
@@ -823,6 +824,13 @@ func (c *Conversation) matches(kw map[string][]string, res []*regexp.Regexp, tex
 		}
 	}
 	return false
+}
+
+// keyword is k as the caller's text is matched: normalised and, when it has
+// Traditional characters, folded to Simplified like the text (so a flow written in
+// either script hears callers in both). Plain keywords cost no conversion.
+func keyword(k string) string {
+	return normalize(hanzi.Simplify(k))
 }
 
 // normalize lower-cases and turns punctuation into single spaces.

@@ -45,6 +45,18 @@ func say(text string, r emotion.Reading) Input {
 	return Input{Text: text, Reading: r, Trajectory: emotion.Trajectory{Turns: 1, Current: r, To: r.Category}}
 }
 
+// TestKeywordScripts: a flow's keywords and the caller's text meet in Simplified
+// Chinese, whichever script either was written in.
+func TestKeywordScripts(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"律師", "律师"}, {"律师", "律师"}, {"Legal Action", "legal action"}, {"轉人工！", "转人工"},
+	} {
+		if got := keyword(c.in); got != c.want {
+			t.Errorf("keyword(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
 func TestConversationTable(t *testing.T) {
 	calm := rd(emotion.Neutral, emotion.Calm, 0.8)
 	gold := &Profile{CustomerID: "c1", Name: "Li Lei", Tier: "gold", Orders: 12, TenureMonths: 30}
@@ -94,6 +106,13 @@ func TestConversationTable(t *testing.T) {
 		}},
 		{"zh fraud topic escalates even when calm", "zh", nil, []turn{
 			{in: say("我的卡被盗刷了", calm), typ: Escalate, tier: "forced:fraud", queue: "expert", report: true},
+		}},
+		{"zh in Traditional characters: the flow's Simplified keywords still hear it", "zh", nil, []turn{
+			{in: say("我的包裹還沒到", calm), typ: Say, node: "ask_order"},
+			{in: say("我已經找了律師", calm), typ: Handoff, tier: "forced:legal", queue: "legal", report: true},
+		}},
+		{"zh fraud topic in Traditional characters escalates", "zh", nil, []turn{
+			{in: say("我的卡被盜刷了", calm), typ: Escalate, tier: "forced:fraud", queue: "expert", report: true},
 		}},
 		{"en angry to confused switches to explaining, falling anger returns to normal", "en", nil, []turn{
 			{in: say("where is my parcel", calm), typ: Say, node: "ask_order"},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/internal/hanzi"
 )
 
 // NodeTypes are the node kinds a flow may use.
@@ -144,7 +145,9 @@ func checkTopic(c *checker, t *Topic, queues map[string]*Queue) {
 func compileAll(c *checker, pats []string, pos int) []*regexp.Regexp {
 	var out []*regexp.Regexp
 	for _, p := range pats {
-		re, err := regexp.Compile("(?i)" + p)
+		// the caller's text is folded to Simplified Chinese before matching (see
+		// keyword); fold the pattern too, so a Traditional pattern still matches
+		re, err := regexp.Compile("(?i)" + hanzi.Simplify(p))
 		if err != nil {
 			c.add(pos, "fix the regular expression (Go RE2 syntax: no lookahead or backreferences)", "bad regex %q: %v", p, err)
 			continue

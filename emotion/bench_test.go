@@ -20,6 +20,20 @@ func BenchmarkText(b *testing.B) {
 	}
 }
 
+// BenchmarkTextTraditional is Text on Traditional-character transcripts, which are
+// folded to Simplified first (internal/hanzi); Simplified and English text skip the
+// fold after a scan (BenchmarkText).
+func BenchmarkTextTraditional(b *testing.B) {
+	m := defaultModel(b)
+	lines := []string{"這個問題已經第三次出現了，你們到底有沒有解決方案？", "我要投訴你們，服務太差了", "謝謝，問題解決了"}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		m.Text(lines[i%len(lines)])
+		i++
+	}
+}
+
 // BenchmarkFuse is fusing a stored text reading with a voiced Acoustic (target: ≤ 10 µs).
 func BenchmarkFuse(b *testing.B) {
 	m := defaultModel(b)

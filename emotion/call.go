@@ -6,6 +6,7 @@ import (
 
 	"github.com/calmline/calmline/dsp"
 	"github.com/calmline/calmline/emotion/internal/prob"
+	"github.com/calmline/calmline/internal/hanzi"
 )
 
 // Call follows one caller through one call: their voice baseline (through the
@@ -46,8 +47,9 @@ func (c *Call) Turn(text string, f *dsp.Features) Reading {
 	text = strings.TrimSpace(text)
 	var ev *TextEvidence
 	if text != "" {
-		ev = c.m.evidence(text)
-		if cue, ok := c.repetition(text); ok {
+		folded := hanzi.Simplify(text)
+		ev = c.m.evidenceFolded(text, folded)
+		if cue, ok := c.repetition(folded); ok {
 			ev.Cues = append(ev.Cues, cue)
 		}
 	}

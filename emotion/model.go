@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/calmline/calmline/emotion/internal/textmodel"
+	"github.com/calmline/calmline/internal/hanzi"
 )
 
 //go:embed models/text.bin.gz
@@ -115,10 +116,17 @@ type TextEvidence struct {
 // no data for; the confusion cues carry that category.
 const confusedPrior = 0.04
 
-// evidence runs the text model and the cue scanner.
+// evidence runs the text model and the cue scanner on text folded to Simplified
+// Chinese (both learnt Simplified); cue texts are cut from the original when the fold
+// kept every offset, so an agent sees the caller's own characters.
 func (m *Model) evidence(text string) *TextEvidence {
+	return m.evidenceFolded(text, hanzi.Simplify(text))
+}
+
+// evidenceFolded is evidence with text already folded by hanzi.Simplify.
+func (m *Model) evidenceFolded(text, folded string) *TextEvidence {
 	var buf [256]uint32
-	feats := textmodel.Features(text, buf[:0])
+	feats := textmodel.Features(folded, buf[:0])
 	var p [textmodel.NumClasses]float64
 	pos := m.text.Predict(feats, &p)
 	lang := DetectLang(text)
@@ -129,7 +137,7 @@ func (m *Model) evidence(text string) *TextEvidence {
 		ev.Scores[c] = p[k] * (1 - confusedPrior)
 	}
 	ev.Scores[Confused] = confusedPrior
-	ev.Cues = scanCues(text, strings.ToLower(text), nil)
+	ev.Cues = scanCues(text, strings.ToLower(folded), nil)
 	return ev
 }
 

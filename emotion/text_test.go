@@ -136,6 +136,32 @@ func TestScanCues(t *testing.T) {
 	}
 }
 
+// TestTraditionalReadsLikeSimplified: a transcript in Traditional characters (a
+// Whisper-style recogniser, a caller from Taiwan or Hong Kong) reads exactly as its
+// Simplified twin, and the cues quote the caller's own characters.
+func TestTraditionalReadsLikeSimplified(t *testing.T) {
+	m := defaultModel(t)
+	for _, c := range []struct{ trad, simp, cue string }{
+		{"這個問題已經第三次出現了，你們到底有沒有解決方案？", "这个问题已经第三次出现了，你们到底有没有解决方案？", "第三次"},
+		{"我要投訴你們，服務太差了", "我要投诉你们，服务太差了", "投訴"},
+		{"謝謝，問題解決了", "谢谢，问题解决了", "謝謝"},
+		{"我不明白你說的是什麼意思", "我不明白你说的是什么意思", "是什麼意思"},
+		{"急死了，我的卡被盜刷了，怎麼辦", "急死了，我的卡被盗刷了，怎么办", "怎麼辦"},
+	} {
+		tr, sr := m.Text(c.trad), m.Text(c.simp)
+		if tr.Category != sr.Category || tr.Level != sr.Level || tr.Confidence != sr.Confidence {
+			t.Errorf("%q reads %v/%v %.3f, its Simplified twin %v/%v %.3f", c.trad, tr.Category, tr.Level, tr.Confidence, sr.Category, sr.Level, sr.Confidence)
+		}
+		found := false
+		for _, cue := range tr.Cues {
+			found = found || cue.Text == c.cue
+		}
+		if !found {
+			t.Errorf("%q: no cue quoting %q in %v", c.trad, c.cue, tr.Cues)
+		}
+	}
+}
+
 func TestDetectLang(t *testing.T) {
 	for in, want := range map[string]string{"你好": "zh", "hello there": "en", "我的iPhone坏了": "zh", "": "", "123 !!": "", "OK 好": "zh"} {
 		if got := DetectLang(in); got != want {

@@ -16,6 +16,7 @@ import (
 	"github.com/calmline/calmline/dialog"
 	"github.com/calmline/calmline/dsp"
 	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/internal/hanzi"
 	"github.com/calmline/calmline/tts"
 	"github.com/calmline/calmline/tts/espeak"
 	ttsopenai "github.com/calmline/calmline/tts/openai"
@@ -43,6 +44,7 @@ func (s *server) buildPipeline() error {
 	if err != nil {
 		return fmt.Errorf("load emotion model: %w", err)
 	}
+	hanzi.Warm() // the Traditional→Simplified tables, now rather than on the first Chinese caller
 	engine, err := dialog.Load(cfg.Flows...)
 	if err != nil {
 		return fmt.Errorf("load flows %v: %w", cfg.Flows, err)
