@@ -8,7 +8,7 @@
 // numbers (valid ISO 7064 check digit), also when dictated in Chinese numerals
 // (幺三八…) or full-width digits. What stays: order, ticket and tracking
 // numbers, so an agent reading the transcript can still find the order. A number
-// right after an order word ("order", "ticket", "订单", "单号", "#") is always kept;
+// right after an order word ("order", "ticket", "订单", "单号", "#"; Traditional 訂單 too) is always kept;
 // a bare digit string that is none of the above is kept too.
 package redact
 
@@ -35,7 +35,7 @@ var (
 	numberRE = regexp.MustCompile(`\+?\(?\d(?:\d|[ \-.()]{1,2}\d)*[Xx]?`)
 	// orderRE matches an order word right before a number (allowing "number",
 	// "no.", ":", "#" and spaces in between).
-	orderRE = regexp.MustCompile(`(?i)(?:order|ticket|tracking|invoice|case|ref(?:erence)?|订单|单号|工单|快递|运单|编号)\s*(?:number|no\.?|num|id|号|号码)?\s*[:：#＃]?\s*$|#\s*$`)
+	orderRE = regexp.MustCompile(`(?i)(?:order|ticket|tracking|invoice|case|ref(?:erence)?|订单|单号|工单|快递|运单|编号|訂單|單號|工單|快遞|運單|編號)\s*(?:number|no\.?|num|id|号|号码|號|號碼)?\s*[:：#＃]?\s*$|#\s*$`)
 )
 
 // Text returns s with personal data replaced by the placeholders above. It never

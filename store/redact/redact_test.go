@@ -32,6 +32,8 @@ func TestText(t *testing.T) {
 		{"order en stays", "order number 13812345678 never arrived", "order number 13812345678 never arrived"},
 		{"order hash stays", "where is #4111111111111111?", "where is #4111111111111111?"},
 		{"order zh stays", "订单号：20231115001234还没到", "订单号：20231115001234还没到"},
+		{"order zh in Traditional characters stays", "訂單13912345678怎麼還沒發貨", "訂單13912345678怎麼還沒發貨"},
+		{"order number zh in Traditional characters stays", "運單號碼：13912345678", "運單號碼：13912345678"},
 		{"order zh mobile-like stays", "订单13912345678怎么还没发货", "订单13912345678怎么还没发货"},
 		{"date stays", "since 2024-03-15 I have called", "since 2024-03-15 I have called"},
 		{"amount stays", "charged 1 000 000 yuan", "charged 1 000 000 yuan"},
