@@ -141,25 +141,26 @@ func (w FusionWeights) Validate() error {
 
 // valenceCategory is the category share of valence for lang (see ValenceCategory).
 func (w *FusionWeights) valenceCategory(lang string) float64 {
-	if v, ok := w.ValenceCategory[lang]; ok {
-		return v
-	}
-	if v, ok := defaultValenceCategory[lang]; ok {
-		return v
-	}
-	return defaultValenceCategory[""]
+	return perLang(w.ValenceCategory, defaultValenceCategory, lang)
 }
 
 // satisfiedValence is the valence push on the satisfied logit for lang (see
 // SatisfiedValence).
 func (w *FusionWeights) satisfiedValence(lang string) float64 {
-	if v, ok := w.SatisfiedValence[lang]; ok {
+	return perLang(w.SatisfiedValence, defaultSatisfiedValence, lang)
+}
+
+// perLang is lang's value in set, else in the built-in defaults, else the
+// defaults' value for any other language (""): weights saved before a per-language
+// knob existed read as the built-in values.
+func perLang(set, defaults map[string]float64, lang string) float64 {
+	if v, ok := set[lang]; ok {
 		return v
 	}
-	if v, ok := defaultSatisfiedValence[lang]; ok {
+	if v, ok := defaults[lang]; ok {
 		return v
 	}
-	return defaultSatisfiedValence[""]
+	return defaults[""]
 }
 
 func (w FusionWeights) gain(kind string) float64 {

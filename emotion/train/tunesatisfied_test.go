@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/calmline/calmline/emotion"
@@ -22,13 +21,7 @@ func TestTuneSatisfied(t *testing.T) {
 	if os.Getenv("SATISFIED_TUNE") == "" {
 		t.Skip("set SATISFIED_TUNE=1 to choose the satisfied pushes (needs ../shared/datasets)")
 	}
-	o := options{data: filepath.Join("..", "..", "..", "shared", "datasets"), neutral: "neutral.txt"}
-	o.cfg.Seed = 1
-	ds, err := loadAll(o)
-	if err != nil {
-		t.Skipf("shared data sets: %v", err)
-	}
-	dev, _ := splitDev(ds.trainingSet(nil), o.cfg.Seed)
+	_, dev := calibrationSplit(t)
 	cats := map[string][]textmodel.Example{}
 	var neg, pos []textmodel.Example // Chinese reviews by valence
 	for _, e := range dev {
@@ -43,13 +36,7 @@ func TestTuneSatisfied(t *testing.T) {
 		}
 	}
 	model := func(push map[string]float64) *emotion.Model {
-		w := emotion.DefaultFusion()
-		w.SatisfiedValence = push
-		m, err := emotion.Default(emotion.WithFusion(w))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return modelWith(t, func(w *emotion.FusionWeights) { w.SatisfiedValence = push })
 	}
 	want := map[int]emotion.Category{textmodel.ClassSatisfied: emotion.Satisfied, textmodel.ClassAnxious: emotion.Anxious,
 		textmodel.ClassSad: emotion.Sad, textmodel.ClassAngry: emotion.Angry}

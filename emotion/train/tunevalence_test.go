@@ -17,10 +17,12 @@ import (
 // val. It fails when the built-in shares are not the ones the table picks.
 //
 //	VALENCE_TUNE=1 go test ./emotion/train -run TuneValence -v
-func TestTuneValence(t *testing.T) {
-	if os.Getenv("VALENCE_TUNE") == "" {
-		t.Skip("set VALENCE_TUNE=1 to choose the valence shares (needs ../shared/datasets)")
-	}
+//
+// calibrationSplit loads the shared data sets and returns them with the shipped
+// text model's calibration tenth (trainModel's split at seed 1): rows the model did
+// not train on, where the fusion knobs are chosen. It skips without the data.
+func calibrationSplit(t *testing.T) (*datasets, []textmodel.Example) {
+	t.Helper()
 	o := options{data: filepath.Join("..", "..", "..", "shared", "datasets"), neutral: "neutral.txt"}
 	o.cfg.Seed = 1
 	ds, err := loadAll(o)
@@ -28,6 +30,26 @@ func TestTuneValence(t *testing.T) {
 		t.Skipf("shared data sets: %v", err)
 	}
 	dev, _ := splitDev(ds.trainingSet(nil), o.cfg.Seed)
+	return ds, dev
+}
+
+// modelWith is the built-in model with its fusion weights changed by set.
+func modelWith(t *testing.T, set func(*emotion.FusionWeights)) *emotion.Model {
+	t.Helper()
+	w := emotion.DefaultFusion()
+	set(&w)
+	m, err := emotion.Default(emotion.WithFusion(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestTuneValence(t *testing.T) {
+	if os.Getenv("VALENCE_TUNE") == "" {
+		t.Skip("set VALENCE_TUNE=1 to choose the valence shares (needs ../shared/datasets)")
+	}
+	ds, dev := calibrationSplit(t)
 	byLang := map[string][]textmodel.Example{}
 	for _, e := range dev {
 		if e.Valence >= 0 {
@@ -36,13 +58,7 @@ func TestTuneValence(t *testing.T) {
 		}
 	}
 	model := func(share map[string]float64) *emotion.Model {
-		w := emotion.DefaultFusion()
-		w.ValenceCategory = share
-		m, err := emotion.Default(emotion.WithFusion(w))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
+		return modelWith(t, func(w *emotion.FusionWeights) { w.ValenceCategory = share })
 	}
 	langs := []string{"zh", "en"}
 	best := map[string]float64{}
