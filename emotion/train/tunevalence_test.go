@@ -10,14 +10,6 @@ import (
 	"github.com/calmline/calmline/emotion/internal/textmodel"
 )
 
-// TestTuneValence chooses fusion's per-language valence shares
-// (emotion.FusionWeights.ValenceCategory) on the rows the shipped text model did
-// not train on (trainModel's calibration tenth, seed 1), prints the table, then
-// scores the choice once on the open held-out splits: waimai fold 0 and dair_emotion
-// val. It fails when the built-in shares are not the ones the table picks.
-//
-//	VALENCE_TUNE=1 go test ./emotion/train -run TuneValence -v
-//
 // calibrationSplit loads the shared data sets and returns them with the shipped
 // text model's calibration tenth (trainModel's split at seed 1): rows the model did
 // not train on, where the fusion knobs are chosen. It skips without the data.
@@ -45,6 +37,13 @@ func modelWith(t *testing.T, set func(*emotion.FusionWeights)) *emotion.Model {
 	return m
 }
 
+// TestTuneValence chooses fusion's per-language valence shares
+// (emotion.FusionWeights.ValenceCategory) on the rows the shipped text model did
+// not train on (trainModel's calibration tenth, seed 1), prints the table, then
+// scores the choice once on the open held-out splits: waimai fold 0 and dair_emotion
+// val. It fails when the built-in shares are not the ones the table picks.
+//
+//	VALENCE_TUNE=1 go test ./emotion/train -run TuneValence -v
 func TestTuneValence(t *testing.T) {
 	if os.Getenv("VALENCE_TUNE") == "" {
 		t.Skip("set VALENCE_TUNE=1 to choose the valence shares (needs ../shared/datasets)")
