@@ -58,8 +58,8 @@ func (c *Call) Turn(text string, f *dsp.Features) Reading {
 		voice = c.listener.Listen(*f)
 	}
 	r := c.m.fuse(ev, voice)
-	if text != "" {
-		r.Lang = DetectLang(text)
+	if ev != nil {
+		r.Lang = ev.Lang
 	}
 	c.track(r)
 	return r

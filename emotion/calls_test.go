@@ -176,7 +176,7 @@ func TestTuneCalls(t *testing.T) {
 		param{"mild", &m.fusion.Mild, small}, param{"moderate", &m.fusion.Moderate, small}, param{"severe", &m.fusion.Severe, small})
 	for _, k := range cueKinds() {
 		if k == CueRepeatSelf || levelsOnly {
-			continue // needs several turns; the fixture has single utterances
+			continue // repeat_self needs several turns (the fixture has single utterances); gains set categories
 		}
 		g := m.fusion.Cue[k]
 		m.fusion.Cue[k] = g

@@ -168,8 +168,9 @@ func (m *Model) Text(text string) Reading {
 	if text == "" {
 		return noEvidence()
 	}
-	r := m.fuse(m.evidence(text), Acoustic{})
-	r.Lang = DetectLang(text)
+	ev := m.evidence(text)
+	r := m.fuse(ev, Acoustic{})
+	r.Lang = ev.Lang
 	return r
 }
 

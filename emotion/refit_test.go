@@ -163,12 +163,7 @@ func TestValenceShares(t *testing.T) {
 			t.Errorf("%q: valence %.3f, want positive %v", c.text, r.Valence, c.positive)
 		}
 	}
-	old := DefaultFusion()
-	old.ValenceCategory = nil
-	mo, err := Default(WithFusion(old))
-	if err != nil {
-		t.Fatal(err)
-	}
+	mo := fusedModel(t, func(w *FusionWeights) { w.ValenceCategory = nil })
 	for _, text := range []string{"送餐很快，味道也很好", "the order is late again", "bonjour"} {
 		if a, b := m.Text(text).Valence, mo.Text(text).Valence; a != b {
 			t.Errorf("%q: valence %v with the default shares, %v with none set", text, a, b)
@@ -182,12 +177,7 @@ func TestValenceShares(t *testing.T) {
 // satisfied_valence) read exactly like the defaults.
 func TestSatisfiedValence(t *testing.T) {
 	m := defaultModel(t)
-	off := DefaultFusion()
-	off.SatisfiedValence = map[string]float64{"zh": 0, "en": 0, "": 0}
-	mOff, err := Default(WithFusion(off))
-	if err != nil {
-		t.Fatal(err)
-	}
+	mOff := fusedModel(t, func(w *FusionWeights) { w.SatisfiedValence = map[string]float64{"zh": 0, "en": 0, "": 0} })
 	for _, c := range []struct {
 		text      string
 		satisfied bool // with the push
@@ -210,12 +200,7 @@ func TestSatisfiedValence(t *testing.T) {
 			t.Errorf("%q: %v/%.3f with the push, %v/%.3f without: English must not move", text, a.Category, a.Intensity, b.Category, b.Intensity)
 		}
 	}
-	old := DefaultFusion()
-	old.SatisfiedValence = nil
-	mo, err := Default(WithFusion(old))
-	if err != nil {
-		t.Fatal(err)
-	}
+	mo := fusedModel(t, func(w *FusionWeights) { w.SatisfiedValence = nil })
 	for _, text := range []string{"包装很精美，可是里面的东西是坏的", "the order is late again", "bonjour"} {
 		if a, b := m.Text(text), mo.Text(text); a.Category != b.Category || a.Intensity != b.Intensity {
 			t.Errorf("%q: %v/%.3f with the default push, %v/%.3f with none set", text, a.Category, a.Intensity, b.Category, b.Intensity)

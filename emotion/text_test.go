@@ -15,6 +15,18 @@ func defaultModel(t testing.TB) *Model {
 	return m
 }
 
+// fusedModel is the built-in model with its fusion weights changed by set.
+func fusedModel(t testing.TB, set func(*FusionWeights)) *Model {
+	t.Helper()
+	w := DefaultFusion()
+	set(&w)
+	m, err := Default(WithFusion(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func cueOfKind(cs []Cue, kind string) *Cue {
 	for i := range cs {
 		if cs[i].Kind == kind {

@@ -48,7 +48,6 @@ func evaluate(o options, ds *datasets, w io.Writer) error {
 		return nil
 	}
 	var conf, full [textmodel.NumClasses][textmodel.NumClasses]int
-	var fullOther int // full readings of neutral or confused: wrong for every NLPCC row
 	for f := range k {
 		skip := func(i int) bool { return i%k == f }
 		fm := trainModel(o.cfg, o.val, ds.trainingSet(skip))
@@ -70,13 +69,16 @@ func evaluate(o options, ds *datasets, w io.Writer) error {
 			c, ok := classOf[reader.Text(e.Text).Category]
 			if !ok {
 				c = textmodel.ClassNeutral // neutral or confused: no NLPCC row is either
-				fullOther++
 			}
 			full[e.Class][c]++
 		}
 		fmt.Fprintf(w, "  NLPCC fold %d/%d done\n", f+1, k)
 	}
 	fullF1, fullAcc := macroF1(full)
+	fullOther := 0
+	for _, row := range full {
+		fullOther += row[textmodel.ClassNeutral]
+	}
 	fmt.Fprintf(w, "NLPCC %d-fold, full text reading (model + cues + fusion; %d rows read neutral or confused, counted wrong): macro-F1 %.4f, accuracy %.4f\n", k, fullOther, fullF1, fullAcc)
 	for c := 1; c < textmodel.NumClasses; c++ {
 		fmt.Fprintf(w, "  NLPCC %-9s F1 %.3f (%d rows)\n", textmodel.ClassNames[c], classF1(conf, c), rowSum(conf, c))
@@ -85,10 +87,6 @@ func evaluate(o options, ds *datasets, w io.Writer) error {
 	fmt.Fprintf(w, "NLPCC %d-fold (mapped 4 classes): macro-F1 %.4f, accuracy %.4f\n", k, f1, acc)
 	return nil
 }
-
-// classOf maps a reading's category to the text head's class it is scored as.
-var classOf = map[emotion.Category]int{emotion.Satisfied: textmodel.ClassSatisfied, emotion.Anxious: textmodel.ClassAnxious,
-	emotion.Sad: textmodel.ClassSad, emotion.Angry: textmodel.ClassAngry}
 
 // macroF1 is the macro-F1 and accuracy over the non-neutral classes of a confusion
 // matrix (rows true); the neutral column holds rows predicted as none of them.

@@ -16,12 +16,10 @@ func pipelineEval(weights []byte, ds *datasets, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	want := map[int]emotion.Category{textmodel.ClassSatisfied: emotion.Satisfied, textmodel.ClassAnxious: emotion.Anxious,
-		textmodel.ClassSad: emotion.Sad, textmodel.ClassAngry: emotion.Angry}
 	var ok, neutral int
 	for _, e := range ds.dairVal {
 		r := m.Text(e.Text)
-		if r.Category == want[e.Class] {
+		if readsClass(r, e.Class) {
 			ok++
 		}
 		if r.Category == emotion.Neutral {
@@ -33,6 +31,17 @@ func pipelineEval(weights []byte, ds *datasets, w io.Writer) error {
 		float64(ok)/float64(n), neutral, n)
 	fmt.Fprintf(w, "waimai held-out fold, full text reading valence sign: accuracy %.4f\n", valenceSignAccuracy(m, ds.waimaiHeld))
 	return nil
+}
+
+// classOf maps a reading's category to the text head's class it is scored as;
+// neutral and confused are no class of the labelled emotion sets.
+var classOf = map[emotion.Category]int{emotion.Satisfied: textmodel.ClassSatisfied, emotion.Anxious: textmodel.ClassAnxious,
+	emotion.Sad: textmodel.ClassSad, emotion.Angry: textmodel.ClassAngry}
+
+// readsClass reports whether reading r is labelled class c.
+func readsClass(r emotion.Reading, c int) bool {
+	got, ok := classOf[r.Category]
+	return ok && got == c
 }
 
 // valenceSignAccuracy is how often the sign of the full reading's valence agrees

@@ -50,11 +50,12 @@ var t2s = sync.OnceValues(func() (*folder, error) {
 // so does any text if the tables cannot be used, since a reading of the original is
 // better than none. Invalid UTF-8 in converted text becomes U+FFFD.
 func Simplify(s string) string {
-	if !hasHan(s) {
-		return s
+	i := firstHan(s)
+	if i < 0 {
+		return s // no tables needed: English text never builds them
 	}
 	f, err := t2s()
-	if err != nil || !f.needs(s) {
+	if err != nil || !f.needs(s[i:]) {
 		return s
 	}
 	out, err := f.cc.Convert(s)
@@ -83,11 +84,12 @@ func (f *folder) needs(s string) bool {
 	return false
 }
 
-func hasHan(s string) bool {
-	for _, r := range s {
+// firstHan is the byte offset of the first Han character in s, or -1.
+func firstHan(s string) int {
+	for i, r := range s {
 		if r >= 0x2E80 && unicode.Is(unicode.Han, r) {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
