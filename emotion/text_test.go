@@ -128,6 +128,17 @@ func TestScanCues(t *testing.T) {
 		{"I use ATM cards", map[string]int{}},
 		{"the issue", map[string]int{}}, // "sue" inside a word is no threat
 		{"I will sue you", map[string]int{CueThreat: 1}},
+		{"退款申请了三次都被驳回", map[string]int{CueRepeat: 1, CueThreat: 1}}, // a counted repetition
+		{"这都第六次了", map[string]int{CueRepeat: 1}},
+		{"第三次了", map[string]int{CueRepeat: 1}},       // the lexicon's 第三次, not counted twice
+		{"我已经打了好几次电话", map[string]int{CueRepeat: 1}}, // the lexicon's 好几次
+		{"扣了我两次钱", map[string]int{}},                 // a double charge told, no count of tries
+		{"这是我第一次打电话", map[string]int{}},
+		{"I have called three times this week", map[string]int{CueRepeat: 1}},
+		{"I asked you several times", map[string]int{CueRepeat: 1}},
+		{"how many times do I have to ask", map[string]int{CueRepeat: 1}},
+		{"it is three times more expensive", map[string]int{}}, // a multiple
+		{"I tried 0 times", map[string]int{}},
 		{"", map[string]int{}},
 	}
 	for _, tt := range tests {
