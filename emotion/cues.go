@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Cue kinds calmline produces. Kinds are stable strings: flows, reports and
@@ -88,7 +89,7 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueRepeat, "keeps", 0.8, true}, {CueRepeat, "you keep", 1.0, true}, {CueRepeat, "twice", 0.8, true},
 	{CueRepeat, "times already", 1.3, true}, {CueRepeat, "不止一次", 1.3, false}, {CueRepeat, "一次又一次", 1.5, false},
 	// negated positives
-	{CueNegation, "不满意", 1.2, false}, {CueNegation, "不好", 0.8, false}, {CueNegation, "不行", 0.8, false},
+	{CueNegation, "不满意", 1.2, false}, {CueNegation, "不满", 1.2, false}, {CueNegation, "不好", 0.8, false}, {CueNegation, "不行", 0.8, false},
 	{CueNegation, "没解决", 1.2, false}, {CueNegation, "没有解决", 1.2, false}, {CueNegation, "不管用", 1.0, false},
 	{CueNegation, "没用", 0.9, false}, {CueNegation, "没有用", 0.9, false}, {CueNegation, "不靠谱", 1.0, false},
 	{CueNegation, "不合理", 1.0, false}, {CueNegation, "不负责", 1.2, false}, {CueNegation, "不像话", 1.3, false},
@@ -119,6 +120,8 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueThreat, "reporting you", 1.5, true}, {CueThreat, "legal action", 1.8, true}, {CueThreat, "consumer protection", 1.8, true},
 	{CueThreat, "the police", 1.6, true}, {CueThreat, "small claims", 1.8, true}, {CueThreat, "bad review", 1.0, true},
 	{CueThreat, "cancelling", 1.3, true}, {CueThreat, "canceling", 1.3, true},
+	// a demand for compensation: a little more than a refund request, far less than a lawyer
+	{CueThreat, "赔偿", 0.6, false}, {CueThreat, "compensation", 0.6, true}, {CueThreat, "compensate", 0.6, true},
 	// confusion
 	{CueConfusion, "什么意思", 3.0, false}, {CueConfusion, "啥意思", 3.0, false}, {CueConfusion, "不明白", 3.0, false},
 	{CueConfusion, "听不懂", 3.0, false}, {CueConfusion, "没听懂", 3.0, false}, {CueConfusion, "搞不懂", 3.0, false},
@@ -126,6 +129,10 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueConfusion, "不清楚", 2.0, false}, {CueConfusion, "怎么回事", 2.0, false}, {CueConfusion, "什么叫", 2.0, false},
 	{CueConfusion, "糊涂", 2.5, false}, {CueConfusion, "不太明白", 3.0, false}, {CueConfusion, "不太懂", 2.5, false},
 	{CueConfusion, "没明白", 3.0, false}, {CueConfusion, "不知道怎么", 1.5, false}, {CueConfusion, "是什么意思", 3.0, false},
+	{CueConfusion, "没听明白", 3.0, false}, {CueConfusion, "听不明白", 3.0, false}, {CueConfusion, "没太明白", 3.0, false},
+	{CueConfusion, "没看明白", 3.0, false}, {CueConfusion, "看不明白", 3.0, false}, {CueConfusion, "没搞明白", 3.0, false},
+	{CueConfusion, "搞不明白", 3.0, false}, {CueConfusion, "没弄明白", 3.0, false}, {CueConfusion, "弄不明白", 3.0, false},
+	{CueConfusion, "没搞懂", 3.0, false}, {CueConfusion, "没弄懂", 3.0, false}, {CueConfusion, "弄不懂", 3.0, false},
 	{CueConfusion, "a bit lost", 2.5, true}, {CueConfusion, "don't follow", 2.5, true}, {CueConfusion, "what is this charge", 1.5, true},
 	{CueConfusion, "i don't understand", 3.0, true}, {CueConfusion, "i do not understand", 3.0, true},
 	{CueConfusion, "i really don't understand", 3.0, true}, {CueConfusion, "i just don't understand", 3.0, true},
@@ -158,7 +165,7 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueAnnoyance, "怎么还没", 0.8, false}, {CueAnnoyance, "还没到", 0.5, false}, {CueAnnoyance, "等了半天", 0.8, false}, {CueAnnoyance, "等了好久", 0.9, false}, {CueAnnoyance, "等了这么久", 1.0, false},
 	{CueAnnoyance, "凉了", 0.8, false}, {CueAnnoyance, "坏了", 0.6, false}, {CueAnnoyance, "送错", 0.8, false},
 	{CueAnnoyance, "不一样", 0.6, false}, {CueAnnoyance, "气死", 1.5, false}, {CueAnnoyance, "生气", 1.2, false},
-	{CueAnnoyance, "不高兴", 0.9, false}, {CueAnnoyance, "失望", 0.8, false}, {CueAnnoyance, "拖了", 0.8, false}, {CueAnnoyance, "一直拖", 1.0, false},
+	{CueAnnoyance, "很生气", 1.5, false}, {CueAnnoyance, "不高兴", 0.9, false}, {CueAnnoyance, "失望", 0.8, false}, {CueAnnoyance, "拖了", 0.8, false}, {CueAnnoyance, "一直拖", 1.0, false},
 	{CueAnnoyance, "annoying", 1.0, true}, {CueAnnoyance, "annoyed", 1.0, true}, {CueAnnoyance, "so slow", 1.0, true},
 	{CueAnnoyance, "too long", 0.9, true}, {CueAnnoyance, "taking forever", 1.0, true}, {CueAnnoyance, "terrible", 1.3, true},
 	{CueAnnoyance, "awful", 1.3, true}, {CueAnnoyance, "horrible", 1.3, true}, {CueAnnoyance, "worst", 1.4, true},
@@ -253,6 +260,9 @@ func scanCues(orig, lower string, dst []Cue) []Cue {
 				}
 				continue
 			}
+			if e.phrase == "不满" && startsWithCount(lower[b:]) {
+				continue // 不满一年, 不满18岁: "less than", not "dissatisfied"
+			}
 			if e.kind == CueIntensifier && e.phrase == "太" && strings.HasSuffix(lower[:a], "不") {
 				continue // 不太 softens ("not quite"), it does not intensify
 			}
@@ -314,6 +324,12 @@ func scanCounts(lower, src string, spans []span, dst []Cue) []Cue {
 		}
 	}
 	return dst
+}
+
+// startsWithCount reports whether s begins with a numeral (一, 两, 十, 半, 3, …).
+func startsWithCount(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r >= '0' && r <= '9' || r >= '０' && r <= '９' || strings.ContainsRune("一二两三四五六七八九十百千万几半", r)
 }
 
 // countWeight is a counted repetition's strength: twice 1.0, three times 1.3, more

@@ -139,6 +139,13 @@ func TestScanCues(t *testing.T) {
 		{"how many times do I have to ask", map[string]int{CueRepeat: 1}},
 		{"it is three times more expensive", map[string]int{}}, // a multiple
 		{"I tried 0 times", map[string]int{}},
+		{"你刚才说的流程我没听明白", map[string]int{CueConfusion: 1}}, // not only 没明白 and 听不懂
+		{"这个账单我看不明白", map[string]int{CueConfusion: 1}},
+		{"我要求赔偿", map[string]int{CueThreat: 1}},
+		{"我对处理结果很不满", map[string]int{CueNegation: 1}},
+		{"我对结果不满意", map[string]int{CueNegation: 1}}, // not also 不满
+		{"保单不满一年可以退吗", map[string]int{}},            // "less than a year"
+		{"我很生气", map[string]int{CueAnnoyance: 1}},   // not also 生气
 		{"", map[string]int{}},
 	}
 	for _, tt := range tests {
