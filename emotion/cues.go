@@ -313,9 +313,12 @@ func scanCounts(lower, src string, spans []span, dst []Cue) []Cue {
 		if a < 0 {
 			a, b = m[4], m[5] // 三次了
 		}
-		n := lower[a:b]
-		if w := countWeight(n); w > 0 && !covered(m[0], m[1]) {
-			dst = append(dst, Cue{Kind: CueRepeat, Text: src[m[0]:m[1]], Weight: w})
+		from := m[0]
+		if !strings.HasPrefix(lower[from:], "第") {
+			from = a // the agent reads 三次, not 了三次
+		}
+		if w := countWeight(lower[a:b]); w > 0 && !covered(m[0], m[1]) {
+			dst = append(dst, Cue{Kind: CueRepeat, Text: src[from:m[1]], Weight: w})
 		}
 	}
 	for _, m := range en {

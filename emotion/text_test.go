@@ -250,3 +250,18 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// TestCountedRepeatText: the agent's report quotes the count itself.
+func TestCountedRepeatText(t *testing.T) {
+	for text, want := range map[string]string{"退款申请了三次都被驳回": "三次", "这都第六次了": "第六次", "三次了还没好": "三次了", "I called 4 times": "4 times"} {
+		var got []string
+		for _, c := range scanCues(text, strings.ToLower(text), nil) {
+			if c.Kind == CueRepeat {
+				got = append(got, c.Text)
+			}
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%q: repeat cues %q, want [%q]", text, got, want)
+		}
+	}
+}
