@@ -547,8 +547,13 @@ func (c *Conversation) handover(typ ActionType, tier, queue string, prio int, li
 	if compensate {
 		if comp := c.compensation(r.Level); comp != nil {
 			a.Compensation = comp
-			parts = append(parts, c.template(c.lib("compensation"), map[string]string{
-				"{amount}": strconv.FormatFloat(comp.Amount, 'f', -1, 64), "{unit}": comp.Unit, "{kind}": comp.Kind, "{reason}": comp.Reason}))
+			line := c.lib("compensation_" + comp.Kind) // a sentence made for the kind reads best
+			if line == "" {
+				line = c.lib("compensation")
+			}
+			parts = append(parts, c.template(line, map[string]string{
+				"{amount}": strconv.FormatFloat(comp.Amount, 'f', -1, 64), "{unit}": spokenWord(c.lang, comp.Unit),
+				"{kind}": spokenWord(c.lang, comp.Kind), "{reason}": comp.Reason}))
 		}
 	}
 	a.Report = c.report(reason, tier, a.Compensation)
@@ -622,6 +627,23 @@ func (c *Conversation) compensation(l emotion.Level) *Compensation {
 		return &Compensation{Kind: r.Kind, Amount: amount, Unit: r.Unit, Reason: r.Reason}
 	}
 	return nil
+}
+
+// spokenWords are how a caller hears the compensation kinds and units the flows
+// and packs use: a rule says "points" and "CNY", a Chinese caller hears 积分 and 元.
+var spokenWords = map[string]map[string]string{
+	"zh": {"coupon": "优惠券", "points": "积分", "refund_fee": "手续费退还", "callback": "优先回电", "voucher": "代金券",
+		"CNY": "元", "RMB": "元", "USD": "美元", "EUR": "欧元", "HKD": "港元", "GBP": "英镑", "JPY": "日元"},
+	"en": {"refund_fee": "refund of the fee", "callback": "priority call back"},
+}
+
+// spokenWord is word as a caller of lang hears it; words no table knows are said
+// as written, with underscores as spaces.
+func spokenWord(lang, word string) string {
+	if w, ok := spokenWords[lang][word]; ok {
+		return w
+	}
+	return strings.ReplaceAll(word, "_", " ")
 }
 
 func (c *Conversation) report(reason, tier string, comp *Compensation) *Report {

@@ -83,12 +83,12 @@ func TestConversationTable(t *testing.T) {
 		{"en moderate anger hands off with report and points", "en", nil, []turn{
 			{in: say("I want a refund", calm), typ: Say, node: "refund"},
 			{in: say("this is ridiculous, you people never help", rd(emotion.Angry, emotion.Moderate, 0.8)), typ: Handoff, tier: "moderate", queue: "agents", priority: 6,
-				comp: "points", compAmount: 500, report: true, style: "soothing", replyHas: []string{"connecting you to a colleague", "500 points"}},
+				comp: "points", compAmount: 500, report: true, style: "soothing", replyHas: []string{"connecting you to a colleague", "added 500 points to your account"}, replyLacks: []string{"a points"}},
 			{in: say("hello?", calm), typ: Handoff, queue: "agents", replyLacks: []string{"connecting"}},
 		}},
 		{"zh moderate anger of a gold customer goes to vip with a capped coupon", "zh", gold, []turn{
 			{in: say("你们的服务太差了", rd(emotion.Angry, emotion.Moderate, 0.9)), typ: Handoff, tier: "moderate", queue: "vip", priority: 8,
-				comp: "coupon", compAmount: 50, report: true, replyHas: []string{"转接专人", "补偿50CNY"}},
+				comp: "coupon", compAmount: 50, report: true, replyHas: []string{"转接专人", "50元的优惠券"}, replyLacks: []string{"CNY", "coupon"}},
 		}},
 		{"moderate anger below min_confidence stays with the bot", "en", nil, []turn{
 			{in: say("refund", rd(emotion.Angry, emotion.Moderate, 0.3)), typ: Say, node: "refund"},
@@ -489,5 +489,18 @@ func TestConcurrentConversations(t *testing.T) {
 	}
 	if total != 160 {
 		t.Errorf("recorded %d calls, want 160", total)
+	}
+}
+
+// TestSpokenWord: compensation kinds and units reach a Chinese caller in Chinese,
+// and unknown words as written.
+func TestSpokenWord(t *testing.T) {
+	for _, tt := range []struct{ lang, word, want string }{
+		{"zh", "points", "积分"}, {"zh", "CNY", "元"}, {"zh", "coupon", "优惠券"}, {"zh", "miles", "miles"},
+		{"en", "refund_fee", "refund of the fee"}, {"en", "CNY", "CNY"}, {"en", "gift_card", "gift card"}, {"fr", "points", "points"},
+	} {
+		if got := spokenWord(tt.lang, tt.word); got != tt.want {
+			t.Errorf("spokenWord(%q, %q) = %q, want %q", tt.lang, tt.word, got, tt.want)
+		}
 	}
 }
