@@ -263,6 +263,9 @@ func scanCues(orig, lower string, dst []Cue) []Cue {
 				}
 				continue
 			}
+			if deniable[e.kind] && !strings.HasPrefix(e.phrase, "不") && !strings.HasPrefix(e.phrase, "没") && deniedBefore(lower[:a]) {
+				continue // 我不是要投诉, I'm not angry, not worried: the caller rules it out
+			}
 			if e.phrase == "不满" && startsWithCount(lower[b:]) {
 				continue // 不满一年, 不满18岁: "less than", not "dissatisfied"
 			}
@@ -397,6 +400,48 @@ func negatedBefore(before string) bool {
 	}
 	return false
 }
+
+// deniable are the complaint and worry kinds a caller can rule out ("I'm not angry,
+// I just want it fixed", 我不是要投诉): denied, they are no evidence either way.
+var deniable = map[string]bool{CueAnnoyance: true, CueThreat: true, CueWorry: true, CueConfusion: true}
+
+// zhDenials are what, just before a phrase, rule it out; 别 is not one of them
+// (别拖了 is a complaint).
+var zhDenials = []string{"不是要", "不是想", "并没有", "不打算", "不是", "不想", "不会", "并不", "没有", "不", "没"}
+
+// deniedBefore reports whether the text just before a phrase rules it out: a
+// Chinese denial right before it, or an English negator before it with at most
+// three linking words between ("not angry", "not a complaint", "don't want to
+// cancel", but not "haven't received my refund", where the verb is denied).
+// "no" never does: "still no refund" is the complaint itself.
+func deniedBefore(before string) bool {
+	for _, d := range zhDenials {
+		if strings.HasSuffix(before, d) {
+			return true
+		}
+	}
+	words := strings.Fields(before)
+	for i, n := len(words)-1, 0; i >= 0 && n < 4; i, n = i-1, n+1 {
+		w := strings.ReplaceAll(words[i], "’", "'")
+		if strings.ContainsAny(w[len(w)-1:], ",.;:!?") {
+			return false // the clause ended: "No, cancel it"
+		}
+		switch {
+		case englishNegators[w] && w != "no":
+			return true
+		case !denialLinks[w]:
+			return false
+		}
+	}
+	return false
+}
+
+// denialLinks are the words that may stand between an English negator and the
+// phrase it rules out.
+var denialLinks = map[string]bool{"a": true, "an": true, "the": true, "that": true, "so": true, "very": true,
+	"really": true, "too": true, "even": true, "at": true, "all": true, "being": true, "feeling": true,
+	"trying": true, "going": true, "to": true, "want": true, "wanting": true, "planning": true, "gonna": true,
+	"looking": true, "here": true, "calling": true, "making": true, "filing": true, "asking": true, "for": true, "any": true}
 
 // wordBoundary reports whether byte i of s is outside a Latin word.
 func wordBoundary(s string, i int) bool {

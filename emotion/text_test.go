@@ -143,9 +143,22 @@ func TestScanCues(t *testing.T) {
 		{"这个账单我看不明白", map[string]int{CueConfusion: 1}},
 		{"我要求赔偿", map[string]int{CueThreat: 1}},
 		{"我对处理结果很不满", map[string]int{CueNegation: 1}},
-		{"我对结果不满意", map[string]int{CueNegation: 1}}, // not also 不满
-		{"保单不满一年可以退吗", map[string]int{}},            // "less than a year"
-		{"我很生气", map[string]int{CueAnnoyance: 1}},   // not also 生气
+		{"我对结果不满意", map[string]int{CueNegation: 1}},               // not also 不满
+		{"保单不满一年可以退吗", map[string]int{}},                          // "less than a year"
+		{"我很生气", map[string]int{CueAnnoyance: 1}},                 // not also 生气
+		{"I'm not angry, I just want it fixed", map[string]int{}}, // a denied cue is no evidence
+		{"This is not a complaint, just a question", map[string]int{}},
+		{"I don't want to cancel", map[string]int{}},
+		{"我不是要投诉，就是想问一下", map[string]int{CuePolite: 1}},
+		{"我不生气，就是想赶紧解决", map[string]int{}},
+		{"我不担心", map[string]int{}},
+		{"No, cancel it", map[string]int{CueThreat: 1}},                               // "no" ends its own clause
+		{"two weeks and still no refund", map[string]int{CueThreat: 1, CueRepeat: 1}}, // "no refund" is the complaint
+		{"别拖了", map[string]int{CueAnnoyance: 1}},                                      // 别 is a demand, not a denial
+		{"if you don't fix it I will cancel", map[string]int{CueThreat: 1, CueNegation: 1}},
+		{"I haven't received my refund", map[string]int{CueThreat: 1, CueNegation: 1}}, // the verb is denied, not the refund
+		{"I'm not calling to complain", map[string]int{}},
+		{"I am not happy and I want to cancel", map[string]int{CueNegation: 1, CueThreat: 1}},
 		{"", map[string]int{}},
 	}
 	for _, tt := range tests {
