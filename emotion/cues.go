@@ -121,7 +121,7 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueThreat, "the police", 1.6, true}, {CueThreat, "small claims", 1.8, true}, {CueThreat, "bad review", 1.0, true},
 	{CueThreat, "cancelling", 1.3, true}, {CueThreat, "canceling", 1.3, true},
 	// a demand for compensation: a little more than a refund request, far less than a lawyer
-	{CueThreat, "赔偿", 0.6, false}, {CueThreat, "compensation", 0.6, true}, {CueThreat, "compensate", 0.6, true},
+	{CueThreat, "赔偿", 0.4, false}, {CueThreat, "compensation", 0.4, true}, {CueThreat, "compensate", 0.4, true},
 	// confusion
 	{CueConfusion, "什么意思", 3.0, false}, {CueConfusion, "啥意思", 3.0, false}, {CueConfusion, "不明白", 3.0, false},
 	{CueConfusion, "听不懂", 3.0, false}, {CueConfusion, "没听懂", 3.0, false}, {CueConfusion, "搞不懂", 3.0, false},
