@@ -113,6 +113,10 @@ type Conversation struct {
 	trans    []Utterance
 	last     emotion.Trajectory
 	lastRead emotion.Reading
+	// feltThisTurn: this turn's reply answers how the caller feels (a soothing or
+	// explaining line), so an unmatched answer does not also get "sorry, I didn't
+	// catch that": the caller was heard.
+	feltThisTurn bool
 
 	// A/B: a variant line was spoken and awaits the next reading.
 	abPending bool
@@ -301,6 +305,7 @@ func (c *Conversation) Turn(in Input) Action {
 		c.strategy = "soothing"
 		pre = append(pre, c.lib(orDefault(pol.Mild.Line, "soothe")))
 	}
+	c.feltThisTurn = text != "" && (len(pre) > 0 || c.strategy == "explaining")
 	var parts []string
 	act := c.step(in, text, &parts)
 	post := []string{}
@@ -442,9 +447,12 @@ func (c *Conversation) retry(n *Node, r *Retry, kind string, parts *[]string) Ac
 		// No fallback node: a human takes over rather than looping forever.
 		return c.handover(Handoff, "", "", 0, "handoff", "caller not understood after "+strconv.Itoa(maxTries)+" tries", false)
 	}
-	if r != nil && r.Say != nil {
+	switch {
+	case kind == "no_match" && c.feltThisTurn:
+		// The soothing or explaining line already answers the caller.
+	case r != nil && r.Say != nil:
 		*parts = append(*parts, c.say(r.Say))
-	} else {
+	default:
 		*parts = append(*parts, c.lib(kind))
 	}
 	if n.Say != nil {

@@ -80,6 +80,16 @@ func TestConversationTable(t *testing.T) {
 			{in: say("I want a refund, this is annoying", rd(emotion.Angry, emotion.Mild, 0.7)), typ: Say, tier: "mild", node: "refund", style: "soothing",
 				soothed: true, replyHas: []string{"start a refund", "three working days"}},
 		}},
+		{"zh mild complaint that matches no intent is soothed, not told it was not heard", "zh", nil, []turn{
+			{in: say("怎么这么慢", rd(emotion.Angry, emotion.Mild, 0.7)), typ: Say, tier: "mild", node: "main", style: "soothing",
+				soothed: true, replyHas: []string{"请问有什么可以帮您"}, replyLacks: []string{"没有听清"}},
+			{in: say("嗯嗯", calm), typ: Say, node: "main", replyHas: []string{"没有听清"}},
+		}},
+		{"en confused caller gets an explanation, not a no-match apology", "en", nil, []turn{
+			{in: say("refund", calm), typ: Say, node: "refund"},
+			{in: say("what do you mean", rd(emotion.Confused, emotion.Mild, 0.8)), typ: Say, node: "refund", style: "explaining",
+				replyLacks: []string{"didn't catch"}},
+		}},
 		{"en moderate anger hands off with report and points", "en", nil, []turn{
 			{in: say("I want a refund", calm), typ: Say, node: "refund"},
 			{in: say("this is ridiculous, you people never help", rd(emotion.Angry, emotion.Moderate, 0.8)), typ: Handoff, tier: "moderate", queue: "agents", priority: 6,
