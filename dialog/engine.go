@@ -117,6 +117,10 @@ type Conversation struct {
 	// explaining line), so an unmatched answer does not also get "sorry, I didn't
 	// catch that": the caller was heard.
 	feltThisTurn bool
+	// prompt is the index in this turn's parts of the question the caller now
+	// answers (the waiting node's say), -1 if none: lines added after the flow's
+	// step (a solution, an explanation) go before it, so the turn ends on the question.
+	prompt int
 
 	// A/B: a variant line was spoken and awaits the next reading.
 	abPending bool
@@ -307,6 +311,7 @@ func (c *Conversation) Turn(in Input) Action {
 	}
 	c.feltThisTurn = text != "" && (len(pre) > 0 || c.strategy == "explaining")
 	var parts []string
+	c.prompt = -1
 	act := c.step(in, text, &parts)
 	post := []string{}
 	if n := c.f.Nodes[c.node]; n != nil && act.Type == Say {
@@ -320,6 +325,11 @@ func (c *Conversation) Turn(in Input) Action {
 				pre = append(pre, c.lib("explain"))
 			}
 		}
+	}
+	if c.prompt >= 0 && c.prompt == len(parts)-1 {
+		// "…退款会在三个工作日内到账。需要现在办理吗？": the question comes last.
+		post = append(post, parts[c.prompt])
+		parts = parts[:c.prompt]
 	}
 	all := append(append(pre, parts...), post...)
 	act.Tier = tierName
@@ -457,6 +467,7 @@ func (c *Conversation) retry(n *Node, r *Retry, kind string, parts *[]string) Ac
 	}
 	if n.Say != nil {
 		*parts = append(*parts, c.say(n.Say))
+		c.prompt = len(*parts) - 1
 	}
 	return Action{Type: Say}
 }
@@ -484,8 +495,10 @@ func (c *Conversation) enter(name string, parts *[]string, afterFirst []string) 
 		if jumped {
 			continue
 		}
+		c.prompt = -1
 		if n.Say != nil {
 			*parts = append(*parts, c.say(n.Say))
+			c.prompt = len(*parts) - 1
 		}
 		if afterFirst != nil {
 			*parts = append(*parts, afterFirst...)

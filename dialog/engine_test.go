@@ -39,6 +39,7 @@ type turn struct {
 	compAmount float64
 	report     bool
 	soothed    bool // reply starts with the flow's soothe line for this call's variant
+	replyEnds  string
 }
 
 func say(text string, r emotion.Reading) Input {
@@ -74,7 +75,7 @@ func TestConversationTable(t *testing.T) {
 		}},
 		{"zh mild anger gets a soothing line and the node's solution", "zh", nil, []turn{
 			{in: say("我要退款，太慢了", rd(emotion.Angry, emotion.Mild, 0.7)), typ: Say, tier: "mild", node: "refund", strategy: "soothing", style: "soothing",
-				soothed: true, replyHas: []string{"发起退款", "三个工作日内到账"}},
+				soothed: true, replyHas: []string{"发起退款", "三个工作日内到账"}, replyEnds: "需要现在办理吗？"}, // the question last
 		}},
 		{"en mild anger gets a soothing line and the node's solution", "en", nil, []turn{
 			{in: say("I want a refund, this is annoying", rd(emotion.Angry, emotion.Mild, 0.7)), typ: Say, tier: "mild", node: "refund", style: "soothing",
@@ -88,7 +89,7 @@ func TestConversationTable(t *testing.T) {
 		{"en confused caller gets an explanation, not a no-match apology", "en", nil, []turn{
 			{in: say("refund", calm), typ: Say, node: "refund"},
 			{in: say("what do you mean", rd(emotion.Confused, emotion.Mild, 0.8)), typ: Say, node: "refund", style: "explaining",
-				replyLacks: []string{"didn't catch"}},
+				replyHas: []string{"works like this"}, replyLacks: []string{"didn't catch"}, replyEnds: "Shall I go ahead?"},
 		}},
 		{"en moderate anger hands off with report and points", "en", nil, []turn{
 			{in: say("I want a refund", calm), typ: Say, node: "refund"},
@@ -208,6 +209,9 @@ func TestConversationTable(t *testing.T) {
 					if strings.Contains(a.Reply, s) {
 						t.Errorf("%s: reply has %q", where, s)
 					}
+				}
+				if !strings.HasSuffix(a.Reply, tu.replyEnds) {
+					t.Errorf("%s: reply %q does not end with %q", where, a.Reply, tu.replyEnds)
 				}
 				switch {
 				case tu.comp == "-" && a.Compensation != nil:
