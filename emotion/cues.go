@@ -120,7 +120,7 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueThreat, "reporting you", 1.5, true}, {CueThreat, "legal action", 1.8, true}, {CueThreat, "consumer protection", 1.8, true},
 	{CueThreat, "the police", 1.6, true}, {CueThreat, "small claims", 1.8, true}, {CueThreat, "bad review", 1.0, true},
 	{CueThreat, "cancelling", 1.3, true}, {CueThreat, "canceling", 1.3, true},
-	// a demand for compensation: a little more than a refund request, far less than a lawyer
+	// a demand for compensation: as weak as a refund request (a question about the policy must stay neutral)
 	{CueThreat, "赔偿", 0.4, false}, {CueThreat, "compensation", 0.4, true}, {CueThreat, "compensate", 0.4, true},
 	// confusion
 	{CueConfusion, "什么意思", 3.0, false}, {CueConfusion, "啥意思", 3.0, false}, {CueConfusion, "不明白", 3.0, false},
@@ -405,9 +405,9 @@ func negatedBefore(before string) bool {
 // I just want it fixed", 我不是要投诉): denied, they are no evidence either way.
 var deniable = map[string]bool{CueAnnoyance: true, CueThreat: true, CueWorry: true, CueConfusion: true}
 
-// zhDenials are what, just before a phrase, rule it out; 别 is not one of them
-// (别拖了 is a complaint).
-var zhDenials = []string{"不是要", "不是想", "并没有", "不打算", "不是", "不想", "不会", "并不", "没有", "不", "没"}
+// zhDenials are what, besides the negators, rules out the phrase right after it;
+// 别 is not one of them (别拖了 is a complaint).
+var zhDenials = []string{"不是要", "不是想", "不打算", "不是", "不想", "不会", "没有"}
 
 // deniedBefore reports whether the text just before a phrase rules it out: a
 // Chinese denial right before it, or an English negator before it with at most
@@ -415,6 +415,9 @@ var zhDenials = []string{"不是要", "不是想", "并没有", "不打算", "�
 // cancel", but not "haven't received my refund", where the verb is denied).
 // "no" never does: "still no refund" is the complaint itself.
 func deniedBefore(before string) bool {
+	if zhNegator(before) != "" {
+		return true
+	}
 	for _, d := range zhDenials {
 		if strings.HasSuffix(before, d) {
 			return true
