@@ -213,6 +213,17 @@ type span struct {
 	kind string
 }
 
+// overlapsKind reports whether bytes [a, b) overlap a cue of kind already found,
+// so one stretch of text is never counted twice as the same kind.
+func overlapsKind(spans []span, a, b int, kind string) bool {
+	for _, s := range spans {
+		if s.kind == kind && a < s.b && b > s.a {
+			return true
+		}
+	}
+	return false
+}
+
 // scanCues finds the lexical cues in text (already lower-cased in lower) and
 // appends them to dst. orig is the original text, for shouting (capitals).
 func scanCues(orig, lower string, dst []Cue) []Cue {
@@ -225,14 +236,7 @@ func scanCues(orig, lower string, dst []Cue) []Cue {
 	}
 	var used [16]span
 	spans := used[:0]
-	overlaps := func(a, b int, kind string) bool {
-		for _, s := range spans {
-			if s.kind == kind && a < s.b && b > s.a {
-				return true
-			}
-		}
-		return false
-	}
+	overlaps := func(a, b int, kind string) bool { return overlapsKind(spans, a, b, kind) }
 	for _, e := range lexicon {
 		from := 0
 		for {
@@ -296,14 +300,7 @@ var (
 // lexicon phrase (第三次, how many times). The weight grows with the count, as the
 // lexicon's 第二次 < 第三次 < 第四次 do.
 func scanCounts(lower, src string, spans []span, dst []Cue) []Cue {
-	covered := func(a, b int) bool {
-		for _, s := range spans {
-			if s.kind == CueRepeat && a < s.b && b > s.a {
-				return true
-			}
-		}
-		return false
-	}
+	covered := func(a, b int) bool { return overlapsKind(spans, a, b, CueRepeat) }
 	var zh, en [][]int
 	if strings.ContainsAny(lower, "次遍回") { // most text has no count: skip the regexps
 		zh = zhCount.FindAllStringSubmatchIndex(lower, -1)
@@ -475,13 +472,7 @@ func scanEnglishNegation(lower, orig string, spans []span, dst []Cue) []Cue {
 		case englishNegators[w]:
 			negAt, negStart = wi, start
 		case negAt >= 0 && wi-negAt <= 3 && englishPositives[w]:
-			covered := false
-			for _, s := range spans {
-				if s.kind == CueNegation && negStart < s.b && i > s.a {
-					covered = true
-				}
-			}
-			if !covered {
+			if !overlapsKind(spans, negStart, i, CueNegation) {
 				dst = append(dst, Cue{Kind: CueNegation, Text: orig[negStart:i], Weight: 1.0})
 			}
 			negAt = -1
