@@ -82,6 +82,10 @@ func TestValidationErrors(t *testing.T) {
 		{"wrong type", "start: hello", "start: [hello]", "start:", "cannot unmarshal", "value of the type"},
 		{"undeclared variant", `say: {en: "Hi."}`, "say: {variants: {c: Hi}}", "say: {variants", `variant "c" the flow does not declare`, "variants: list"},
 		{"unknown pack", "start: hello", "start: hello\npack: retail", "pack: retail", `unknown pack "retail"`, "use one of"},
+		// a bare "key:" or "- " decodes to nothing: an error, never a crash (found by FuzzParseFlow)
+		{"empty queue", "  agents: {endpoints: [PJSIP/agent1]}", "  agents: {endpoints: [PJSIP/agent1]}\n  vip:", "queues:", `queue "vip" is empty`, "give it endpoints"},
+		{"empty intent", "    intents:\n", "    intents:\n      -\n", "intents:", `empty node "menu" intent`, "remove the empty"},
+		{"empty routing rule", "policy:\n", "routing:\n  -\npolicy:\n", "routing:", "empty routing rule", "remove the empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

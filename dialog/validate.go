@@ -73,6 +73,8 @@ func checkPack(p *Pack) []error {
 	if p.Style != "" && !validStyle(p.Style) {
 		c.add(p.Pos, "use one of neutral, soothing, urgent, explaining", "unknown style %q", p.Style)
 	}
+	p.Compensation = present(c, p.Pos, "compensation rule", p.Compensation)
+	p.ForcedHuman = present(c, p.Pos, "forced-human topic", p.ForcedHuman)
 	for k, l := range p.Lines {
 		for _, t := range l.texts() {
 			for _, lang := range []string{"zh", "en"} {
@@ -89,6 +91,20 @@ func checkPack(p *Pack) []error {
 		checkTopic(c, t, nil)
 	}
 	return c.errs
+}
+
+// present drops the nil entries a bare "- " in a YAML list decodes to, reporting
+// each at pos, so the checks and the engine never meet one.
+func present[T any](c *checker, pos int, what string, items []*T) []*T {
+	out := items[:0]
+	for _, it := range items {
+		if it == nil {
+			c.add(pos, "fill the entry in or remove the empty \"- \"", "empty %s", what)
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
 }
 
 func validStyle(s string) bool {
@@ -159,6 +175,20 @@ func compileAll(c *checker, pats []string, pos int) []*regexp.Regexp {
 
 func checkFlow(f *Flow, packs map[string]*Pack) []error {
 	c := &checker{file: f.File}
+	f.Global = present(c, at(f.KeyPos, "global", f.Pos), "global intent", f.Global)
+	f.Routing = present(c, at(f.KeyPos, "routing", f.Pos), "routing rule", f.Routing)
+	f.Personalize = present(c, at(f.KeyPos, "personalize", f.Pos), "personal line", f.Personalize)
+	f.Proactive = present(c, at(f.KeyPos, "proactive", f.Pos), "proactive line", f.Proactive)
+	f.Policy.ForcedHuman = present(c, at(f.KeyPos, "policy", f.Pos), "forced-human topic", f.Policy.ForcedHuman)
+	if cp := f.Policy.Compensation; cp != nil {
+		cp.Rules = present(c, cp.Pos, "compensation rule", cp.Rules)
+	}
+	for name, q := range f.Queues {
+		if q == nil {
+			c.add(at(f.KeyPos, "queues", f.Pos), "give it endpoints: [PJSIP/agent1]", "queue %q is empty", name)
+			delete(f.Queues, name)
+		}
+	}
 	if f.Name == "" {
 		c.add(f.Pos, "write flow: NAME at the top", "flow has no name")
 	}
@@ -308,9 +338,11 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 		line(n.Say, what+" say")
 		line(n.Solution, what+" solution")
 		line(n.Explain, what+" explain")
+		n.Intents = present(c, at(n.KeyPos, "intents", n.Pos), what+" intent", n.Intents)
 		for _, in := range n.Intents {
 			checkIntent(in)
 		}
+		n.Branch = present(c, at(n.KeyPos, "branch", n.Pos), what+" branch", n.Branch)
 		for _, b := range n.Branch {
 			checkCond(c, &b.When)
 			target(at(b.KeyPos, "goto", b.Pos), what+" branch", b.Goto)
