@@ -17,7 +17,8 @@ type Call struct {
 	listener VoiceListener
 	said     map[string]int // content words (en) / character bigrams (zh) of earlier turns
 	history  []Reading
-	ema      float64 // smoothed intensity
+	voice    Acoustic // what the voice model heard in the last turn
+	ema      float64  // smoothed intensity
 	prevEMA  float64
 	rising   int
 	peak     Level
@@ -57,6 +58,7 @@ func (c *Call) Turn(text string, f *dsp.Features) Reading {
 	if f != nil && c.listener != nil {
 		voice = c.listener.Listen(*f)
 	}
+	c.voice = voice
 	r := c.m.fuse(ev, voice)
 	if ev != nil {
 		r.Lang = ev.Lang
@@ -184,6 +186,12 @@ func (c *Call) track(r Reading) {
 		c.history = append(c.history[:0], c.history[len(c.history)-maxHistory:]...)
 	}
 }
+
+// Voice is what the voice model alone heard in the last turn, in its own classes as
+// well as calmline's categories; Voiced is false when the turn had no usable speech
+// or the model has no voice model. `calmline analyze` prints it so a recording can be
+// scored against its label without the text side in between.
+func (c *Call) Voice() Acoustic { return c.voice }
 
 // Trajectory is the call so far as the dialog policy needs it.
 func (c *Call) Trajectory() Trajectory {

@@ -11,6 +11,14 @@ type Acoustic struct {
 	Scores     map[Category]float64 `json:"scores"`     // probability per category from the voice alone
 	Confidence float64              `json:"confidence"` // how much fusion should trust this, 0..1
 	Cues       []Cue                `json:"cues"`       // e.g. "pitch 4 st above your baseline"
+
+	// Class and Classes are the voice model's verdict in its own training labels
+	// (EmoDB's seven: anger, boredom, disgust, fear, happiness, neutral, sadness),
+	// before they are pooled into calmline's categories: anger and disgust both read
+	// angry, boredom and neutral both neutral. They let an operator score the voice
+	// model on labelled recordings of their own, and an agent tell weary from calm.
+	Class   string             `json:"class,omitempty"`
+	Classes map[string]float64 `json:"classes,omitempty"`
 }
 
 // VoiceListener judges one caller's utterances against that caller's own baseline

@@ -65,8 +65,14 @@ func (l *voiceListener) Listen(f dsp.Features) Acoustic {
 		scores[c] = 0
 	}
 	best, bestP := Neutral, -1.0
+	classes := make(map[string]float64, len(p.Class))
+	class, classP := "", -1.0
 	for k, pk := range p.Class {
 		scores[m.categories[k]] += pk
+		classes[m.classes[k]] = pk
+		if pk > classP {
+			class, classP = m.classes[k], pk
+		}
 	}
 	for _, c := range Categories {
 		if scores[c] > bestP {
@@ -79,7 +85,8 @@ func (l *voiceListener) Listen(f dsp.Features) Acoustic {
 
 	a := Acoustic{
 		Voiced: true, Arousal: p.Arousal, Scores: scores, Confidence: conf,
-		Cues: l.cues(p, best, bestP, others > 0),
+		Cues:  l.cues(p, best, bestP, others > 0),
+		Class: class, Classes: classes,
 	}
 	if !learning && p.Arousal < voiceDriftArousal {
 		l.base.AddWeighted(f, voiceDriftFactor)

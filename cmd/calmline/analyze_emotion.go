@@ -42,8 +42,38 @@ func voiceEmotion() emotionHook {
 		for i := range utts {
 			last = c.Turn("", &utts[i].Features)
 		}
-		return toEmotionLine("", last)
+		out := analyzedEmotion{emotionLine: toEmotionLine("", last)}
+		if v := c.Voice(); v.Voiced {
+			out.Voice = &voiceLine{Class: v.Class, Confidence: round(v.Classes[v.Class], 3),
+				Classes: roundClasses(v.Classes), Arousal: round(v.Arousal, 3)}
+		}
+		return out
 	}
+}
+
+// analyzedEmotion is a recording's reading: the keys `calmline emotion` prints, plus
+// what the voice model said in its own classes.
+type analyzedEmotion struct {
+	emotionLine
+	Voice *voiceLine `json:"voice,omitempty"` // absent when the last utterance had too little voiced speech
+}
+
+// voiceLine is the voice model's verdict on the file's last utterance in the labels
+// it was trained on (EmoDB's seven), so labelled recordings can be scored on them
+// directly rather than through calmline's pooled categories.
+type voiceLine struct {
+	Class      string             `json:"class"`
+	Confidence float64            `json:"confidence"`
+	Classes    map[string]float64 `json:"classes"`
+	Arousal    float64            `json:"arousal"`
+}
+
+func roundClasses(m map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[k] = round(v, 3)
+	}
+	return out
 }
 
 // toEmotionLine gives a reading the keys `calmline emotion` prints.

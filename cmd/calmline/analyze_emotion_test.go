@@ -12,6 +12,7 @@ import (
 
 	"github.com/calmline/calmline/audio"
 	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/internal/repo"
 	"github.com/calmline/calmline/telephony"
 )
 
@@ -40,6 +41,77 @@ func TestAnalyzeJSONCarriesEmotion(t *testing.T) {
 	if err := json.Unmarshal(rep.Emotion["category"], &cat); err != nil {
 		t.Errorf("category %s: %v", rep.Emotion["category"], err)
 	}
+	var v voiceLine
+	if err := json.Unmarshal(rep.Emotion["voice"], &v); err != nil {
+		t.Fatalf("voice %s: %v", rep.Emotion["voice"], err)
+	}
+	voice, err := emotion.DefaultVoice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, best := 0.0, ""
+	for _, c := range voice.Classes() {
+		p, ok := v.Classes[c]
+		if !ok {
+			t.Errorf("voice classes lack %q: %v", c, v.Classes)
+		}
+		sum += p
+		if best == "" || p > v.Classes[best] {
+			best = c
+		}
+	}
+	if len(v.Classes) != len(voice.Classes()) || sum < 0.99 || sum > 1.01 {
+		t.Errorf("voice classes %v: want the model's %d classes summing to 1 (sum %.3f)", v.Classes, len(voice.Classes()), sum)
+	}
+	if v.Class != best || v.Confidence != v.Classes[best] {
+		t.Errorf("voice class %q at %.3f, but the most likely class is %q at %.3f", v.Class, v.Confidence, best, v.Classes[best])
+	}
+}
+
+// TestAnalyzeVoiceClassesNameEmoDB checks that the voice field names the model's
+// classes in the right order: on one EmoDB speaker's clips (which the shipped model
+// was trained on, so this is no accuracy figure; BENCHMARKS.md has those) the voice
+// class must mostly agree with the file's label. Mixed-up class names would leave
+// it near chance (1/7).
+func TestAnalyzeVoiceClassesNameEmoDB(t *testing.T) {
+	labels, err := repo.Shared("datasets", "emodb", "labels.csv")
+	if err != nil {
+		t.Skip("EmoDB not available:", err)
+	}
+	names := map[byte]string{'W': "anger", 'L': "boredom", 'E': "disgust", 'A': "fear", 'F': "happiness", 'T': "sadness", 'N': "neutral"}
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(labels), "wav", "16*.wav"))
+	if len(files) < 30 {
+		t.Fatalf("%d clips of speaker 16, want 30 or more", len(files))
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), append([]string{"analyze", "--json", "--one-caller", "--progress", "off"}, files...), nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	type report struct {
+		File    string `json:"file"`
+		Emotion struct {
+			Voice *voiceLine `json:"voice"`
+		} `json:"emotion"`
+	}
+	right, n := 0, 0
+	for dec := json.NewDecoder(&out); dec.More(); {
+		var r report
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Emotion.Voice == nil {
+			t.Errorf("%s: no voice verdict", r.File)
+			continue
+		}
+		n++
+		if r.Emotion.Voice.Class == names[filepath.Base(r.File)[5]] {
+			right++
+		}
+	}
+	if n != len(files) || right*10 < n*7 {
+		t.Errorf("voice class agrees with the label on %d of %d clips (of %d files), want 70%% or more", right, n, len(files))
+	}
+	t.Logf("voice class agrees with the label on %d of %d of the training speaker's clips", right, n)
 }
 
 // TestAnalyzeOneCaller runs the real hook on one caller's calm turn and then a
