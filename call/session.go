@@ -261,8 +261,13 @@ func (s *Session) runInner(ctx context.Context) Outcome {
 			if ctx.Err() != nil {
 				return s.endReason(ctx)
 			}
-			// Nobody answered: the bot keeps the caller and says so.
-			reply = Reply{Say: noAgentLine(reply.Lang), Lang: reply.Lang, Style: "soothing"}
+			// Nobody answered: the bot keeps the caller, says so and, with a dialog
+			// that can, goes back to where the caller was.
+			if tf, ok := d.(transferFailer); ok {
+				reply = tf.TransferFailed(ctx)
+			} else {
+				reply = Reply{Say: noAgentLine(reply.Lang), Lang: reply.Lang, Style: "soothing"}
+			}
 			continue
 		}
 		in, ok := s.waitInput(ctx)
@@ -284,6 +289,13 @@ func (s *Session) endReason(ctx context.Context) Outcome {
 		return Outcome{Reason: "timeout"}
 	}
 	return Outcome{Reason: "shutdown"}
+}
+
+// transferFailer is a Dialog that takes the call back after a transfer found no
+// one, so it neither loses its place in the flow nor asks for the same transfer on
+// the next turn.
+type transferFailer interface {
+	TransferFailed(ctx context.Context) Reply
 }
 
 func noAgentLine(lang string) string {

@@ -26,7 +26,15 @@ func (h *harness) report() Report { return h.session.Report() }
 
 func start(t *testing.T, leg telephony.Leg, fl *fakeLeg, d *scriptDialog, asr *fakeASR, cfg Config) *harness {
 	t.Helper()
-	h := &harness{leg: leg, fl: fl, asr: asr, listener: &fakeListener{}, dialog: d, rec: &recorder{}, done: make(chan Outcome, 1)}
+	h := startWith(t, leg, fl, d, asr, cfg)
+	h.dialog = d
+	return h
+}
+
+// startWith runs a session on any Dialog.
+func startWith(t *testing.T, leg telephony.Leg, fl *fakeLeg, d Dialog, asr *fakeASR, cfg Config) *harness {
+	t.Helper()
+	h := &harness{leg: leg, fl: fl, asr: asr, listener: &fakeListener{}, rec: &recorder{}, done: make(chan Outcome, 1)}
 	deps := Deps{
 		NewEar:      func() Ear { return &fakeEar{} },
 		NewListener: func() Listener { return h.listener },
@@ -284,6 +292,41 @@ func TestSessionTransfer(t *testing.T) {
 				t.Errorf("apology played = %v, want %v", got, tt.wantSorry)
 			}
 		})
+	}
+}
+
+// takesBack is a dialog that can take the call back after a failed transfer.
+type takesBack struct {
+	*scriptDialog
+	failed int
+}
+
+func (d *takesBack) TransferFailed(context.Context) Reply {
+	d.mu.Lock()
+	d.failed++
+	d.mu.Unlock()
+	return Reply{Say: "our experts are busy; back to your refund: shall I go ahead?", Lang: "en"}
+}
+
+// TestSessionTransferFailedBackToDialog: when nobody answers, a dialog that can
+// take the call back says what comes next (its own line, not the built-in apology)
+// and the conversation goes on: the caller's next turn reaches the dialog.
+func TestSessionTransferFailedBackToDialog(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	fl := newFakeLeg()
+	fl.transferErr = errors.New("no answer")
+	d := &takesBack{scriptDialog: &scriptDialog{greet: Reply{
+		Say: "connecting you", Lang: "en", Next: TransferCall, Transfer: &telephony.Transfer{Queue: "experts"},
+	}}}
+	h := startWith(t, switchLeg{fl}, fl, d, &fakeASR{}, Config{NoInput: 200 * time.Millisecond})
+	out := h.wait(t, 10*time.Second)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failed != 1 || len(d.inputs) == 0 {
+		t.Errorf("TransferFailed called %d times, %d turns after it; want 1 and at least 1", d.failed, len(d.inputs))
+	}
+	if out.Reason != "bot_hangup" || out.HandedOff || len(fl.transfers) != 1 {
+		t.Errorf("outcome %+v after %d transfers, want the bot to end the call it kept", out, len(fl.transfers))
 	}
 }
 

@@ -128,7 +128,19 @@ type Conversation struct {
 	ab        ABResult
 	handedOff bool
 	ended     bool
+	// waitNode is the last node that waits for the caller's answer, where a failed
+	// transfer takes the call back to; noAgentTurn is the turn of the last failed
+	// transfer (0: none), which holds off automatic handoffs for a few turns.
+	waitNode    string
+	noAgentTurn int
+	holding     bool // this turn falls in the hold after a failed transfer
 }
+
+// handoffHold is how many caller turns after a failed transfer the emotion policy
+// and forced topics do not ask for another one: the queue was just found empty, and
+// a caller told "experts are busy" every turn never gets their problem handled. A
+// caller who asks for a person again is still put through at once.
+const handoffHold = 3
 
 // NewConversation starts a call on the flow for the called line (or the default
 // flow) and assigns its A/B variant from the call ID, so a replayed call hears the
@@ -268,9 +280,12 @@ func (c *Conversation) Turn(in Input) Action {
 	c.last, c.lastRead = tr, r
 	text := normalize(hanzi.Simplify(in.Text))
 	pol := &c.f.Policy
+	// Just after a failed transfer the policy soothes rather than transferring again.
+	holding := c.noAgentTurn > 0 && c.turn-c.noAgentTurn <= handoffHold
+	c.holding = holding
 
 	// Forced-human topics, whatever the emotion.
-	if t := c.forcedTopic(text); t != nil {
+	if t := c.forcedTopic(text); t != nil && !holding {
 		typ := Handoff
 		if t.Action == "escalate" {
 			typ = Escalate
@@ -285,11 +300,11 @@ func (c *Conversation) Turn(in Input) Action {
 		return t.cats[r.Category] && r.Level >= t.level && r.Confidence >= t.MinConfidence
 	}
 	// Severe complaint: emergency path.
-	if neg(pol.Severe) {
+	if neg(pol.Severe) && !holding {
 		return c.handover(Escalate, "severe", pol.Severe.Queue, pol.Severe.Priority, orDefault(pol.Severe.Line, "escalate"), "severe "+r.Category.String(), false)
 	}
 	// Anger rising over N turns, below severe.
-	if rs := pol.Rising; rs != nil && tr.RisingTurns >= rs.Turns && r.Category == emotion.Angry {
+	if rs := pol.Rising; rs != nil && tr.RisingTurns >= rs.Turns && r.Category == emotion.Angry && !holding {
 		typ := Escalate
 		if rs.Action == "handoff" {
 			typ = Handoff
@@ -297,7 +312,7 @@ func (c *Conversation) Turn(in Input) Action {
 		return c.handover(typ, "rising", rs.Queue, 0, orDefault(rs.Line, "escalate"), "anger rising for "+strconv.Itoa(tr.RisingTurns)+" turns", false)
 	}
 	// Moderate anger: hand off with a report and a compensation offer.
-	if neg(pol.Moderate) {
+	if neg(pol.Moderate) && !holding {
 		comp := pol.Moderate.Compensate == nil || *pol.Moderate.Compensate
 		return c.handover(Handoff, "moderate", pol.Moderate.Queue, pol.Moderate.Priority, orDefault(pol.Moderate.Line, "handoff"), "moderate "+r.Category.String(), comp)
 	}
@@ -449,6 +464,9 @@ func (c *Conversation) retry(n *Node, r *Retry, kind string, parts *[]string) Ac
 		}
 		then = r.Then
 	}
+	if c.retries[key] > maxTries && c.holding && (then == "" || c.f.Nodes[then] != nil && c.f.Nodes[then].Type == "transfer") {
+		c.retries[key] = 1 // a transfer just found no one: ask again rather than try another
+	}
 	if c.retries[key] > maxTries && then != "" {
 		c.retries[key] = 0
 		return c.enter(then, parts, nil)
@@ -521,9 +539,42 @@ func (c *Conversation) enter(name string, parts *[]string, afterFirst []string) 
 			c.done = &Action{Type: Hangup}
 			return a
 		}
+		c.waitNode = name
 		return Action{Type: Say, Webhook: hook}
 	}
 	return Action{Type: Say, Webhook: hook}
+}
+
+// TransferFailed takes the call back after the handoff it asked for found no one
+// (every expert busy, nobody answered): the caller hears the flow's no_agent line
+// and the question they were answering, and the flow goes on from there. For the
+// next few turns the emotion policy soothes instead of trying another transfer.
+func (c *Conversation) TransferFailed() Action {
+	c.done, c.handedOff = nil, false
+	c.noAgentTurn = max(c.turn, 1)
+	c.strategy = "soothing"
+	line := c.lib("no_agent")
+	if line == "" {
+		line = defaultNoAgent[c.lang]
+		if line == "" {
+			line = defaultNoAgent["en"]
+		}
+	}
+	parts := []string{line}
+	c.prompt = -1
+	if c.waitNode != "" {
+		c.node = c.waitNode
+		if n := c.f.Nodes[c.node]; n != nil && n.Say != nil {
+			parts = append(parts, c.say(n.Say))
+		}
+	}
+	return c.finish(Action{Type: Say}, parts)
+}
+
+// defaultNoAgent is the no_agent line of a flow and pack without one.
+var defaultNoAgent = map[string]string{
+	"en": "I'm sorry, all our experts are busy right now. I'll stay with you, and an expert will call you back as soon as one is free.",
+	"zh": "非常抱歉，专家暂时都在忙。我会继续为您处理，专家有空后会尽快给您回电。",
 }
 
 func copyVars(m map[string]string) map[string]string {

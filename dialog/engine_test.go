@@ -518,3 +518,44 @@ func TestSpokenWord(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferFailed: when nobody takes the handoff, the caller hears that experts
+// are busy and the question they were answering, the policy soothes instead of
+// transferring again for handoffHold turns, a caller who asks for a person is
+// still put through, and after the hold an angry caller may be handed off again.
+func TestTransferFailed(t *testing.T) {
+	e := loadSupport(t)
+	angry := rd(emotion.Angry, emotion.Moderate, 0.8)
+	calm := rd(emotion.Neutral, emotion.Calm, 0.8)
+	c := e.NewConversation(Caller{CallID: "tf", Lang: "en"})
+	c.Start()
+	if a := c.Turn(say("I want a refund", calm)); a.Type != Say || a.Node != "refund" {
+		t.Fatalf("refund: %v at %q", a.Type, a.Node)
+	}
+	if a := c.Turn(say("this is ridiculous, you people never help", angry)); a.Type != Handoff {
+		t.Fatalf("moderate anger: %v, want a handoff", a.Type)
+	}
+	a := c.TransferFailed()
+	if a.Type != Say || a.Node != "refund" || !strings.Contains(a.Reply, "experts are busy") || !strings.HasSuffix(a.Reply, "Shall I go ahead?") {
+		t.Fatalf("after the failed transfer: %v at %q: %q; want the busy line, then the refund question", a.Type, a.Node, a.Reply)
+	}
+	for i := 1; i <= handoffHold; i++ {
+		a := c.Turn(say("this is ridiculous, you people never help", angry))
+		if a.Type != Say || a.Style != "soothing" || strings.Contains(a.Reply, "busy") {
+			t.Fatalf("turn %d of the hold: %v %s %q; want a soothing line, no new transfer", i, a.Type, a.Style, a.Reply)
+		}
+	}
+	if a := c.Turn(say("this is ridiculous, you people never help", angry)); a.Type != Handoff {
+		t.Errorf("after the hold: %v, want the moderate handoff again", a.Type)
+	}
+
+	c = e.NewConversation(Caller{CallID: "tf2", Lang: "en"})
+	c.Start()
+	c.Turn(say("this is ridiculous, you people never help", angry))
+	if a := c.TransferFailed(); a.Node != "main" || !strings.Contains(a.Reply, "How can I help?") {
+		t.Fatalf("failed transfer from the menu: %q at %q, want the menu question", a.Reply, a.Node)
+	}
+	if a := c.Turn(say("agent", angry)); a.Type != Handoff {
+		t.Errorf("caller asks for an agent during the hold: %v, want a handoff", a.Type)
+	}
+}

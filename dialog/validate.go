@@ -18,7 +18,7 @@ var NodeTypes = []string{"say", "ask", "menu", "collect", "transfer", "webhook",
 var moneyKinds = map[string]bool{"coupon": true, "refund_fee": true, "cash": true, "credit": true, "voucher": true}
 
 // libraryLines are the script-library keys the engine speaks by itself.
-var libraryLines = []string{"soothe", "explain", "handoff", "escalate", "forced_human", "compensation", "no_input", "no_match"}
+var libraryLines = []string{"soothe", "explain", "handoff", "escalate", "forced_human", "compensation", "no_input", "no_match", "no_agent"}
 
 type checker struct {
 	file string

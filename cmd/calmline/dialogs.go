@@ -63,6 +63,11 @@ func (c *conversation) Turn(ctx context.Context, in call.Input) call.Reply {
 
 func (c *conversation) Expect() []string { return c.c.Expect() }
 
+// TransferFailed takes the call back into the flow after nobody took the handoff.
+func (c *conversation) TransferFailed(ctx context.Context) call.Reply {
+	return c.reply(ctx, c.c.TransferFailed())
+}
+
 func (c *conversation) End(o call.Outcome) {
 	c.c.End(dialog.Outcome{
 		Reason: o.Reason, HandedOff: o.HandedOff, Queue: o.Queue,
