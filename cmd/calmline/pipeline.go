@@ -49,6 +49,16 @@ func (s *server) buildPipeline() error {
 	if err != nil {
 		return fmt.Errorf("load flows %v: %w", cfg.Flows, err)
 	}
+	if cfg.ASR.Backend == "sphinx" {
+		for _, name := range engine.Flows() {
+			for _, l := range engine.Flow(name).Languages {
+				if l != "en" {
+					s.log.Warn("a flow speaks a language the offline recogniser cannot hear (sphinx is US English only): its callers get the no-match line every turn; set asr.backend: openai with a recogniser for it",
+						"flow", name, "lang", l)
+				}
+			}
+		}
+	}
 	for _, q := range undefinedQueues(engine, cfg.Queues) {
 		s.log.Warn("a flow hands callers to a queue the config does not define: those handoffs ring nobody; add it under queues", "queue", q)
 	}
