@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -68,6 +69,12 @@ func (s *server) startARI(ctx context.Context) error {
 		ari.WithAuditor(ariAuditor{s.db}))
 	if err != nil {
 		return fmt.Errorf("start ARI: %w", err)
+	}
+	s.checks["ari"] = func() error {
+		if !app.Connected() {
+			return errors.New("not connected to Asterisk ARI (reconnecting)")
+		}
+		return nil
 	}
 	done := make(chan struct{})
 	go func() {

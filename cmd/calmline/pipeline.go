@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/calmline/calmline/asr"
@@ -75,6 +77,15 @@ func (s *server) buildPipeline() error {
 	} else if cfg.Call.ProfilesURL != "" {
 		d.profiles = &dialog.WebhookProfiles{URL: cfg.Call.ProfilesURL}
 	}
+	var health *asrHealth
+	if cfg.ASR.Backend == "openai" && cfg.ASR.Fallback != "sphinx" {
+		// No offline fallback: callers are not understood while the recogniser fails.
+		health = &asrHealth{}
+		if s.checks == nil {
+			s.checks = map[string]func() error{}
+		}
+		s.checks["asr"] = health.check
+	}
 	endSilence := cfg.Call.EndSilence
 	s.deps = call.Deps{
 		NewEar: func() call.Ear {
@@ -82,7 +93,7 @@ func (s *server) buildPipeline() error {
 		},
 		NewListener: func() call.Listener { return model.NewCall() },
 		NewDialog:   d.newDialog,
-		Recognizer:  recognizer{rec},
+		Recognizer:  recognizer{r: rec, health: health},
 		Synth:       synthesizer{synth},
 		Recorder:    s.recorder,
 		Publisher:   s.hub,
@@ -153,10 +164,41 @@ func (e dspEar) Utterance() ([]int16, dsp.Features) {
 }
 
 // recognizer adapts asr.Recognizer to call.Recognizer.
-type recognizer struct{ r asr.Recognizer }
+// recognizer adapts asr.Recognizer to call.Recognizer; with health set it also
+// tells /healthz how the recogniser's last answer went.
+type recognizer struct {
+	r      asr.Recognizer
+	health *asrHealth // nil: not checked
+}
+
+// asrHealth is a remote recogniser's health as its last answer showed it: callers
+// are not understood while it fails, and nothing else would say so.
+type asrHealth struct{ last atomic.Pointer[error] }
+
+// observe records one recognition's outcome; a cancelled request (the caller hung
+// up) or a language the backend does not have says nothing about the backend.
+func (h *asrHealth) observe(ctx context.Context, err error) {
+	switch {
+	case ctx.Err() != nil || errors.Is(err, asr.ErrUnsupportedLanguage):
+	case err != nil:
+		h.last.Store(&err)
+	default:
+		h.last.Store(nil)
+	}
+}
+
+func (h *asrHealth) check() error {
+	if e := h.last.Load(); e != nil {
+		return fmt.Errorf("last recognition failed: %w", *e)
+	}
+	return nil
+}
 
 func (a recognizer) Recognize(ctx context.Context, pcm []int16, lang string, expect []string) (call.Heard, error) {
 	res, err := a.r.Recognize(ctx, pcm, asr.Options{Lang: lang, Phrases: expect, Prompt: strings.Join(expect, ", ")})
+	if a.health != nil {
+		a.health.observe(ctx, err)
+	}
 	if err != nil {
 		return call.Heard{}, err
 	}

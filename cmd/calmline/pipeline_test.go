@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calmline/calmline/asr"
 	"github.com/calmline/calmline/audio"
 	"github.com/calmline/calmline/call"
 	"github.com/calmline/calmline/config"
@@ -167,5 +169,48 @@ func TestPipelineBackendsFromConfig(t *testing.T) {
 	heard, err := s.deps.Recognizer.Recognize(context.Background(), pcm, "en", []string{"refund", "agent"})
 	if err != nil || heard.Text != "refund" {
 		t.Errorf("fallback recognition = %+v, %v", heard, err)
+	}
+}
+
+// failingASR fails until ok is set, like a remote recogniser that went away and came back.
+type failingASR struct{ ok bool }
+
+func (f *failingASR) Recognize(context.Context, []int16, asr.Options) (asr.Result, error) {
+	if f.ok {
+		return asr.Result{Text: "refund"}, nil
+	}
+	return asr.Result{}, errors.New("dial tcp 127.0.0.1:9: connection refused")
+}
+
+// TestRecognizerHealth: a remote recogniser without a fallback is checked by
+// /healthz; it is unhealthy while its last answer was an error and healthy again
+// after the next success; a caller hanging up mid-request says nothing about it.
+func TestRecognizerHealth(t *testing.T) {
+	s := &server{checks: map[string]func() error{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	s.cfg.ASR.Backend, s.cfg.ASR.Fallback = "openai", "none"
+	s.cfg.ASR.OpenAI.BaseURL = "http://127.0.0.1:9/v1"
+	s.cfg.TTS.Backend = "espeak"
+	s.cfg.Flows = []string{"../../config/flows"}
+	if err := s.buildPipeline(); err != nil {
+		t.Fatal(err)
+	}
+	if s.checks["asr"] == nil {
+		t.Fatal("no asr health check for a remote recogniser without a fallback")
+	}
+	f := &failingASR{}
+	h := &asrHealth{}
+	r := recognizer{r: f, health: h}
+	if _, err := r.Recognize(context.Background(), nil, "en", nil); err == nil || h.check() == nil {
+		t.Fatalf("after a failed recognition: err %v, health %v; want both failing", err, h.check())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f.ok = true
+	r.Recognize(ctx, nil, "en", nil)
+	if h.check() == nil {
+		t.Error("a cancelled request cleared the failure")
+	}
+	if _, err := r.Recognize(context.Background(), nil, "en", nil); err != nil || h.check() != nil {
+		t.Errorf("after a success: err %v, health %v; want healthy", err, h.check())
 	}
 }

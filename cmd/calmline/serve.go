@@ -85,7 +85,8 @@ type server struct {
 	registry *call.Registry
 	hub      *call.Hub
 	web      *web.Server
-	closers  []func() error // run in reverse order at shutdown, after calls have drained
+	checks   map[string]func() error // /healthz: filled before serving, read-only after
+	closers  []func() error          // run in reverse order at shutdown, after calls have drained
 	calls    sync.WaitGroup
 	callsCtx context.Context
 	endCalls context.CancelFunc
@@ -166,6 +167,13 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	if sa == nil && !loopbackOnly(cfg.Listen) {
 		log.Warn("agent and supervisor consoles are open to anyone who reaches "+cfg.Listen+": add staff accounts to the config (calmline staff hash)", "listen", cfg.Listen)
 	}
+	// What /healthz checks; the pipeline and the ARI ingress add theirs before serving.
+	s.checks = map[string]func() error{"store": func() error {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, err := db.SchemaVersion(c)
+		return err
+	}}
 	s.web = web.New(web.Options{
 		Logger:   log,
 		Build:    web.BuildInfo{Version: version, Started: time.Now().UTC()},
@@ -174,12 +182,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		Metrics:  s.metrics,
 		APIToken: cfg.Secrets.APIToken,
 		Staff:    sa,
-		Checks: map[string]func() error{"store": func() error {
-			c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			_, err := db.SchemaVersion(c)
-			return err
-		}},
+		Checks:   s.checks,
 	})
 	s.web.MountStoreAPI(db)
 	if err := s.buildPipeline(); err != nil {

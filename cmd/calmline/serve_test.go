@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -225,5 +226,30 @@ func TestServeStoreAPI(t *testing.T) {
 		if resp.StatusCode != tt.code || !strings.Contains(string(b), tt.inBody) {
 			t.Errorf("%s %s = %d %s; want %d containing %q", tt.method, tt.path, resp.StatusCode, b, tt.code, tt.inBody)
 		}
+	}
+}
+
+// TestServeHealthReportsARIDown: with Asterisk unreachable the server still comes up
+// (it keeps reconnecting), and /healthz says 503 and why, so a load balancer or an
+// operator's probe sees what the log says.
+func TestServeHealthReportsARIDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	base, _, _ := startServer(t, "listen: 127.0.0.1:0\ndata_dir: data\nari: {url: \"http://"+dead+"/ari\", user: calmline}\n", "CALMLINE_ARI_PASSWORD=x")
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var health struct {
+		Status   string            `json:"status"`
+		Problems map[string]string `json:"problems"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil || resp.StatusCode != 503 || health.Status != "degraded" || health.Problems["ari"] == "" {
+		t.Fatalf("/healthz with ARI down = %d %+v %v; want 503 with an ari problem", resp.StatusCode, health, err)
 	}
 }
