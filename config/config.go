@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,10 +152,16 @@ type CallConfig struct {
 	ProfilesURL  string        `yaml:"profiles_url"`  // CRM lookup URL with {caller_id}, optional
 }
 
+// WebhookEvents are the call events a webhook can subscribe to (call.Session emits
+// them; docs/api.md describes each payload). A name outside the list is a config
+// error, not a webhook that silently never fires.
+var WebhookEvents = []string{"call.started", "call.ended", "transcript", "emotion", "reply", "action",
+	"handoff", "bargein", "dtmf", "noinput", "error"}
+
 // WebhookConfig sends call events to a CRM or ticket system.
 type WebhookConfig struct {
 	URL    string   `yaml:"url"`
-	Events []string `yaml:"events"` // call.started, call.ended, handoff, escalation, reading; empty = all
+	Events []string `yaml:"events"` // names from WebhookEvents; empty = all
 	// The signing secret comes from CALMLINE_WEBHOOK_SECRET.
 }
 
@@ -379,6 +386,17 @@ func (c *Config) validate(doc *Doc) Errors {
 	for i, w := range c.Webhooks {
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad(fmt.Sprintf("webhooks[%d].url", i), "want an http(s) URL")
+		}
+		for j, ev := range w.Events {
+			if !slices.Contains(WebhookEvents, ev) {
+				hint, best := "", 3
+				for _, k := range WebhookEvents {
+					if d := EditDistance(ev, k); d < best {
+						hint, best = fmt.Sprintf(" (did you mean %q?)", k), d
+					}
+				}
+				bad(fmt.Sprintf("webhooks[%d].events[%d]", i, j), "unknown event %q%s; events are %s", ev, hint, strings.Join(WebhookEvents, ", "))
+			}
 		}
 	}
 	return errs

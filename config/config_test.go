@@ -48,6 +48,8 @@ func TestParseErrors(t *testing.T) {
 		{"staff bad role", "staff:\n  lin:\n    role: boss\n    password_hash: $2a$04$WIFGsJVBq6HoIOlTjn4i8.wHNYQNeqUCNpE6XmEWi1xe9PsOp1Kq.\n", []string{"bad.yaml:3: staff.lin.role:", `"boss" is not allowed`}},
 		{"staff plain password", "staff:\n  lin:\n    role: supervisor\n    password_hash: hunter22\n", []string{"bad.yaml:4: staff.lin.password_hash: want a bcrypt hash", "calmline staff hash"}},
 		{"staff password key", "staff:\n  lin:\n    role: agent\n    password: hunter22\n", []string{"bad.yaml:4: staff.lin.password: unknown key"}},
+		{"unknown webhook event", "webhooks:\n  - url: http://127.0.0.1:9/hook\n    events: [emotion, escalaton]\n", []string{"bad.yaml:3: webhooks[0].events[1]: unknown event \"escalaton\"", "events are call.started"}},
+		{"webhook event typo", "webhooks:\n  - url: http://127.0.0.1:9/hook\n    events: [handof]\n", []string{`did you mean "handoff"`}},
 		{"two errors at once", "log:\n  format: xml\n  level: loud\n", []string{"bad.yaml:2: log.format", "bad.yaml:3: log.level"}},
 	}
 	for _, tt := range tests {

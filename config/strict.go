@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -97,12 +98,14 @@ func (d *Doc) Line(path string) int {
 	n := d.root
 	line := 0
 	for _, part := range strings.Split(path, ".") {
+		// "webhooks[0]" is the key, then the item of the list under it.
+		key, idx, _ := strings.Cut(part, "[")
 		if n.Kind != yaml.MappingNode {
 			return line
 		}
 		found := false
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == part {
+			if n.Content[i].Value == key {
 				line = n.Content[i].Line
 				n = n.Content[i+1]
 				found = true
@@ -111,6 +114,17 @@ func (d *Doc) Line(path string) int {
 		}
 		if !found {
 			return line
+		}
+		for idx != "" {
+			var num string
+			num, idx, _ = strings.Cut(idx, "]")
+			idx = strings.TrimPrefix(idx, "[")
+			i, err := strconv.Atoi(num)
+			if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+				return line
+			}
+			n = n.Content[i]
+			line = n.Line
 		}
 	}
 	return line
