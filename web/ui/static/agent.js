@@ -82,7 +82,7 @@
   function addTurn(role, text) {
     const li = document.createElement("li");
     li.className = "turn " + role;
-    const who = document.createElement("div"); who.className = "who"; who.textContent = I18N.t("who." + role);
+    const who = document.createElement("div"); who.className = "who"; who.textContent = I18N.t("agent.who." + role); // the agent is "you" here, the caller is not
     const body = document.createElement("div"); body.className = "text"; body.textContent = text;
     li.append(who, body);
     $("turns").appendChild(li);
