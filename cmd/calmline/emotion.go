@@ -36,7 +36,7 @@ func runEmotion(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	fs := flag.NewFlagSet("emotion", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fusionFile := fs.String("fusion", "", "fusion weights JSON (from `calmline emotion refit --out`); default: built-in")
+	fusionFile := fs.String("fusion", "", "fusion weights JSON (written by calmline emotion refit --out); default: built-in")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: calmline emotion [--fusion FILE] < lines.txt\n       calmline emotion refit --labels FILE [--out FILE]")
 		fs.PrintDefaults()
