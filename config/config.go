@@ -389,11 +389,9 @@ func (c *Config) validate(doc *Doc) Errors {
 		}
 		for j, ev := range w.Events {
 			if !slices.Contains(WebhookEvents, ev) {
-				hint, best := "", 3
-				for _, k := range WebhookEvents {
-					if d := EditDistance(ev, k); d < best {
-						hint, best = fmt.Sprintf(" (did you mean %q?)", k), d
-					}
+				hint := ""
+				if k := closest(ev, WebhookEvents); k != "" {
+					hint = fmt.Sprintf(" (did you mean %q?)", k)
 				}
 				bad(fmt.Sprintf("webhooks[%d].events[%d]", i, j), "unknown event %q%s; events are %s", ev, hint, strings.Join(WebhookEvents, ", "))
 			}

@@ -227,8 +227,14 @@ func sortedKeys(m map[string]reflect.Type) []string {
 
 // suggest returns the known key closest to k when it is close enough to be a typo.
 func suggest(k string, fields map[string]reflect.Type) string {
+	return closest(k, sortedKeys(fields))
+}
+
+// closest returns the name in names nearest to k (case-insensitive), or "" when
+// none is within two edits.
+func closest(k string, names []string) string {
 	best, bestD := "", 3
-	for _, name := range sortedKeys(fields) {
+	for _, name := range names {
 		if d := EditDistance(strings.ToLower(k), name); d < bestD {
 			best, bestD = name, d
 		}
