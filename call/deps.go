@@ -67,6 +67,10 @@ type Dialog interface {
 	Turn(ctx context.Context, in Input) Reply
 	// Expect is what the current node listens for, for grammar-mode recognition.
 	Expect() []string
+	// TransferFailed takes the call back after the transfer a reply asked for
+	// found no one, so the dialog keeps its place in the flow, says so, and does
+	// not ask for the same transfer on the next turn.
+	TransferFailed(ctx context.Context) Reply
 	// End tells the dialog how the call ended (A/B outcomes).
 	End(o Outcome)
 }

@@ -237,6 +237,7 @@ type scriptDialog struct {
 	replies []Reply
 	inputs  []Input
 	ended   *Outcome
+	failed  int // TransferFailed calls
 }
 
 func (d *scriptDialog) Start(context.Context) Reply { return d.greet }
@@ -252,6 +253,12 @@ func (d *scriptDialog) Turn(_ context.Context, in Input) Reply {
 	return r
 }
 func (d *scriptDialog) Expect() []string { return []string{"refund", "agent"} }
+func (d *scriptDialog) TransferFailed(context.Context) Reply {
+	d.mu.Lock()
+	d.failed++
+	d.mu.Unlock()
+	return Reply{Say: "our experts are busy; back to your refund: shall I go ahead?", Lang: "en", Style: "soothing"}
+}
 func (d *scriptDialog) End(o Outcome) {
 	d.mu.Lock()
 	d.ended = &o

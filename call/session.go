@@ -261,13 +261,9 @@ func (s *Session) runInner(ctx context.Context) Outcome {
 			if ctx.Err() != nil {
 				return s.endReason(ctx)
 			}
-			// Nobody answered: the bot keeps the caller, says so and, with a dialog
-			// that can, goes back to where the caller was.
-			if tf, ok := d.(transferFailer); ok {
-				reply = tf.TransferFailed(ctx)
-			} else {
-				reply = Reply{Say: noAgentLine(reply.Lang), Lang: reply.Lang, Style: "soothing"}
-			}
+			// Nobody answered: the bot keeps the caller, says so and goes back to
+			// where the caller was.
+			reply = d.TransferFailed(ctx)
 			continue
 		}
 		in, ok := s.waitInput(ctx)
@@ -289,20 +285,6 @@ func (s *Session) endReason(ctx context.Context) Outcome {
 		return Outcome{Reason: "timeout"}
 	}
 	return Outcome{Reason: "shutdown"}
-}
-
-// transferFailer is a Dialog that takes the call back after a transfer found no
-// one, so it neither loses its place in the flow nor asks for the same transfer on
-// the next turn.
-type transferFailer interface {
-	TransferFailed(ctx context.Context) Reply
-}
-
-func noAgentLine(lang string) string {
-	if lang == "zh" {
-		return "非常抱歉，专家暂时都在忙，我会继续为您处理，并安排专家尽快回电。"
-	}
-	return "I'm sorry, all our experts are busy right now. I'll stay with you and arrange a call back as soon as one is free."
 }
 
 // listen reads caller audio frame by frame: it feeds the ear, stops replies when the

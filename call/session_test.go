@@ -26,15 +26,7 @@ func (h *harness) report() Report { return h.session.Report() }
 
 func start(t *testing.T, leg telephony.Leg, fl *fakeLeg, d *scriptDialog, asr *fakeASR, cfg Config) *harness {
 	t.Helper()
-	h := startWith(t, leg, fl, d, asr, cfg)
-	h.dialog = d
-	return h
-}
-
-// startWith runs a session on any Dialog.
-func startWith(t *testing.T, leg telephony.Leg, fl *fakeLeg, d Dialog, asr *fakeASR, cfg Config) *harness {
-	t.Helper()
-	h := &harness{leg: leg, fl: fl, asr: asr, listener: &fakeListener{}, rec: &recorder{}, done: make(chan Outcome, 1)}
+	h := &harness{leg: leg, fl: fl, asr: asr, listener: &fakeListener{}, dialog: d, rec: &recorder{}, done: make(chan Outcome, 1)}
 	deps := Deps{
 		NewEar:      func() Ear { return &fakeEar{} },
 		NewListener: func() Listener { return h.listener },
@@ -295,30 +287,17 @@ func TestSessionTransfer(t *testing.T) {
 	}
 }
 
-// takesBack is a dialog that can take the call back after a failed transfer.
-type takesBack struct {
-	*scriptDialog
-	failed int
-}
-
-func (d *takesBack) TransferFailed(context.Context) Reply {
-	d.mu.Lock()
-	d.failed++
-	d.mu.Unlock()
-	return Reply{Say: "our experts are busy; back to your refund: shall I go ahead?", Lang: "en"}
-}
-
-// TestSessionTransferFailedBackToDialog: when nobody answers, a dialog that can
-// take the call back says what comes next (its own line, not the built-in apology)
-// and the conversation goes on: the caller's next turn reaches the dialog.
+// TestSessionTransferFailedBackToDialog: when nobody answers, the dialog takes the
+// call back and says what comes next, and the conversation goes on: the caller's
+// next turn reaches the dialog.
 func TestSessionTransferFailedBackToDialog(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	fl := newFakeLeg()
 	fl.transferErr = errors.New("no answer")
-	d := &takesBack{scriptDialog: &scriptDialog{greet: Reply{
+	d := &scriptDialog{greet: Reply{
 		Say: "connecting you", Lang: "en", Next: TransferCall, Transfer: &telephony.Transfer{Queue: "experts"},
-	}}}
-	h := startWith(t, switchLeg{fl}, fl, d, &fakeASR{}, Config{NoInput: 200 * time.Millisecond})
+	}}
+	h := start(t, switchLeg{fl}, fl, d, &fakeASR{}, Config{NoInput: 200 * time.Millisecond})
 	out := h.wait(t, 10*time.Second)
 	d.mu.Lock()
 	defer d.mu.Unlock()

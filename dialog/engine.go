@@ -281,11 +281,10 @@ func (c *Conversation) Turn(in Input) Action {
 	text := normalize(hanzi.Simplify(in.Text))
 	pol := &c.f.Policy
 	// Just after a failed transfer the policy soothes rather than transferring again.
-	holding := c.noAgentTurn > 0 && c.turn-c.noAgentTurn <= handoffHold
-	c.holding = holding
+	c.holding = c.noAgentTurn > 0 && c.turn-c.noAgentTurn <= handoffHold
 
 	// Forced-human topics, whatever the emotion.
-	if t := c.forcedTopic(text); t != nil && !holding {
+	if t := c.forcedTopic(text); t != nil && !c.holding {
 		typ := Handoff
 		if t.Action == "escalate" {
 			typ = Escalate
@@ -300,11 +299,11 @@ func (c *Conversation) Turn(in Input) Action {
 		return t.cats[r.Category] && r.Level >= t.level && r.Confidence >= t.MinConfidence
 	}
 	// Severe complaint: emergency path.
-	if neg(pol.Severe) && !holding {
+	if neg(pol.Severe) && !c.holding {
 		return c.handover(Escalate, "severe", pol.Severe.Queue, pol.Severe.Priority, orDefault(pol.Severe.Line, "escalate"), "severe "+r.Category.String(), false)
 	}
 	// Anger rising over N turns, below severe.
-	if rs := pol.Rising; rs != nil && tr.RisingTurns >= rs.Turns && r.Category == emotion.Angry && !holding {
+	if rs := pol.Rising; rs != nil && tr.RisingTurns >= rs.Turns && r.Category == emotion.Angry && !c.holding {
 		typ := Escalate
 		if rs.Action == "handoff" {
 			typ = Handoff
@@ -312,7 +311,7 @@ func (c *Conversation) Turn(in Input) Action {
 		return c.handover(typ, "rising", rs.Queue, 0, orDefault(rs.Line, "escalate"), "anger rising for "+strconv.Itoa(tr.RisingTurns)+" turns", false)
 	}
 	// Moderate anger: hand off with a report and a compensation offer.
-	if neg(pol.Moderate) && !holding {
+	if neg(pol.Moderate) && !c.holding {
 		comp := pol.Moderate.Compensate == nil || *pol.Moderate.Compensate
 		return c.handover(Handoff, "moderate", pol.Moderate.Queue, pol.Moderate.Priority, orDefault(pol.Moderate.Line, "handoff"), "moderate "+r.Category.String(), comp)
 	}

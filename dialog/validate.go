@@ -17,9 +17,6 @@ var NodeTypes = []string{"say", "ask", "menu", "collect", "transfer", "webhook",
 // no_money_promises (finance) refuse them.
 var moneyKinds = map[string]bool{"coupon": true, "refund_fee": true, "cash": true, "credit": true, "voucher": true}
 
-// libraryLines are the script-library keys the engine speaks by itself.
-var libraryLines = []string{"soothe", "explain", "handoff", "escalate", "forced_human", "compensation", "no_input", "no_match", "no_agent"}
-
 type checker struct {
 	file string
 	errs []error

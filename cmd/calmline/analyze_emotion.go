@@ -45,7 +45,7 @@ func voiceEmotion() emotionHook {
 		out := analyzedEmotion{emotionLine: toEmotionLine("", last)}
 		if v := c.Voice(); v.Voiced {
 			out.Voice = &voiceLine{Class: v.Class, Confidence: round(v.Classes[v.Class], 3),
-				Classes: roundClasses(v.Classes), Arousal: round(v.Arousal, 3)}
+				Classes: roundScores(v.Classes), Arousal: round(v.Arousal, 3)}
 		}
 		return out
 	}
@@ -66,14 +66,6 @@ type voiceLine struct {
 	Confidence float64            `json:"confidence"`
 	Classes    map[string]float64 `json:"classes"`
 	Arousal    float64            `json:"arousal"`
-}
-
-func roundClasses(m map[string]float64) map[string]float64 {
-	out := make(map[string]float64, len(m))
-	for k, v := range m {
-		out[k] = round(v, 3)
-	}
-	return out
 }
 
 // toEmotionLine gives a reading the keys `calmline emotion` prints.

@@ -63,7 +63,6 @@ func (c *conversation) Turn(ctx context.Context, in call.Input) call.Reply {
 
 func (c *conversation) Expect() []string { return c.c.Expect() }
 
-// TransferFailed takes the call back into the flow after nobody took the handoff.
 func (c *conversation) TransferFailed(ctx context.Context) call.Reply {
 	return c.reply(ctx, c.c.TransferFailed())
 }

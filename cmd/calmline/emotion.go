@@ -98,8 +98,8 @@ func readFusion(path string) (emotion.FusionWeights, error) {
 	return w, w.Validate()
 }
 
-func roundScores(s map[emotion.Category]float64) map[emotion.Category]float64 {
-	out := make(map[emotion.Category]float64, len(s))
+func roundScores[K comparable](s map[K]float64) map[K]float64 {
+	out := make(map[K]float64, len(s))
 	for k, v := range s {
 		out[k] = round(v, 3)
 	}
