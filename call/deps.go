@@ -47,6 +47,9 @@ type Synth interface {
 type Listener interface {
 	Turn(text string, f *dsp.Features) emotion.Reading
 	Trajectory() emotion.Trajectory
+	// Voice is the voice model's own judgement of the last turn, recorded beside
+	// the reading so human corrections can re-fit how far fusion trusts it.
+	Voice() emotion.Acoustic
 }
 
 // Input is one caller turn as the dialog sees it.

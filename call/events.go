@@ -26,6 +26,9 @@ type EmotionEvent struct {
 	Seq        int                `json:"seq"`
 	Reading    emotion.Reading    `json:"reading"`
 	Trajectory emotion.Trajectory `json:"trajectory"`
+	// Voice is the voice model's judgement alone; nil when the turn had no usable
+	// speech. The store keeps it for refits.
+	Voice *emotion.Acoustic `json:"voice,omitempty"`
 }
 
 // ReplyEvent is a line calmline said.

@@ -226,6 +226,8 @@ func (f *fakeListener) Turn(text string, feat *dsp.Features) emotion.Reading {
 	return emotion.Reading{Category: emotion.Neutral, Level: emotion.Calm}
 }
 
+func (f *fakeListener) Voice() emotion.Acoustic { return emotion.Acoustic{} }
+
 func (f *fakeListener) Trajectory() emotion.Trajectory {
 	return emotion.Trajectory{Turns: len(f.turns)}
 }

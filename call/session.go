@@ -568,7 +568,11 @@ func (s *Session) withEmotion(ctx context.Context, seq int, in Input, f *dsp.Fea
 	s.mu.Unlock()
 	t := in.Trajectory
 	t.History = nil
-	s.emit(ctx, "emotion", EmotionEvent{Seq: seq, Reading: in.Reading, Trajectory: t})
+	ev := EmotionEvent{Seq: seq, Reading: in.Reading, Trajectory: t}
+	if v := s.listener.Voice(); v.Voiced {
+		ev.Voice = &v
+	}
+	s.emit(ctx, "emotion", ev)
 	return in
 }
 

@@ -105,7 +105,10 @@ type EspeakConfig struct {
 
 // EmotionConfig tunes the emotion models; the LLM classifier is off unless enabled.
 type EmotionConfig struct {
-	LLM LLMConfig `yaml:"llm"`
+	// Fusion is a file of fusion weights re-fitted on this line's own feedback
+	// (`calmline emotion refit --store --out FILE`); empty: the built-in weights.
+	Fusion string    `yaml:"fusion"`
+	LLM    LLMConfig `yaml:"llm"`
 }
 
 // LLMConfig is an optional OpenAI-compatible chat model used as a second opinion.
@@ -444,4 +447,5 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	c.ASR.Sphinx.ModelDir = abs(c.ASR.Sphinx.ModelDir)
 	c.Call.ProfilesFile = abs(c.Call.ProfilesFile)
+	c.Emotion.Fusion = abs(c.Emotion.Fusion)
 }

@@ -60,6 +60,9 @@ type RefitReport struct {
 	LevelLabels    int     `json:"level_labels"`
 	LevelBefore    float64 `json:"level_before"` // level accuracy where a level was labelled
 	LevelAfter     float64 `json:"level_after"`
+	// HeldOut is the refit judged on labels it did not see; nil below MinHeldOut
+	// labels.
+	HeldOut *HeldOut `json:"held_out,omitempty"`
 }
 
 // refitSample is a label with its fusion inputs resolved.
@@ -76,9 +79,12 @@ var pushLangs = []string{"zh", "en", ""}
 
 // Refit fits the fusion weights (text and voice scales, cue gains, category biases,
 // the valence head's push on satisfied per language)
-// to human labels by minimising the log loss, pulled gently toward the current
-// weights so a few labels cannot wreck them. It returns new weights and a report;
-// the model itself is unchanged (use WithFusion).
+// to human labels by minimising the log loss, pulled toward the current weights so
+// a few labels cannot wreck them: the pull is stronger the fewer labels there are.
+// It returns new weights and a report; the model itself is unchanged (use
+// WithFusion). With MinHeldOut labels or more the report also says how refitting
+// does on labels it did not see (HeldOut), which is the figure to trust: accuracy
+// on the labels a fit was made from always looks better.
 func (m *Model) Refit(labels []Label) (FusionWeights, RefitReport, error) {
 	var data []refitSample
 	for _, l := range labels {
@@ -97,8 +103,71 @@ func (m *Model) Refit(labels []Label) (FusionWeights, RefitReport, error) {
 	if len(data) == 0 {
 		return FusionWeights{}, RefitReport{}, ErrNoLabels
 	}
-	kinds := cueKinds()
 	start := m.fusion.clone()
+	after := fit(start, data)
+	rep := RefitReport{Labels: len(data)}
+	rep.AccuracyBefore, rep.LossBefore, rep.LevelBefore, rep.LevelLabels = score(&start, data)
+	rep.AccuracyAfter, rep.LossAfter, rep.LevelAfter, _ = score(&after, data)
+	if len(data) >= MinHeldOut {
+		rep.HeldOut = heldOut(start, data, refitFolds)
+	}
+	return after, rep, nil
+}
+
+// MinHeldOut is the fewest labels for which Refit holds some out to check itself;
+// with fewer, each fold would judge on one or two lines.
+const MinHeldOut = 10
+
+// refitFolds is how many parts the held-out check splits the labels into.
+const refitFolds = 5
+
+// HeldOut is how the refit does on labels it was not fitted to: each fold is
+// scored with weights fitted on the other folds, against the starting weights on
+// the same lines.
+type HeldOut struct {
+	Folds          int     `json:"folds"`
+	AccuracyBefore float64 `json:"accuracy_before"`
+	AccuracyAfter  float64 `json:"accuracy_after"`
+	LossBefore     float64 `json:"loss_before"`
+	LossAfter      float64 `json:"loss_after"`
+}
+
+// heldOut fits on all folds but one, k times, and scores each on the one left out.
+// Labels are dealt to folds in turn, so a burst of corrections from one bad day is
+// spread over every fold rather than judged only by weights that never saw it.
+func heldOut(start FusionWeights, data []refitSample, k int) *HeldOut {
+	h := &HeldOut{Folds: k}
+	var train, test []refitSample
+	for f := 0; f < k; f++ {
+		train, test = train[:0], test[:0]
+		for i, s := range data {
+			if i%k == f {
+				test = append(test, s)
+			} else {
+				train = append(train, s)
+			}
+		}
+		w := fit(start, train)
+		accB, lossB, _, _ := score(&start, test)
+		accA, lossA, _, _ := score(&w, test)
+		n := float64(len(test))
+		h.AccuracyBefore += accB * n
+		h.AccuracyAfter += accA * n
+		h.LossBefore += lossB * n
+		h.LossAfter += lossA * n
+	}
+	n := float64(len(data))
+	h.AccuracyBefore /= n
+	h.AccuracyAfter /= n
+	h.LossBefore /= n
+	h.LossAfter /= n
+	return h
+}
+
+// fit minimises the labels' log loss over the fusion weights from start, with a
+// pull back toward start of strength refitPull(len(data)).
+func fit(start FusionWeights, data []refitSample) FusionWeights {
+	kinds := cueKinds()
 	pack := func(w *FusionWeights) []float64 {
 		x := []float64{w.Text, w.Voice}
 		for _, k := range kinds {
@@ -128,7 +197,17 @@ func (m *Model) Refit(labels []Label) (FusionWeights, RefitReport, error) {
 		return w
 	}
 	x0 := pack(&start)
-	const lambda = 0.01
+	// The scales and biases move every reading, a cue gain only those where its
+	// cue fired, so the global ones are held harder: corrections are a one-sided
+	// sample (people correct mistakes), and a few of one category would otherwise
+	// buy that category everywhere through its bias.
+	lambda := make([]float64, len(x0))
+	for i := range lambda {
+		lambda[i] = refitPull(len(data))
+		if i < 2 || i >= 2+len(kinds) {
+			lambda[i] *= globalPull
+		}
+	}
 	objective := func(x []float64) float64 {
 		w := unpack(x)
 		var l float64
@@ -139,11 +218,11 @@ func (m *Model) Refit(labels []Label) (FusionWeights, RefitReport, error) {
 		l /= float64(len(data))
 		for i := range x {
 			d := x[i] - x0[i]
-			l += lambda * d * d
+			l += lambda[i] * d * d
 		}
 		return l
 	}
-	// gradient descent with numerical gradients: a dozen parameters, cheap to evaluate
+	// gradient descent with numerical gradients: a few dozen parameters, cheap to evaluate
 	x := append([]float64(nil), x0...)
 	f := objective(x)
 	step := 0.5
@@ -175,12 +254,18 @@ func (m *Model) Refit(labels []Label) (FusionWeights, RefitReport, error) {
 			}
 		}
 	}
-	after := unpack(x)
-	rep := RefitReport{Labels: len(data)}
-	rep.AccuracyBefore, rep.LossBefore, rep.LevelBefore, rep.LevelLabels = score(&start, data)
-	rep.AccuracyAfter, rep.LossAfter, rep.LevelAfter, _ = score(&after, data)
-	return after, rep, nil
+	return unpack(x)
 }
+
+// refitPull is the strength of the pull toward the starting weights: 0.01 from a
+// hundred labels up, and more below, so that a handful of corrections nudges the
+// weights instead of bending every reading toward those few lines.
+func refitPull(n int) float64 {
+	return 0.01 * math.Max(1, 100/float64(n))
+}
+
+// globalPull multiplies the pull on the weights that move every reading.
+const globalPull = 10
 
 func score(w *FusionWeights, data []refitSample) (acc, loss, levelAcc float64, levelN int) {
 	var ok, lok int

@@ -121,7 +121,7 @@ func (db *DB) turns(ctx context.Context, id string) ([]Turn, error) {
 // readings runs a query over readings with the given tail (WHERE ... ORDER BY).
 func (db *DB) readings(ctx context.Context, tail string, args ...any) ([]Reading, error) {
 	rows, err := db.r.QueryContext(ctx, db.q(`SELECT id, call_id, turn_seq, at_ms, category, level, confidence,
-		arousal, valence, lang, cues, scores FROM readings `+tail), args...)
+		arousal, valence, lang, cues, scores, inputs FROM readings `+tail), args...)
 	if err != nil {
 		return nil, fmt.Errorf("readings: %w", err)
 	}
@@ -130,10 +130,10 @@ func (db *DB) readings(ctx context.Context, tail string, args ...any) ([]Reading
 	for rows.Next() {
 		var r Reading
 		var at int64
-		var cat, cues, scores string
+		var cat, cues, scores, inputs string
 		var level int
 		if err := rows.Scan(&r.ID, &r.CallID, &r.TurnSeq, &at, &cat, &level, &r.Confidence, &r.Arousal,
-			&r.Valence, &r.Lang, &cues, &scores); err != nil {
+			&r.Valence, &r.Lang, &cues, &scores, &inputs); err != nil {
 			return nil, fmt.Errorf("readings: %w", err)
 		}
 		r.At = fromMS(at)
@@ -149,6 +149,16 @@ func (db *DB) readings(ctx context.Context, tail string, args ...any) ([]Reading
 		}
 		if err := json.Unmarshal([]byte(scores), &r.Scores); err != nil {
 			return nil, fmt.Errorf("reading %d: scores: %w", r.ID, err)
+		}
+		if inputs, err = db.crypt.open("inputs", inputs); err != nil {
+			return nil, fmt.Errorf("reading %d: %w", r.ID, err)
+		}
+		if inputs != "" {
+			var in fusionInputs
+			if err := json.Unmarshal([]byte(inputs), &in); err != nil {
+				return nil, fmt.Errorf("reading %d: fusion inputs: %w", r.ID, err)
+			}
+			r.Evidence, r.Voice = in.Evidence, in.Voice
 		}
 		out = append(out, r)
 	}
@@ -467,12 +477,16 @@ func (db *DB) Feedback(ctx context.Context, since time.Time) ([]Feedback, error)
 	}
 	rows.Close()
 	// Attach the corrected readings (a second pass: one connection may be all
-	// the reader pool has free).
+	// the reader pool has free). A label given for the turn only corrects the
+	// turn's last reading.
 	for i := range out {
-		if out[i].ReadingID == 0 {
-			continue
+		var rs []Reading
+		var err error
+		if out[i].ReadingID != 0 {
+			rs, err = db.readings(ctx, `WHERE id = ?`, out[i].ReadingID)
+		} else {
+			rs, err = db.readings(ctx, `WHERE call_id = ? AND turn_seq = ? ORDER BY id DESC LIMIT 1`, out[i].CallID, out[i].TurnSeq)
 		}
-		rs, err := db.readings(ctx, `WHERE id = ?`, out[i].ReadingID)
 		if err != nil {
 			return nil, fmt.Errorf("store: feedback %d: %w", out[i].ID, err)
 		}
@@ -481,6 +495,26 @@ func (db *DB) Feedback(ctx context.Context, since time.Time) ([]Feedback, error)
 		}
 	}
 	return out, nil
+}
+
+// Label is the correction as a refit reads it: what fusion saw (the stored
+// evidence and voice judgement, or the turn's text to rebuild the evidence from
+// when the reading predates stored inputs) and what the person said. ok is false
+// when there is nothing to learn from: no reading, no text and no voice.
+func (f Feedback) Label() (l emotion.Label, ok bool) {
+	l = emotion.Label{Category: f.Category}
+	lvl := f.Level
+	l.Level = &lvl
+	if f.Reading != nil {
+		l.Reading = f.Reading.Reading
+		l.Acoustic = f.Reading.Voice
+	}
+	// Bracketed placeholders ("[keys 1]", "[no input]") are not words the caller said.
+	if t := strings.TrimSpace(f.Text); t != "" && !(strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]")) {
+		l.Text = t
+	}
+	ok = l.Reading.Evidence != nil || l.Text != "" || (l.Acoustic != nil && l.Acoustic.Voiced)
+	return l, ok
 }
 
 // AuditLog lists audit entries, newest first.

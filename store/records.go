@@ -50,6 +50,10 @@ type Reading struct {
 	TurnSeq int       `json:"turn_seq"`
 	At      time.Time `json:"at"`
 	emotion.Reading
+	// Voice is what the voice model alone judged (nil when the turn had no usable
+	// speech). With the reading's Evidence it is what fusion weighed, which a refit
+	// on human corrections needs in order to learn how far to trust each side.
+	Voice *emotion.Acoustic `json:"voice,omitempty"`
 }
 
 // Action is what the dialog did after a turn. Line and Variant identify the

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -225,9 +226,14 @@ func TestErrors(t *testing.T) {
 				{"action of unknown call", db.AddAction(ctx, Action{CallID: "nope", Seq: 1}), ErrNotFound},
 				{"end unknown call", db.EndCall(ctx, Outcome{CallID: "nope"}), ErrNotFound},
 				{"feedback on unknown reading", func() error {
-					_, err := db.AddFeedback(ctx, Feedback{CallID: "c1", TurnSeq: 1, ReadingID: 999})
+					_, err := db.AddFeedback(ctx, Feedback{CallID: "c1", TurnSeq: 1, ReadingID: 999, Who: "sup"})
 					return err
 				}(), ErrNotFound},
+				{"feedback past the last turn", func() error {
+					_, err := db.AddFeedback(ctx, Feedback{CallID: "c1", TurnSeq: 7, Who: "sup"})
+					return err
+				}(), ErrNotFound},
+
 				{"bad channel", db.StartCall(ctx, Call{ID: "c9", Channel: telephony.Channel(42)}), nil},
 				{"bad category", func() error {
 					_, err := db.AddReading(ctx, Reading{CallID: "c1", Reading: emotion.Reading{Category: 99}})
@@ -374,6 +380,26 @@ func TestMigrations(t *testing.T) {
 	}
 	if _, err := db.Call(ctx, "keep"); err != nil {
 		t.Errorf("call lost across reopen: %v", err)
+	}
+	// A database from before readings kept fusion's inputs upgrades in place, and
+	// its old readings read back without them.
+	if _, err := db.w.Exec(`DELETE FROM schema_version WHERE version >= 2`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`ALTER TABLE readings DROP COLUMN inputs`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`INSERT INTO readings (call_id, turn_seq, at_ms, category, level, confidence, arousal, valence, lang, cues, scores)
+		VALUES ('keep', 1, 0, 'sad', 1, 0.6, 0.2, -0.4, 'en', '[]', '{"sad":0.6}')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err = Open(ctx, Config{Path: path}); err != nil {
+		t.Fatalf("open a version-1 database: %v", err)
+	}
+	if c, err := db.Call(ctx, "keep"); err != nil || len(c.Readings) != 1 || c.Readings[0].Category != emotion.Sad ||
+		c.Readings[0].Evidence != nil || c.Readings[0].Voice != nil {
+		t.Errorf("version-1 reading after upgrade: %+v, %v", c, err)
 	}
 	// A database written by a newer calmline is refused.
 	if _, err := db.w.Exec("INSERT INTO schema_version (version, name, applied_ms) VALUES (9999, 'future.sql', 0)"); err != nil {
@@ -649,6 +675,69 @@ func TestABResults(t *testing.T) {
 	}
 }
 
+// TestFeedbackLabelCarriesFusionInputs checks the loop from a call to a refit:
+// the reading's text evidence and voice judgement are stored (sealed, with the
+// caller's words in cues redacted) and come back in the label a refit learns from.
+func TestFeedbackLabelCarriesFusionInputs(t *testing.T) {
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			key := make([]byte, 32)
+			db := be.open(t, key)
+			mustStart(t, db, "c1", telephony.ChannelSIP, t0)
+			db.AddTurn(ctx, Turn{CallID: "c1", Seq: 1, Speaker: "caller", Text: "third time, call me on 13812345678"})
+			db.AddTurn(ctx, Turn{CallID: "c1", Seq: 2, Speaker: "caller", Text: "[keys 1]"})
+			r := reading(emotion.Angry, emotion.Moderate, 0.8)
+			r.Evidence = &emotion.TextEvidence{Lang: "en", Positive: 0.1,
+				Scores: map[emotion.Category]float64{emotion.Angry: 0.6, emotion.Neutral: 0.4},
+				Cues:   []emotion.Cue{{Kind: "repeat", Text: "third time 13812345678", Weight: 0.7}}}
+			voice := &emotion.Acoustic{Voiced: true, Arousal: 0.9, Confidence: 0.7, Class: "anger",
+				Scores: map[emotion.Category]float64{emotion.Angry: 0.8, emotion.Neutral: 0.2}}
+			rid, err := db.AddReading(ctx, Reading{CallID: "c1", TurnSeq: 1, Reading: r, Voice: voice})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.AddReading(ctx, Reading{CallID: "c1", TurnSeq: 2, Reading: reading(emotion.Neutral, emotion.Calm, 0.1)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.AddFeedback(ctx, Feedback{CallID: "c1", TurnSeq: 2, ReadingID: rid, Who: "sup"}); !errors.Is(err, ErrNotFound) {
+				t.Errorf("feedback naming another turn's reading: err = %v, want ErrNotFound", err)
+			}
+			var raw string
+			if err := db.r.QueryRowContext(ctx, db.q(`SELECT inputs FROM readings WHERE id = ?`), rid).Scan(&raw); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(raw, encPrefix) || strings.Contains(raw, "third") {
+				t.Errorf("stored inputs not sealed: %.60q", raw)
+			}
+			for seq, cat := range map[int]emotion.Category{1: emotion.Anxious, 2: emotion.Neutral} {
+				if _, err := db.AddFeedback(ctx, Feedback{CallID: "c1", TurnSeq: seq, Category: cat, Level: emotion.Mild, Who: "sup"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fs, err := db.Feedback(ctx, t0)
+			if err != nil || len(fs) != 2 {
+				t.Fatalf("feedback = %+v, %v", fs, err)
+			}
+			sort.Slice(fs, func(i, j int) bool { return fs[i].TurnSeq < fs[j].TurnSeq })
+			l, ok := fs[0].Label()
+			if !ok || l.Category != emotion.Anxious || l.Level == nil || *l.Level != emotion.Mild ||
+				l.Text != "third time, call me on [phone]" || l.Reading.Evidence == nil || l.Reading.Evidence.Lang != "en" ||
+				l.Reading.Evidence.Scores[emotion.Angry] != 0.6 || l.Acoustic == nil || !l.Acoustic.Voiced ||
+				l.Acoustic.Arousal != 0.9 || l.Acoustic.Class != "anger" {
+				t.Errorf("label of turn 1 = %+v (ok %v)", l, ok)
+			}
+			if l.Reading.Evidence != nil && len(l.Reading.Evidence.Cues) == 1 && strings.Contains(l.Reading.Evidence.Cues[0].Text, "13812345678") {
+				t.Errorf("evidence cue kept the phone number: %q", l.Reading.Evidence.Cues[0].Text)
+			}
+			// A keys-only turn with no evidence or voice has nothing to learn from.
+			if l, ok := fs[1].Label(); ok {
+				t.Errorf("label of a keys-only turn = %+v, want none", l)
+			}
+		})
+	}
+}
+
 func TestFeedbackAndAudit(t *testing.T) {
 	for _, be := range backends(t) {
 		t.Run(be.name, func(t *testing.T) {
@@ -671,7 +760,8 @@ func TestFeedbackAndAudit(t *testing.T) {
 			}
 			if len(fs) != 2 || fs[0].ID != f1 || fs[0].Category != emotion.Anxious || fs[0].Level != emotion.Mild ||
 				fs[0].Who != "sup1" || fs[0].Text != "我不是生气，是着急，电话[phone]" || fs[0].Reading == nil ||
-				fs[0].Reading.ID != rid || fs[0].Reading.Category != emotion.Angry || fs[1].Reading != nil || fs[1].ReadingID != 0 {
+				fs[0].Reading.ID != rid || fs[0].Reading.Category != emotion.Angry || fs[1].ReadingID != 0 ||
+				fs[1].Reading == nil || fs[1].Reading.ID != rid { // a label for the turn corrects its reading
 				t.Errorf("feedback = %+v", fs)
 			}
 			if fs, _ := db.Feedback(ctx, t0.Add(2*time.Hour)); len(fs) != 1 || fs[0].Who != "sup2" {

@@ -135,16 +135,53 @@ func (db *DB) AddReading(ctx context.Context, r Reading) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: add reading %s/%d: encode scores: %w", r.CallID, r.TurnSeq, err)
 	}
+	inputs, err := readingInputs(r)
+	if err != nil {
+		return 0, fmt.Errorf("store: add reading %s/%d: %w", r.CallID, r.TurnSeq, err)
+	}
 	var id int64
 	err = db.w.QueryRowContext(ctx, db.q(`INSERT INTO readings
-		(call_id, turn_seq, at_ms, category, level, confidence, arousal, valence, lang, cues, scores)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		(call_id, turn_seq, at_ms, category, level, confidence, arousal, valence, lang, cues, scores, inputs)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		r.CallID, r.TurnSeq, ms(r.At), r.Category.String(), int(r.Level), r.Confidence, r.Arousal, r.Valence,
-		r.Lang, db.crypt.seal("cues", string(cuesJSON)), string(scores)).Scan(&id)
+		r.Lang, db.crypt.seal("cues", string(cuesJSON)), string(scores), db.crypt.seal("inputs", inputs)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: add reading %s/%d: %w", r.CallID, r.TurnSeq, classify(err))
 	}
 	return id, nil
+}
+
+// fusionInputs is what the readings table keeps of fusion's inputs.
+type fusionInputs struct {
+	Evidence *emotion.TextEvidence `json:"evidence,omitempty"`
+	Voice    *emotion.Acoustic     `json:"voice,omitempty"`
+}
+
+// readingInputs encodes a reading's evidence and voice judgement, with the cue
+// texts that quote the caller redacted like the reading's own cues; "" when the
+// reading has neither.
+func readingInputs(r Reading) (string, error) {
+	in := fusionInputs{Voice: r.Voice}
+	if in.Voice != nil && !in.Voice.Voiced {
+		in.Voice = nil
+	}
+	if ev := r.Evidence; ev != nil {
+		red := *ev
+		red.Cues = make([]emotion.Cue, len(ev.Cues))
+		for i, c := range ev.Cues {
+			c.Text = redact.Text(c.Text)
+			red.Cues[i] = c
+		}
+		in.Evidence = &red
+	}
+	if in.Evidence == nil && in.Voice == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return "", fmt.Errorf("encode fusion inputs: %w", err)
+	}
+	return string(b), nil
 }
 
 // AddAction records what the dialog did. Compensation must be JSON (or empty).
@@ -239,12 +276,30 @@ func (db *DB) AddFeedback(ctx context.Context, f Feedback) (int64, error) {
 	if err := validEmotion(f.Category, f.Level); err != nil {
 		return 0, fmt.Errorf("store: add feedback %s/%d: %w", f.CallID, f.TurnSeq, err)
 	}
+	// A label must name a turn the call had, and a reading of that turn: one for
+	// a turn that never happened would train a refit on nothing.
+	var one int
+	err := db.r.QueryRowContext(ctx, db.q(`SELECT 1 FROM turns WHERE call_id = ? AND seq = ?`), f.CallID, f.TurnSeq).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: add feedback %s/%d: %w: the call has no such turn", f.CallID, f.TurnSeq, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: add feedback %s/%d: find turn: %w", f.CallID, f.TurnSeq, err)
+	}
 	var readingID sql.NullInt64
 	if f.ReadingID != 0 {
+		err := db.r.QueryRowContext(ctx, db.q(`SELECT 1 FROM readings WHERE id = ? AND call_id = ? AND turn_seq = ?`),
+			f.ReadingID, f.CallID, f.TurnSeq).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("store: add feedback %s/%d: %w: reading %d is not of that turn", f.CallID, f.TurnSeq, ErrNotFound, f.ReadingID)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("store: add feedback %s/%d: find reading: %w", f.CallID, f.TurnSeq, err)
+		}
 		readingID = sql.NullInt64{Int64: f.ReadingID, Valid: true}
 	}
 	var id int64
-	err := db.w.QueryRowContext(ctx, db.q(`INSERT INTO feedback
+	err = db.w.QueryRowContext(ctx, db.q(`INSERT INTO feedback
 		(call_id, turn_seq, reading_id, category, level, who, note, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		f.CallID, f.TurnSeq, readingID, f.Category.String(), int(f.Level), f.Who,
 		db.freeText("note", f.Note), ms(f.At)).Scan(&id)

@@ -206,7 +206,7 @@ func (a *api) addFeedback(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			Error(w, http.StatusNotFound, "no such call or reading")
+			Error(w, http.StatusNotFound, "no such call, turn of that call, or reading of that turn")
 			return
 		}
 		a.fail(w, err)

@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/calmline/calmline/config"
 	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/store"
+	"github.com/calmline/calmline/telephony"
 )
 
 func TestEmotionCommand(t *testing.T) {
@@ -66,7 +72,8 @@ func TestEmotionRefitCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"emotion", "refit", "--labels", lf, "--out", wf}, nil, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(out.String(), "category accuracy: before") || !strings.Contains(out.String(), "labels: 3") {
+	if !strings.Contains(out.String(), "on the labels fitted to: category accuracy") || !strings.Contains(out.String(), "labels: 3") ||
+		!strings.Contains(out.String(), "too few labels to hold any out") {
 		t.Errorf("report: %s", out.String())
 	}
 	// the written weights load back into `calmline emotion --fusion`
@@ -81,6 +88,10 @@ func TestEmotionRefitCommand(t *testing.T) {
 		{"emotion", "refit"},
 		{"emotion", "refit", "--labels", filepath.Join(dir, "missing")},
 		{"emotion", "refit", "--labels", bad},
+		{"emotion", "refit", "--labels", lf, "--store"},
+		{"emotion", "refit", "--labels", lf, "--since", "2026-01-01"},
+		{"emotion", "refit", "--store", "--config", filepath.Join(dir, "missing.yaml")},
+		{"emotion", "refit", "--store", "--since", "yesterday"},
 		{"emotion", "--fusion", bad},
 		{"emotion", "--nope"},
 	} {
@@ -88,5 +99,110 @@ func TestEmotionRefitCommand(t *testing.T) {
 		if code := run(context.Background(), args, strings.NewReader(""), &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errb.String())
 		}
+	}
+}
+
+// TestEmotionRefitFromStore closes the loop an operator runs: corrections given
+// through the API sit in the store with the readings they correct; refit --store
+// learns from them, checks itself on held-out labels, writes weights, and the
+// server loads them from emotion.fusion.
+func TestEmotionRefitFromStore(t *testing.T) {
+	dir := t.TempDir()
+	flows, _ := filepath.Abs("../../config/flows")
+	cfgPath := filepath.Join(dir, "calmline.yaml")
+	body := "listen: 127.0.0.1:0\ndata_dir: " + dir + "\nflows: [" + flows + "]\n"
+	if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := emotion.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ordinary requests that say "still" or "again", which operators found read
+	// too hot, corrected to neutral; and real complaints confirmed angry.
+	lines := []struct {
+		text string
+		cat  emotion.Category
+	}{
+		{"is the shop still open on sunday", emotion.Neutral}, {"can I still use my old card", emotion.Neutral},
+		{"please send the code again", emotion.Neutral}, {"is the offer still valid", emotion.Neutral},
+		{"could you say the number again", emotion.Neutral}, {"do you still sell the blue model", emotion.Neutral},
+		{"can you read that again please", emotion.Neutral}, {"is the sale still on", emotion.Neutral},
+		{"is my old address still on file", emotion.Neutral}, {"I'd like to order the same again", emotion.Neutral},
+		{"this is the third time I'm calling, I want to cancel", emotion.Angry},
+		{"你们又把我的订单搞错了，我要投诉！", emotion.Angry},
+	}
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	if err := db.StartCall(ctx, store.Call{ID: "c1", Channel: telephony.ChannelWebRTC, Started: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lines {
+		seq := i + 1
+		if err := db.AddTurn(ctx, store.Turn{CallID: "c1", Seq: seq, At: t0, Speaker: "caller", Text: l.text}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.AddReading(ctx, store.Reading{CallID: "c1", TurnSeq: seq, At: t0, Reading: m.Text(l.text)}); err != nil {
+			t.Fatal(err)
+		}
+		lvl := emotion.Calm
+		if l.cat == emotion.Angry {
+			lvl = emotion.Severe
+		}
+		if _, err := db.AddFeedback(ctx, store.Feedback{CallID: "c1", TurnSeq: seq, Category: l.cat, Level: lvl,
+			Who: "sup", At: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	wf := filepath.Join(dir, "fusion.json")
+	saved := filepath.Join(dir, "labels.jsonl")
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"emotion", "refit", "--store", "--config", cfgPath, "--since", "2026-03-02", "--out", wf, "--save-labels", saved}, nil, &out, &errb)
+	t.Logf("%s", out.String())
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"feedback in the store: 12", "labels: 12", "held out (5 folds", "emotion.fusion: " + wf} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// The saved labels read back as a labels file.
+	f, err := os.Open(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := emotion.ReadLabels(f)
+	f.Close()
+	if err != nil || len(ls) != 12 || ls[0].Reading.Evidence == nil {
+		t.Errorf("saved labels: %d, %v", len(ls), err)
+	}
+	// Nothing since a later date.
+	out.Reset()
+	if code := run(ctx, []string{"emotion", "refit", "--store", "--config", cfgPath, "--since", "2026-04-01"}, nil, &out, &errb); code != 1 {
+		t.Errorf("refit with no labels since: exit %d, want 1", code)
+	}
+
+	// The server starts with the re-fitted weights, and refuses a broken file.
+	cfg.Emotion.Fusion = wf
+	s := &server{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if err := s.buildPipeline(); err != nil {
+		t.Fatalf("build pipeline with re-fitted weights: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{"), 0o644)
+	s.cfg.Emotion.Fusion = bad
+	if err := s.buildPipeline(); err == nil || !strings.Contains(err.Error(), "emotion.fusion") {
+		t.Errorf("build pipeline with a broken weights file: %v", err)
 	}
 }

@@ -42,7 +42,16 @@ func (s *server) buildPipeline() error {
 	if err != nil {
 		return fmt.Errorf("load voice emotion model: %w", err)
 	}
-	model, err := emotion.Default(emotion.WithVoice(voice))
+	opts := []emotion.Option{emotion.WithVoice(voice)}
+	if cfg.Emotion.Fusion != "" {
+		w, err := readFusion(cfg.Emotion.Fusion)
+		if err != nil {
+			return fmt.Errorf("emotion.fusion: %w", err)
+		}
+		opts = append(opts, emotion.WithFusion(w))
+		s.log.Info("emotion fusion weights re-fitted on feedback", "file", cfg.Emotion.Fusion)
+	}
+	model, err := emotion.Default(opts...)
 	if err != nil {
 		return fmt.Errorf("load emotion model: %w", err)
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/calmline/calmline/audio"
 	"github.com/calmline/calmline/call"
 	"github.com/calmline/calmline/config"
+	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/store"
 	"github.com/calmline/calmline/telephony"
 	"github.com/calmline/calmline/telephony/memleg"
 )
@@ -143,6 +145,27 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	if !heardRefund || len(c.Readings) == 0 || len(c.Actions) < 2 || c.Result == nil {
 		t.Errorf("stored call: turns %+v readings %d actions %d result %+v", c.Turns, len(c.Readings), len(c.Actions), c.Result)
+	}
+	// What fusion weighed is kept for refits: the words' evidence and the voice's
+	// own judgement, and a supervisor's correction comes back with both.
+	for _, r := range c.Readings {
+		if r.Evidence == nil || r.Voice == nil || !r.Voice.Voiced || len(r.Voice.Classes) != 7 {
+			t.Errorf("stored reading %d: evidence %+v, voice %+v", r.ID, r.Evidence, r.Voice)
+		}
+	}
+	if len(c.Readings) > 0 {
+		r := c.Readings[0]
+		if _, err := s.db.AddFeedback(context.Background(), store.Feedback{CallID: "e2e1", TurnSeq: r.TurnSeq,
+			Category: emotion.Neutral, Level: emotion.Calm, Who: "sup", At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		fb, err := s.db.Feedback(context.Background(), time.Time{})
+		if err != nil || len(fb) != 1 {
+			t.Fatalf("feedback: %+v, %v", fb, err)
+		}
+		if l, ok := fb[0].Label(); !ok || l.Reading.Evidence == nil || l.Acoustic == nil || !l.Acoustic.Voiced {
+			t.Errorf("label from a live call: %+v (ok %v)", l, ok)
+		}
 	}
 }
 

@@ -48,7 +48,7 @@ func (r *storeRecorder) Record(ctx context.Context, ev telephony.Event) error {
 			CallID: ev.CallID, Seq: d.Seq, At: ev.Time, Speaker: "caller", Text: text, ASRConfidence: d.Confidence,
 		})
 	case call.EmotionEvent:
-		_, err := r.db.AddReading(ctx, store.Reading{CallID: ev.CallID, TurnSeq: d.Seq, At: ev.Time, Reading: d.Reading})
+		_, err := r.db.AddReading(ctx, store.Reading{CallID: ev.CallID, TurnSeq: d.Seq, At: ev.Time, Reading: d.Reading, Voice: d.Voice})
 		return err
 	case call.ActionEvent:
 		var comp json.RawMessage
