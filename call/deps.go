@@ -70,6 +70,10 @@ type Dialog interface {
 	Turn(ctx context.Context, in Input) Reply
 	// Expect is what the current node listens for, for grammar-mode recognition.
 	Expect() []string
+	// NumberKeys is the most keys the current node takes as one number (an order
+	// number), or 0 at a menu. With a number wanted the session waits longer
+	// between keys and ends the run at that many, as an IVR collecting digits does.
+	NumberKeys() int
 	// TransferFailed takes the call back after the transfer a reply asked for
 	// found no one, so the dialog keeps its place in the flow, says so, and does
 	// not ask for the same transfer on the next turn.

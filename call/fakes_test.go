@@ -240,6 +240,8 @@ type scriptDialog struct {
 	inputs  []Input
 	ended   *Outcome
 	failed  int // TransferFailed calls
+
+	numberKeys int // what NumberKeys says
 }
 
 func (d *scriptDialog) Start(context.Context) Reply { return d.greet }
@@ -255,6 +257,8 @@ func (d *scriptDialog) Turn(_ context.Context, in Input) Reply {
 	return r
 }
 func (d *scriptDialog) Expect() []string { return []string{"refund", "agent"} }
+
+func (d *scriptDialog) NumberKeys() int { return d.numberKeys }
 func (d *scriptDialog) TransferFailed(context.Context) Reply {
 	d.mu.Lock()
 	d.failed++

@@ -20,7 +20,10 @@ type Config struct {
 	MaxDuration  time.Duration // hard cap on a call
 	ASRTimeout   time.Duration
 	TTSTimeout   time.Duration
-	DigitTimeout time.Duration // gap that ends a run of DTMF digits
+	DigitTimeout time.Duration // gap that ends a run of DTMF digits at a menu
+	// NumberDigitTimeout is the gap that ends a run of keys where the dialog wants a
+	// number (an order number): people look digits up between presses.
+	NumberDigitTimeout time.Duration
 	// BargeInFrames is how many consecutive 20 ms speech frames stop a reply; with the
 	// ear's own onset delay this keeps the stop well inside 200 ms.
 	BargeInFrames int
@@ -45,6 +48,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DigitTimeout <= 0 {
 		c.DigitTimeout = 800 * time.Millisecond
+	}
+	if c.NumberDigitTimeout <= 0 {
+		c.NumberDigitTimeout = 3 * time.Second
 	}
 	if c.BargeInFrames <= 0 {
 		c.BargeInFrames = 3
@@ -452,6 +458,9 @@ func (s *Session) speak(ctx context.Context, r Reply) {
 	pcm, err := s.deps.Synth.Synthesize(tctx, r.Say, r.Lang, r.Style)
 	cancel()
 	if err != nil {
+		if ctx.Err() != nil {
+			return // the call ended while the reply was being made: nothing failed
+		}
 		s.log.Error("synthesise reply", "err", err)
 		s.emit(ctx, "error", map[string]any{"stage": "tts", "error": err.Error()})
 		return
@@ -499,10 +508,16 @@ func (s *Session) waitInput(ctx context.Context) (Input, bool) {
 	}
 }
 
+// collectDigits gathers a run of keys: until '#', a pause, or as many keys as the
+// dialog wants for a number.
 func (s *Session) collectDigits(ctx context.Context, first rune) string {
 	digits := []rune{first}
-	for first != '#' {
-		t := time.NewTimer(s.cfg.DigitTimeout)
+	gap, most := s.cfg.DigitTimeout, 0
+	if n := s.dialog.NumberKeys(); n > 0 {
+		gap, most = s.cfg.NumberDigitTimeout, n
+	}
+	for first != '#' && (most == 0 || len(digits) < most) {
+		t := time.NewTimer(gap)
 		select {
 		case k := <-s.keys:
 			t.Stop()

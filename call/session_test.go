@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,6 +241,49 @@ func TestSessionDTMFDigits(t *testing.T) {
 	h.wait(t, 10*time.Second)
 	if len(d.inputs) != 1 || d.inputs[0].DTMF != "4711" {
 		t.Errorf("inputs %+v", d.inputs)
+	}
+}
+
+// TestSessionNumberKeys: where the dialog wants a number, a caller looking digits
+// up between presses still keys one number, and the run ends at the number's length;
+// at a menu the same pause ends the run.
+func TestSessionNumberKeys(t *testing.T) {
+	tests := []struct {
+		name       string
+		numberKeys int
+		keys       string
+		want       []string // the DTMF of each turn
+	}{
+		{"number with pauses", 8, "123", []string{"123"}},
+		{"number ends at its length", 3, "1234", []string{"123", "4"}},
+		{"menu: a pause ends the run", 0, "12", []string{"1", "2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t)
+			fl := newFakeLeg()
+			d := &scriptDialog{greet: Reply{Say: "enter your order number", Lang: "en"}, numberKeys: tt.numberKeys}
+			for range tt.want[1:] {
+				d.replies = append(d.replies, Reply{Say: "and?", Lang: "en"})
+			}
+			h := start(t, fl, fl, d, &fakeASR{}, Config{DigitTimeout: 150 * time.Millisecond, NumberDigitTimeout: 2 * time.Second})
+			go func() {
+				for i, k := range tt.keys {
+					if i > 0 && tt.numberKeys != 3 {
+						time.Sleep(500 * time.Millisecond) // longer than a menu's gap, shorter than a number's
+					}
+					fl.dtmf <- k
+				}
+			}()
+			h.wait(t, 15*time.Second)
+			var got []string
+			for _, in := range d.inputs {
+				got = append(got, in.DTMF)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("turns keyed %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

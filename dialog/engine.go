@@ -233,6 +233,20 @@ func (c *Conversation) Expect() []string {
 	return out
 }
 
+// NumberKeys is the most keys the current node takes as one answer when it
+// collects a number (collect kind digits: its max, or 20 when unbounded), and 0
+// elsewhere, where one key chooses.
+func (c *Conversation) NumberKeys() int {
+	n := c.f.Nodes[c.node]
+	if n == nil || n.Type != "collect" || n.Collect == nil || n.Collect.Kind != "digits" {
+		return 0
+	}
+	if n.Collect.Max > 0 {
+		return n.Collect.Max
+	}
+	return 20
+}
+
 // End records the call's outcome for the A/B results.
 func (c *Conversation) End(o Outcome) {
 	if c.ended {

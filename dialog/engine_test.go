@@ -395,9 +395,15 @@ func TestExpectAndLanguage(t *testing.T) {
 	if strings.Contains(exp, "退款") {
 		t.Errorf("Expect() for en has zh words: %q", exp)
 	}
+	if n := c.NumberKeys(); n != 0 {
+		t.Errorf("menu NumberKeys() = %d, want 0 (one key chooses)", n)
+	}
 	c.Turn(Input{DTMF: "1"})
 	if exp := strings.Join(c.Expect(), " "); !strings.Contains(exp, "seven") || !strings.Contains(exp, "agent") {
 		t.Errorf("collect node Expect() = %q, want digit words and global intents", exp)
+	}
+	if n := c.NumberKeys(); n != 12 {
+		t.Errorf("order-number NumberKeys() = %d, want the collect's max 12", n)
 	}
 	// No language given: follow the caller's.
 	c = e.NewConversation(Caller{CallID: "y"})

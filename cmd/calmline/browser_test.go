@@ -61,3 +61,33 @@ func TestBrowserCallFullPipeline(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserKeypad is a browser caller who keys instead of speaking (an order
+// number the offline recogniser cannot take down): the softphone's keypad reaches
+// the flow's menu like a phone's keys, and the page shows the keys and the answer.
+func TestBrowserKeypad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped with -short")
+	}
+	s := testServer(t, "")
+	wav := filepath.Join(t.TempDir(), "silence.wav")
+	f, err := os.Create(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := audio.WriteWAV(f, make([]int16, 2*telephony.SampleRate), telephony.SampleRate); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	res := webrtctest.BrowserCall(t, s.handleCall, webrtctest.BrowserOptions{WAV: wav, Lang: "en", Keys: "1", Timeout: 90 * time.Second})
+	t.Logf("turns %q", res.Turns)
+	keyed := -1
+	for i, turn := range res.Turns {
+		if turn == "caller: Keys 1" {
+			keyed = i
+		}
+	}
+	if keyed < 0 || keyed+1 >= len(res.Turns) || !strings.Contains(res.Turns[keyed+1], "order number") {
+		t.Errorf("page turns %q: want the keys, then the delivery menu's question for the order number", res.Turns)
+	}
+}

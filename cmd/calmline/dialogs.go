@@ -63,6 +63,8 @@ func (c *conversation) Turn(ctx context.Context, in call.Input) call.Reply {
 
 func (c *conversation) Expect() []string { return c.c.Expect() }
 
+func (c *conversation) NumberKeys() int { return c.c.NumberKeys() }
+
 func (c *conversation) TransferFailed(ctx context.Context) call.Reply {
 	return c.reply(ctx, c.c.TransferFailed())
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,10 @@ type BrowserOptions struct {
 	Lang string
 	// Timeout bounds the whole call (default 60 s).
 	Timeout time.Duration
+	// Keys are pressed on the softphone's keypad once the bot has spoken; the call
+	// then waits for the page to show them as the caller's turn and a bot answer
+	// after it, instead of for an emotion reading.
+	Keys string
 	// Config and Options for the server (HostIPs defaults to 127.0.0.1).
 	Config  webrtc.Config
 	Options []webrtc.Option
@@ -152,13 +157,42 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 		if state.Error != "" {
 			t.Fatalf("softphone error: %s", state.Error)
 		}
-		if len(state.Meters) > 0 && state.Packets > 0 {
+		if o.Keys == "" && len(state.Meters) > 0 && state.Packets > 0 {
+			break
+		}
+		if o.Keys != "" && state.Packets > 0 && botAfter(state.Turns, -1) {
 			break
 		}
 		select {
 		case <-ctx.Done():
 			t.Fatalf("page never showed an emotion reading and reply audio: %+v", state)
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if o.Keys != "" {
+		for _, k := range o.Keys {
+			if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#keypad button[data-key=%q]`, string(k))))); err != nil {
+				t.Fatalf("press key %c: %v", k, err)
+			}
+		}
+		for {
+			if state, err = chromedp.Run(bctx, chromedp.Evaluate[pageState](probe)); err != nil {
+				t.Fatalf("read page (last state %+v): %v", state, err)
+			}
+			keyed := -1
+			for i, turn := range state.Turns {
+				if strings.HasPrefix(turn, "caller: ") && strings.HasSuffix(turn, " "+o.Keys) {
+					keyed = i
+				}
+			}
+			if keyed >= 0 && botAfter(state.Turns, keyed) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("page never showed keys %q and an answer: %+v", o.Keys, state)
+			case <-time.After(200 * time.Millisecond):
+			}
 		}
 	}
 	res.Turns, res.Meters, res.Packets = state.Turns, state.Meters, state.Packets
@@ -176,6 +210,16 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 		}
 	}
 	return res
+}
+
+// botAfter reports whether a bot turn follows position i.
+func botAfter(turns []string, i int) bool {
+	for _, turn := range turns[i+1:] {
+		if strings.HasPrefix(turn, "bot: ") {
+			return true
+		}
+	}
+	return false
 }
 
 // Browser starts headless Chromium with a fake microphone playing wav (looped) and

@@ -26,6 +26,25 @@
     return li;
   }
 
+  // The keypad sends each key on the data channel as {"type":"dtmf","digit":"5"}
+  // (the server treats it like a key pressed on a phone: a run of keys ends after a
+  // short pause); the digits show under the keypad until the server hears them.
+  function press(key) {
+    if (!call || !/^[0-9*#]$/.test(key)) return;
+    call.send({ type: "dtmf", digit: key });
+    $("keyed").textContent += key;
+    const b = document.querySelector('#keypad button[data-key="' + key + '"]');
+    if (b) { b.classList.add("pressed"); setTimeout(() => b.classList.remove("pressed"), 150); }
+  }
+  $("keypad").addEventListener("click", ev => {
+    const k = ev.target && ev.target.dataset && ev.target.dataset.key;
+    if (k) press(k);
+  });
+  document.addEventListener("keydown", ev => {
+    if (!call || ev.ctrlKey || ev.metaKey || ev.altKey || (ev.target && ev.target.tagName === "INPUT")) return;
+    if (/^[0-9*#]$/.test(ev.key)) { press(ev.key); ev.preventDefault(); }
+  });
+
   function text(d) { return typeof d === "string" ? d : (d && (d.text || d.say)) || ""; }
 
   function onEvent(ev) {
@@ -37,6 +56,13 @@
         if (role === "caller") lastCallerTurn = li;
         break;
       }
+      case "dtmf":
+        if (d && d.dtmf) {
+          addTurn("caller", I18N.t("keys", { keys: d.dtmf }));
+          lastCallerTurn = null;
+          $("keyed").textContent = "";
+        }
+        break;
       case "reply":
         addTurn((d && d.role === "agent") ? "agent" : "bot", text(d));
         break;
@@ -79,7 +105,7 @@
         onTrack: s => { const a = $("remote"); a.srcObject = s; a.play().catch(() => {}); },
         onMessage: onEvent,
         onState: st => {
-          if (st === "connected") setStatus("status.connected", null, "connected");
+          if (st === "connected") { setStatus("status.connected", null, "connected"); $("keypad").classList.remove("hidden"); }
           if (st === "failed" || st === "closed") end("status.ended");
         },
       });
@@ -106,6 +132,8 @@
     if (call) { const c = call; call = null; c.hangup(); }
     release();
     lastCallerTurn = null;
+    $("keypad").classList.add("hidden");
+    $("keyed").textContent = "";
     setStatus(key || "status.ended", null, "ended");
     $("call").disabled = false;
     $("hangup").disabled = true;
