@@ -75,6 +75,14 @@ func (r *Registry) Remove(id string) {
 	r.mu.Unlock()
 }
 
+// Full reports whether Add would refuse a call now, so an ingress can turn a caller
+// away before answering (a browser's offer) rather than hang up on them after.
+func (r *Registry) Full() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls) >= r.max
+}
+
 // Len is the number of live calls.
 func (r *Registry) Len() int {
 	r.mu.Lock()

@@ -26,6 +26,7 @@ func (s *server) startWebRTC() error {
 	ws, err := webrtc.New(wc, s.handleCall,
 		webrtc.WithLogger(s.log.With("ingress", "webrtc")),
 		webrtc.WithMetrics(s.metrics),
+		webrtc.WithCapacity(s.registry.Full),
 		webrtc.WithAuditor(webrtcAuditor{s.db}))
 	if err != nil {
 		return fmt.Errorf("start webrtc: %w", err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,6 +130,27 @@ func TestPendingLimitAndConnectTimeout(t *testing.T) {
 	}
 	if code, body, _ := post(t, base+"/v1/webrtc/offer", "application/sdp", offer); code != http.StatusCreated {
 		t.Fatalf("offer after timeout: %d %q, want 201", code, body)
+	}
+}
+
+// At capacity a caller's offer is turned away before any media is set up, with 503
+// and a reason the page can show, instead of connecting to a call nobody runs.
+func TestOfferRefusedWhenFull(t *testing.T) {
+	noLeaks(t)
+	var full atomic.Bool
+	full.Store(true)
+	srv, base := startServer(t, calmrtc.Config{}, idle, calmrtc.WithCapacity(full.Load))
+	offer := realOffer(t)
+	code, body, hdr := post(t, base+"/v1/webrtc/offer", "application/sdp", offer)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "busy") || hdr.Get("Retry-After") == "" {
+		t.Fatalf("offer at capacity: %d %q, want 503 busy with Retry-After", code, body)
+	}
+	if n := len(srv.Calls()); n != 0 {
+		t.Fatalf("%d calls after a refused offer, want 0", n)
+	}
+	full.Store(false)
+	if code, body, _ := post(t, base+"/v1/webrtc/offer", "application/sdp", offer); code != http.StatusCreated {
+		t.Fatalf("offer with room: %d %q, want 201", code, body)
 	}
 }
 

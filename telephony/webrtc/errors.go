@@ -11,6 +11,9 @@ var (
 	ErrNoOpus = errors.New("webrtc: offer has no Opus audio")
 	// ErrTooManyPending means MaxPending offers are still connecting; the caller should retry later.
 	ErrTooManyPending = errors.New("webrtc: too many pending offers")
+	// ErrBusy means the line takes no more calls now (WithCapacity); the caller should
+	// call again later.
+	ErrBusy = errors.New("webrtc: all lines are busy, please call again in a few minutes")
 	// ErrClosed means the server or leg has been closed.
 	ErrClosed = errors.New("webrtc: closed")
 	// ErrNoAgent means no logged-in agent accepted a transfer; the bot keeps the call.

@@ -46,6 +46,9 @@ func (s *Server) httpError(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrTooManyPending):
 		code = http.StatusServiceUnavailable
 		w.Header().Set("Retry-After", "2")
+	case errors.Is(err, ErrBusy):
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "60")
 	case errors.Is(err, ErrClosed), errors.Is(err, ErrNoAuditor):
 		code = http.StatusServiceUnavailable
 	case errors.Is(err, ErrNotFound):
@@ -90,6 +93,11 @@ func writeAnswer(w http.ResponseWriter, id, answer string) {
 const offerTimeout = 10 * time.Second
 
 func (s *Server) handleOffer(w http.ResponseWriter, r *http.Request) {
+	if s.full != nil && s.full() {
+		s.m.offers.WithLabelValues(PeerCaller.String(), "busy").Inc()
+		s.httpError(w, ErrBusy)
+		return
+	}
 	offer, err := readOffer(r)
 	if err != nil {
 		s.httpError(w, err)

@@ -56,6 +56,11 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // WithAuditor enables supervisor listen-in; without one listen-in is refused.
 func WithAuditor(a Auditor) Option { return func(s *Server) { s.auditor = a } }
 
+// WithCapacity lets the server refuse a caller's offer while full reports true
+// (the line is at its call limit), with 503 and ErrBusy before any media is set up,
+// so the page can say the lines are busy instead of connecting to silence.
+func WithCapacity(full func() bool) Option { return func(s *Server) { s.full = full } }
+
 // WithMetrics registers the server's Prometheus metrics on reg.
 func WithMetrics(reg prometheus.Registerer) Option { return func(s *Server) { s.reg = reg } }
 
@@ -67,6 +72,7 @@ type Server struct {
 	iceServers []webrtc.ICEServer
 	log        *slog.Logger
 	auditor    Auditor
+	full       func() bool
 	reg        prometheus.Registerer
 	m          metrics
 

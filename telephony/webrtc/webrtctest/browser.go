@@ -29,6 +29,9 @@ type BrowserOptions struct {
 	Lang string
 	// Timeout bounds the whole call (default 60 s).
 	Timeout time.Duration
+	// UntilState, when set, ends the call as soon as the page's status reaches this
+	// state (e.g. "busy" for a refused call) instead of waiting for a reading.
+	UntilState string
 	// Keys are pressed on the softphone's keypad once the bot has spoken; the call
 	// then waits for the page to show them as the caller's turn and a bot answer
 	// after it, instead of for an emotion reading.
@@ -47,6 +50,7 @@ type BrowserResult struct {
 	Packets int                // reply audio packets the page received (getStats inbound-rtp)
 	Lang    string             // the UI language when calling
 	Call    telephony.CallInfo // what the server made of the offer (language hint, caller id)
+	Status  string             // the page's status line when the call ended
 }
 
 // FindChromium returns the Chromium binary or "" when there is none.
@@ -140,6 +144,7 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 		Meters  []string `json:"meters"`
 		Packets int      `json:"packets"`
 		Status  string   `json:"status"`
+		Text    string   `json:"text"`
 		Error   string   `json:"error"`
 	}
 	var state pageState
@@ -148,11 +153,16 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 		meters: [...document.querySelectorAll("#turns .meter")].map(m => m.dataset.category + "/" + m.dataset.level),
 		packets: Number(document.getElementById("stats").dataset.packets),
 		status: document.getElementById("status").dataset.state,
+		text: document.getElementById("status").textContent,
 		error: document.getElementById("status").classList.contains("error") ? document.getElementById("status").textContent : "",
 	})`
 	for {
 		if state, err = chromedp.Run(bctx, chromedp.Evaluate[pageState](probe)); err != nil {
 			t.Fatalf("read page (last state %+v): %v", state, err)
+		}
+		if o.UntilState != "" && state.Status == o.UntilState {
+			res.Turns, res.Packets, res.Status = state.Turns, state.Packets, state.Text
+			return res
 		}
 		if state.Error != "" {
 			t.Fatalf("softphone error: %s", state.Error)
@@ -195,7 +205,7 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 			}
 		}
 	}
-	res.Turns, res.Meters, res.Packets = state.Turns, state.Meters, state.Packets
+	res.Turns, res.Meters, res.Packets, res.Status = state.Turns, state.Meters, state.Packets, state.Text
 	infoMu.Lock()
 	res.Call = info
 	infoMu.Unlock()

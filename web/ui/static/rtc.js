@@ -37,7 +37,13 @@ const RTC = (() => {
       headers: Object.assign({ "Content-Type": "application/sdp" }, opts.headers || {}),
     });
     const body = await r.text();
-    if (r.status !== 201) { pc.close(); throw new Error(body.trim() || r.statusText); }
+    if (r.status !== 201) {
+      pc.close();
+      const e = new Error(body.trim() || r.statusText);
+      e.status = r.status;
+      e.busy = r.status === 503 && /busy/.test(body);
+      throw e;
+    }
     const location = r.headers.get("Location");
     await pc.setRemoteDescription({ type: "answer", sdp: body });
     let closed = false;

@@ -9,7 +9,7 @@
     statusKey = key; statusVars = vars || {};
     const el = $("status");
     el.textContent = I18N.t(key, statusVars);
-    el.classList.toggle("error", key === "status.failed" || key === "status.nomic");
+    el.classList.toggle("error", key === "status.failed" || key === "status.nomic" || key === "status.busy");
     if (state) el.dataset.state = state;
   }
   I18N.onChange(() => setStatus(statusKey, statusVars));
@@ -80,7 +80,7 @@
         if (d && d.state === "agent") setStatus("status.agent", { agent: d.agent || "" });
         break;
       case "hangup":
-        end("status.ended");
+        end(d && d.reason === "server at capacity" ? "status.busy" : "status.ended");
         break;
     }
   }
@@ -106,11 +106,12 @@
         onMessage: onEvent,
         onState: st => {
           if (st === "connected") { setStatus("status.connected", null, "connected"); $("keypad").classList.remove("hidden"); }
-          if (st === "failed" || st === "closed") end("status.ended");
+          if ((st === "failed" || st === "closed") && call) end("status.ended");
         },
       });
     } catch (e) {
-      setStatus("status.failed", { reason: e.message }, "failed");
+      if (e.busy) setStatus("status.busy", null, "busy");
+      else setStatus("status.failed", { reason: e.message }, "failed");
       release();
       $("call").disabled = false;
       return;
