@@ -23,6 +23,10 @@ type rule struct {
 	token  bool
 }
 
+// agentOfferPath is the agent console's WebRTC offer, authorised by the agent
+// token that POST /v1/agents/login returned.
+const agentOfferPath = "/v1/agents/offer"
+
 // staffRules is the one place that says which routes the consoles guard.
 // Longer prefixes come first; a path no rule covers is open (the pages, the
 // caller's softphone signalling, health and metrics).
@@ -45,15 +49,24 @@ func staffRules() []rule {
 // passes carries the signer's identity in its context, so handlers (the
 // listen-in audit, agent sign-in) take the name from the session, not the body.
 func (s *Server) guard(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
-	if s.o.Staff == nil {
-		return r, true
-	}
 	var need *rule
 	for i, ru := range s.rules {
 		if strings.HasPrefix(r.URL.Path, ru.prefix) {
 			need = &s.rules[i]
 			break
 		}
+	}
+	if s.o.Staff == nil {
+		// No console accounts: an API token, when set, guards the console-only
+		// routes too (the rest go through auth), or anyone who can reach the
+		// server could sign in as an agent or listen in to a call. An agent's
+		// offer carries the agent token its sign-in returned, which is proof enough.
+		if need != nil && !need.token && s.o.APIToken != "" && r.URL.Path != agentOfferPath && !s.hasToken(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="calmline"`)
+			Error(w, http.StatusUnauthorized, "missing or wrong API token")
+			return r, false
+		}
+		return r, true
 	}
 	if need == nil {
 		return r, true
@@ -89,7 +102,8 @@ func (s *Server) hasToken(r *http.Request) bool {
 // me tells a console page whether it must sign in, and as whom it is signed in.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	if s.o.Staff == nil {
-		JSON(w, http.StatusOK, map[string]any{"auth": false})
+		// token: the consoles must send the API token (no accounts to sign in with).
+		JSON(w, http.StatusOK, map[string]any{"auth": false, "token": s.o.APIToken != ""})
 		return
 	}
 	if c, err := r.Cookie(staffCookie); err == nil {

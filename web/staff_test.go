@@ -190,3 +190,45 @@ func TestNoStaffKeepsConsolesOpen(t *testing.T) {
 		t.Errorf("listen without staff config = %d", rec.Code)
 	}
 }
+
+// TestTokenWithoutStaffGuardsConsoles: an operator who set an API token and no
+// console accounts has locked the API; signing in as an agent and listening in
+// must not stay open beside it, and the pages must learn they need the token.
+func TestTokenWithoutStaffGuardsConsoles(t *testing.T) {
+	s := New(Options{APIToken: "s3cret", Registry: call.NewRegistry(1)})
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	for _, p := range []string{"POST /v1/agents/login", "POST /v1/agents/offer", "GET /v1/agents", "POST /v1/supervisor/calls/{id}/listen"} {
+		s.Handle(p, ok, false)
+	}
+	tests := []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"POST", "/v1/agents/login", "", 401},
+		{"POST", "/v1/agents/login", "Bearer s3cret", 200},
+		{"GET", "/v1/agents", "", 401},
+		{"GET", "/v1/agents?access_token=s3cret", "", 200},
+		{"POST", "/v1/supervisor/calls/c1/listen", "Bearer wrong", 401},
+		{"POST", "/v1/supervisor/calls/c1/listen", "Bearer s3cret", 200},
+		{"POST", "/v1/agents/offer", "Bearer agent-token", 200}, // the agent token is checked by the offer handler
+		{"GET", "/v1/calls/live", "", 401},
+		{"GET", "/v1/calls/live", "Bearer s3cret", 200},
+		{"GET", "/v1/staff/me", "", 200},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest(tt.method, tt.path, nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s %s (%q) = %d %s, want %d", tt.method, tt.path, tt.auth, rec.Code, rec.Body, tt.want)
+		}
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/staff/me", nil))
+	if !strings.Contains(rec.Body.String(), `"token": true`) {
+		t.Errorf("me = %s, want token: true", rec.Body)
+	}
+}

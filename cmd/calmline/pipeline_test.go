@@ -42,13 +42,19 @@ func speech(t testing.TB, voice, text string) []int16 {
 // testServer builds the real server (store, pipeline, ingress) on a temp data dir.
 func testServer(t testing.TB, extra string) *server {
 	t.Helper()
+	return testServerEnv(t, extra, nil)
+}
+
+// testServerEnv is testServer with environment variables (secrets) for the config.
+func testServerEnv(t testing.TB, extra string, env map[string]string) *server {
+	t.Helper()
 	if _, err := os.Stat("/usr/share/pocketsphinx/model/en-us/en-us"); err != nil {
 		t.Skip("pocketsphinx-en-us not installed (make deps installs it)")
 	}
 	flows, _ := filepath.Abs("../../config/flows")
 	dir := t.TempDir()
 	body := "listen: 127.0.0.1:0\ndata_dir: " + dir + "\nflows: [" + flows + "]\n" + extra
-	cfg, err := config.Parse(filepath.Join(dir, "c.yaml"), []byte(body), func(string) string { return "" })
+	cfg, err := config.Parse(filepath.Join(dir, "c.yaml"), []byte(body), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -169,6 +169,55 @@ func TestBrowserStaffSignIn(t *testing.T) {
 	}
 }
 
+// TestBrowserConsoleAsksForAPIToken: an operator who protected the API with a
+// token and set up no console accounts opens the supervisor console. It must ask
+// for the token (not sit there showing "no live calls" on 401s), refuse a wrong
+// one, and then show the console and the dashboard.
+func TestBrowserConsoleAsksForAPIToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped with -short")
+	}
+	chrome := webrtctest.FindChromium("")
+	if chrome == "" {
+		t.Skip("chromium not installed (make deps installs it)")
+	}
+	s := testServerEnv(t, "", map[string]string{"CALMLINE_API_TOKEN": "s3cret-token"})
+	seedDashboard(t, s.db)
+	hs := httptest.NewServer(s.web)
+	defer hs.Close()
+	wav, _ := webrtctest.Speech(t, "hello", 48000, 0.2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bctx := webrtctest.Browser(ctx, t, chrome, wav)
+	wait := func(what, expr string) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+				return
+			}
+		}
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(hs.URL+"/supervisor"), chromedp.WaitVisible(chromedp.CSS("#token-form"))); err != nil {
+		t.Fatalf("open the console: %v", err)
+	}
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS("#token-value"), "guess"), chromedp.Click(chromedp.CSS("#token-form button"))); err != nil {
+		t.Fatal(err)
+	}
+	wait("the refusal", `document.getElementById("token-status").textContent.includes("not accepted")`)
+	if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.CSS("#token-value"), "s3cret-token"), chromedp.Click(chromedp.CSS("#token-form button"))); err != nil {
+		t.Fatal(err)
+	}
+	wait("the console", `!document.querySelector("section.console").classList.contains("hidden") && document.getElementById("token").classList.contains("hidden")`)
+	wait("the heatmap", `document.querySelectorAll("#heatmap td.heat[data-share]").length > 0`)
+	wait("no live calls, said without an error", `!document.getElementById("no-calls").classList.contains("hidden") && !document.getElementById("sup-status").classList.contains("error")`)
+	// The kept token opens the console again on reload without asking.
+	if err := chromedp.Do(bctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	wait("the console after reload", `!document.querySelector("section.console").classList.contains("hidden") && !document.getElementById("token")`)
+}
+
 // seedDashboard stores two ended browser calls: one that heard soothing
 // variant a and calmed down, one that heard b and got more upset (mild).
 func seedDashboard(t *testing.T, db *store.DB) {

@@ -25,7 +25,7 @@
     open.addEventListener("click", () => { form.classList.toggle("hidden"); });
     save.addEventListener("click", async () => {
       try {
-        const res = await fetch("/v1/feedback", {
+        const res = await Staff.fetch("/v1/feedback", {
           method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ call_id: callId, turn_seq: seq, category: cat.value, level: lvl.value, who: $("me").textContent || "agent" }),
         });
@@ -50,7 +50,7 @@
     if (!name) return;
     const queues = $("queues").value.split(",").map(s => s.trim()).filter(Boolean);
     try {
-      const r = await fetch("/v1/agents/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, queues }) });
+      const r = await Staff.fetch("/v1/agents/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name, queues }) });
       if (!r.ok) throw new Error((await r.text()).trim());
       const a = await r.json();
       token = a.token;
@@ -113,7 +113,7 @@
     box.innerHTML = "";
     let rep;
     try {
-      const r = await fetch(url, { headers: { "Accept": "application/json" } });
+      const r = await Staff.fetch(url, { headers: { "Accept": "application/json" } });
       if (!r.ok) return;
       rep = await r.json();
     } catch (e) { return; }

@@ -66,7 +66,7 @@ const Dashboard = (() => {
 
   async function load() {
     try {
-      const [h, a] = await Promise.all([fetch("/v1/heatmap?" + range()), fetch("/v1/ab?" + range())]);
+      const [h, a] = await Promise.all([Staff.fetch("/v1/heatmap?" + range()), Staff.fetch("/v1/ab?" + range())]);
       if (h.ok) heatmap((await h.json()).cells || []);
       if (a.ok) ab((await a.json()) || []);
       $("dash-status").textContent = h.ok && a.ok ? "" : I18N.t("dash.unavailable");

@@ -37,7 +37,10 @@ const I18N = (() => {
       "dash.cell": "{calls} calls, {share} moderate or worse, mean arousal {arousal}",
       "agent.correct": "Not right? Correct the emotion", "agent.save": "Save", "agent.saved": "Saved: thank you, the model learns from it.",
       "agent.savefailed": "Could not save:",
-      "staff.failed": "Sign-in failed.", "staff.supervisors": "Signed in as {name}: this console is for supervisors.",
+      "staff.failed": "Sign-in failed.", "staff.tokentitle": "API token",
+      "staff.tokenwhy": "This server is protected by its API token and has no console accounts. Enter the token (CALMLINE_API_TOKEN), or ask your administrator to set up staff accounts.",
+      "staff.token": "Token", "staff.tokenwrong": "That token is not accepted.",
+      "sup.denied": "Not allowed to see live calls: {reason}", "staff.supervisors": "Signed in as {name}: this console is for supervisors.",
     },
     zh: {
       "app": "calmline", "softphone": "联系客服", "call": "呼叫", "hangup": "挂断",
@@ -74,7 +77,10 @@ const I18N = (() => {
       "dash.cell": "{calls} 个通话，{share} 达到中度及以上，平均唤醒度 {arousal}",
       "agent.correct": "不准确？纠正情绪", "agent.save": "保存", "agent.saved": "已保存，模型会据此学习。",
       "agent.savefailed": "保存失败：",
-      "staff.failed": "登录失败。", "staff.supervisors": "当前登录为 {name}：此页面仅限班长使用。",
+      "staff.failed": "登录失败。", "staff.tokentitle": "API 令牌",
+      "staff.tokenwhy": "此服务器由 API 令牌保护，且未配置坐席/班长账号。请输入令牌（CALMLINE_API_TOKEN），或请管理员配置账号。",
+      "staff.token": "令牌", "staff.tokenwrong": "令牌无效。",
+      "sup.denied": "无权查看实时通话：{reason}", "staff.supervisors": "当前登录为 {name}：此页面仅限班长使用。",
     },
   };
   let lang = localStorage.getItem("calmline.lang") ||

@@ -2,14 +2,72 @@
 // sign-in is on (config: staff) and who is signed in; the session itself is an
 // HttpOnly cookie this script never sees, so every fetch and the event stream
 // carry it without token handling here.
+//
+// A server with an API token and no console accounts guards the consoles with the
+// token instead: the page asks for it once, keeps it for the tab
+// (sessionStorage), and sends it with every request through Staff.fetch,
+// Staff.headers and Staff.url (EventSource cannot set headers).
 "use strict";
 const Staff = (() => {
+  let apiToken = sessionStorage.getItem("calmline.token") || "";
+
   async function me() {
     try {
       const r = await fetch("/v1/staff/me", { headers: { "Accept": "application/json" } });
       const b = await r.json();
-      return { auth: !!b.auth, name: r.ok ? b.name || "" : "", role: r.ok ? b.role || "" : "" };
-    } catch (e) { return { auth: false, name: "", role: "" }; }
+      return { auth: !!b.auth, token: !!b.token, name: r.ok ? b.name || "" : "", role: r.ok ? b.role || "" : "" };
+    } catch (e) { return { auth: false, token: false, name: "", role: "" }; }
+  }
+
+  function headers(h) {
+    const out = Object.assign({}, h || {});
+    if (apiToken) out["Authorization"] = "Bearer " + apiToken;
+    return out;
+  }
+  function url(u) {
+    return apiToken ? u + (u.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(apiToken) : u;
+  }
+  function apiFetch(u, opts) {
+    const o = Object.assign({}, opts || {});
+    o.headers = headers(o.headers);
+    return fetch(u, o);
+  }
+
+  // tokenCard asks for the API token and resolves once the server accepts it.
+  function tokenCard() {
+    const box = document.createElement("section");
+    box.id = "token"; box.className = "card";
+    box.innerHTML = '<h2 data-i18n="staff.tokentitle"></h2><p data-i18n="staff.tokenwhy"></p><form id="token-form" class="row">' +
+      '<label for="token-value" data-i18n="staff.token"></label><input id="token-value" type="password" autocomplete="off" maxlength="500">' +
+      '<button class="primary" data-i18n="staff.signin"></button></form><div id="token-status" class="status"></div>';
+    document.querySelector("main").prepend(box);
+    I18N.apply();
+    document.getElementById("token-value").focus();
+    return new Promise(resolve => {
+      document.getElementById("token-form").addEventListener("submit", async ev => {
+        ev.preventDefault();
+        const st = document.getElementById("token-status");
+        const tok = document.getElementById("token-value").value.trim();
+        try {
+          const r = await fetch("/v1/calls/live", { headers: { "Authorization": "Bearer " + tok, "Accept": "application/json" } });
+          if (r.status === 401) throw new Error(I18N.t("staff.tokenwrong"));
+          apiToken = tok;
+          sessionStorage.setItem("calmline.token", tok);
+          document.getElementById("token-value").value = "";
+          box.classList.add("hidden");
+          resolve();
+        } catch (e) { st.textContent = e.message; st.classList.add("error"); }
+      });
+    });
+  }
+
+  // tokenOK checks a kept token still opens the API.
+  async function tokenOK() {
+    if (!apiToken) return false;
+    try {
+      const r = await apiFetch("/v1/calls/live", { headers: { "Accept": "application/json" } });
+      return r.status !== 401;
+    } catch (e) { return true; } // server restarting: keep the token
   }
 
   async function login(name, password) {
@@ -38,6 +96,10 @@ const Staff = (() => {
   // browser is signed in, otherwise once the person signs in on the card.
   async function gate() {
     const id = await me();
+    if (!id.auth && id.token) {
+      if (!(await tokenOK())) { apiToken = ""; await tokenCard(); }
+      return id;
+    }
     if (!id.auth || id.name) return id;
     const box = card();
     document.getElementById("signin-name").focus();
@@ -55,5 +117,5 @@ const Staff = (() => {
     });
   }
 
-  return { me, login, gate };
+  return { me, login, gate, fetch: apiFetch, headers, url };
 })();

@@ -17,7 +17,8 @@
 
   async function refresh() {
     try {
-      const r = await fetch("/v1/calls/live", { headers: { "Accept": "application/json" } });
+      const r = await Staff.fetch("/v1/calls/live", { headers: { "Accept": "application/json" } });
+      if (r.status === 401 || r.status === 403) { status("sup.denied", { reason: (await r.text()).trim() }, true); return; }
       if (!r.ok) return;
       const list = await r.json();
       calls.clear();
@@ -25,7 +26,7 @@
       render();
     } catch (e) { /* server restarting: try again on the next tick */ }
     try {
-      const r = await fetch("/v1/agents");
+      const r = await Staff.fetch("/v1/agents");
       if (r.ok) renderAgents(await r.json());
     } catch (e) { /* optional */ }
   }
@@ -114,7 +115,7 @@
     try {
       listenConn = await RTC.connect({
         url: "/v1/supervisor/calls/" + encodeURIComponent(id) + "/listen?supervisor=" + encodeURIComponent(name),
-        stream: null,
+        stream: null, headers: Staff.headers(),
         onTrack: s => { const a = $("listen-audio"); a.srcObject = s; a.play().catch(() => {}); },
         onState: st => { if (st === "failed" || st === "closed") stop(); },
       });
@@ -136,7 +137,7 @@
     document.querySelectorAll("section.console").forEach(s => s.classList.remove("hidden"));
     if (me.auth && me.role !== "supervisor") { status("staff.supervisors", { name: me.name }, true); return; }
     I18N.onChange(render);
-    const es = new EventSource("/v1/events");
+    const es = new EventSource(Staff.url("/v1/events"));
     es.onmessage = m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* not an event */ } };
     ["emotion", "state", "hangup", "transcript"].forEach(t => es.addEventListener(t, m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore */ } }));
     refresh();
