@@ -65,13 +65,17 @@ type Action struct {
 	Compensation *Compensation `json:"compensation,omitempty"`
 	Report       *Report       `json:"report,omitempty"`
 
-	Strategy string            `json:"strategy,omitempty"` // "normal", "soothing", "explaining", "handoff", "emergency"
-	Variant  string            `json:"variant,omitempty"`  // A/B variant of this call
-	Node     string            `json:"node,omitempty"`     // the node the conversation is at after this turn
-	Tier     string            `json:"tier,omitempty"`     // which policy tier fired: mild, moderate, severe, rising, forced:<topic>
-	Issue    string            `json:"issue,omitempty"`    // issue type of the current node, for routing and reports
-	Webhook  *WebhookCall      `json:"webhook,omitempty"`  // a webhook node the call layer should fire
-	Vars     map[string]string `json:"vars,omitempty"`     // values collected so far
+	Strategy string `json:"strategy,omitempty"` // "normal", "soothing", "explaining", "handoff", "emergency"
+	Variant  string `json:"variant,omitempty"`  // A/B variant of this call
+	// Line names the first line of this reply that has A/B variant text (e.g.
+	// "soothe"); empty when the reply had none, so an A/B report counts only replies
+	// where the variants differ.
+	Line    string            `json:"line,omitempty"`
+	Node    string            `json:"node,omitempty"`    // the node the conversation is at after this turn
+	Tier    string            `json:"tier,omitempty"`    // which policy tier fired: mild, moderate, severe, rising, forced:<topic>
+	Issue   string            `json:"issue,omitempty"`   // issue type of the current node, for routing and reports
+	Webhook *WebhookCall      `json:"webhook,omitempty"` // a webhook node the call layer should fire
+	Vars    map[string]string `json:"vars,omitempty"`    // values collected so far
 }
 
 // Compensation is an automatic goodwill offer, chosen by the flow's rules and capped

@@ -125,9 +125,11 @@ type Conversation struct {
 	// A/B: a variant line was spoken and awaits the next reading.
 	abPending bool
 	abBefore  int
-	ab        ABResult
-	handedOff bool
-	ended     bool
+	// variedLine is the first line with variant text said in the reply being built.
+	variedLine string
+	ab         ABResult
+	handedOff  bool
+	ended      bool
 	// waitNode is the last node that waits for the caller's answer, where a failed
 	// transfer takes the call back to; noAgentTurn is the turn of the last failed
 	// transfer (0: none), which holds off automatic handoffs for a few turns.
@@ -188,13 +190,13 @@ func (c *Conversation) Start() Action {
 	if p != nil {
 		for _, ps := range c.f.Personalize {
 			if c.match(&ps.When, emotion.Calm) {
-				personal = append(personal, c.say(ps.Say))
+				personal = append(personal, c.say(ps.Say, "personal"))
 				break
 			}
 		}
 		for _, ps := range c.f.Proactive {
 			if c.match(&ps.When, emotion.Calm) {
-				personal = append(personal, c.say(ps.Say))
+				personal = append(personal, c.say(ps.Say, "personal"))
 			}
 		}
 	}
@@ -344,11 +346,11 @@ func (c *Conversation) Turn(in Input) Action {
 	post := []string{}
 	if n := c.f.Nodes[c.node]; n != nil && act.Type == Say {
 		if tierName == "mild" && n.Solution != nil {
-			post = append(post, c.say(n.Solution))
+			post = append(post, c.say(n.Solution, c.node+".solution"))
 		}
 		if c.strategy == "explaining" {
 			if n.Explain != nil {
-				post = append(post, c.say(n.Explain))
+				post = append(post, c.say(n.Explain, c.node+".explain"))
 			} else {
 				pre = append(pre, c.lib("explain"))
 			}
@@ -457,7 +459,7 @@ func (c *Conversation) take(it *Intent, parts *[]string) Action {
 		c.issue = it.Issue
 	}
 	if it.Say != nil {
-		*parts = append(*parts, c.say(it.Say))
+		*parts = append(*parts, c.say(it.Say, "intent "+it.Name))
 	}
 	if it.Goto == "" {
 		return Action{Type: Say}
@@ -492,12 +494,12 @@ func (c *Conversation) retry(n *Node, r *Retry, kind string, parts *[]string) Ac
 	case kind == "no_match" && c.feltThisTurn:
 		// The soothing or explaining line already answers the caller.
 	case r != nil && r.Say != nil:
-		*parts = append(*parts, c.say(r.Say))
+		*parts = append(*parts, c.say(r.Say, c.node+"."+kind))
 	default:
 		*parts = append(*parts, c.lib(kind))
 	}
 	if n.Say != nil {
-		*parts = append(*parts, c.say(n.Say))
+		*parts = append(*parts, c.say(n.Say, c.node))
 		c.prompt = len(*parts) - 1
 	}
 	return Action{Type: Say}
@@ -528,7 +530,7 @@ func (c *Conversation) enter(name string, parts *[]string, afterFirst []string) 
 		}
 		c.prompt = -1
 		if n.Say != nil {
-			*parts = append(*parts, c.say(n.Say))
+			*parts = append(*parts, c.say(n.Say, c.node))
 			c.prompt = len(*parts) - 1
 		}
 		if afterFirst != nil {
@@ -578,7 +580,7 @@ func (c *Conversation) TransferFailed() Action {
 	if c.waitNode != "" {
 		c.node = c.waitNode
 		if n := c.f.Nodes[c.node]; n != nil && n.Say != nil {
-			parts = append(parts, c.say(n.Say))
+			parts = append(parts, c.say(n.Say, c.node))
 		}
 	}
 	return c.finish(Action{Type: Say}, parts)
@@ -752,6 +754,7 @@ func (c *Conversation) finish(a Action, parts []string) Action {
 	a.Reply = joinParts(c.lang, parts)
 	a.Lang = c.lang
 	a.Variant = c.variant
+	a.Line, c.variedLine = c.variedLine, ""
 	a.Node = c.node
 	if a.Issue == "" {
 		a.Issue = c.issue
@@ -784,12 +787,19 @@ func (c *Conversation) finish(a Action, parts []string) Action {
 
 // say renders a line in the call's language and variant, with profile and collected
 // values filled in.
-func (c *Conversation) say(l *Line) string {
+// say renders a line in the call's variant and language. name is what the A/B
+// report calls the line when it has variant text (a library key such as
+// "soothe", a node, or node.solution): the first such line of a reply is the
+// reply's Action.Line.
+func (c *Conversation) say(l *Line, name string) string {
 	s, varied := l.render(c.variant, c.lang, c.f.Languages[0])
 	if varied {
 		c.ab.Lines++
 		c.abPending = true
 		c.abBefore = negativity(c.lastRead)
+		if c.variedLine == "" {
+			c.variedLine = name
+		}
 	}
 	return c.template(s, nil)
 }
@@ -797,11 +807,11 @@ func (c *Conversation) say(l *Line) string {
 // lib speaks a library line: the flow's own, else the pack's.
 func (c *Conversation) lib(key string) string {
 	if l := c.f.Lines[key]; l != nil {
-		return c.say(l)
+		return c.say(l, key)
 	}
 	if c.f.pack != nil {
 		if l := c.f.pack.Lines[key]; l != nil {
-			return c.say(l)
+			return c.say(l, key)
 		}
 	}
 	return ""

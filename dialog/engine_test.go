@@ -341,17 +341,21 @@ func TestABAssignmentAndOutcome(t *testing.T) {
 			continue
 		}
 		done[c.Variant()] = true
-		c.Start()
+		if g := c.Start(); g.Line != "" {
+			t.Errorf("the greeting has no variant text but names line %q", g.Line)
+		}
 		a := c.Turn(say("refund", rd(emotion.Angry, emotion.Mild, 0.7)))
-		if !strings.Contains(a.Reply, want[c.Variant()]) || a.Variant != c.Variant() {
-			t.Errorf("variant %s said %q", c.Variant(), a.Reply)
+		if !strings.Contains(a.Reply, want[c.Variant()]) || a.Variant != c.Variant() || a.Line != "soothe" {
+			t.Errorf("variant %s said %q (line %q)", c.Variant(), a.Reply, a.Line)
 		}
 		// Emotion falls on the next turn for variant b only.
 		next := rd(emotion.Angry, emotion.Mild, 0.7)
 		if c.Variant() == "b" {
 			next = rd(emotion.Neutral, emotion.Calm, 0.7)
 		}
-		c.Turn(say("yes", next))
+		if a := c.Turn(say("yes", next)); c.Variant() == "b" && a.Line != "" {
+			t.Errorf("a calm turn's reply has no variant text but names line %q", a.Line)
+		}
 		c.End(Outcome{Reason: "caller_hangup"})
 		c.End(Outcome{Reason: "caller_hangup"}) // recorded once
 		r := c.ABResult()

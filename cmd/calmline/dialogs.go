@@ -82,8 +82,11 @@ func (c *conversation) reply(ctx context.Context, a dialog.Action) call.Reply {
 	}
 	r := call.Reply{Say: a.Reply, Lang: a.Lang, Style: a.Style}
 	act := &call.Action{
-		Type: a.Type.String(), Tier: a.Tier, Node: a.Node, Line: a.Node, Variant: a.Variant, Strategy: a.Strategy,
-		Queue: a.Queue, Priority: a.Priority,
+		Type: a.Type.String(), Tier: a.Tier, Node: a.Node, Strategy: a.Strategy, Queue: a.Queue, Priority: a.Priority,
+	}
+	if a.Line != "" {
+		// Only a reply whose words differ between variants is an A/B trial.
+		act.Line, act.Variant = a.Line, a.Variant
 	}
 	if a.Compensation != nil {
 		act.Compensation = a.Compensation
