@@ -105,12 +105,12 @@ type Reply struct {
 
 // Outcome is how a call ended, for the record and for A/B results.
 type Outcome struct {
-	Reason      string // "caller_hangup", "bot_hangup", "transferred", "timeout", "error"
-	HandedOff   bool
-	Queue       string
-	FinalLevel  emotion.Level
-	PeakLevel   emotion.Level
-	EmotionFell bool
+	Reason      string        `json:"reason"` // "caller_hangup", "bot_hangup", "transferred", "timeout", "error"
+	HandedOff   bool          `json:"handed_off"`
+	Queue       string        `json:"queue,omitempty"`
+	FinalLevel  emotion.Level `json:"final_level"`
+	PeakLevel   emotion.Level `json:"peak_level"`
+	EmotionFell bool          `json:"emotion_fell"`
 }
 
 // Recorder persists what happened. Record is called synchronously from the session so

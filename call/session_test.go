@@ -2,7 +2,9 @@ package call
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -115,6 +117,19 @@ func TestSessionTurnThenHangup(t *testing.T) {
 	}
 	if !slices.Equal(ns, []int{1, 2}) {
 		t.Errorf("action ordinals = %v, want [1 2]", ns)
+	}
+	// Webhooks and the event stream send these payloads as they are: every key is
+	// snake_case (call.started and call.ended once sent Go field names).
+	for _, ev := range h.rec.events {
+		b, err := json.Marshal(ev.Data)
+		if err != nil {
+			t.Fatalf("%s: %v", ev.Type, err)
+		}
+		for _, k := range regexp.MustCompile(`"([^"]+)":`).FindAllStringSubmatch(string(b), -1) {
+			if strings.ToLower(k[1]) != k[1] {
+				t.Errorf("%s payload key %q is not snake_case: %s", ev.Type, k[1], b)
+			}
+		}
 	}
 	rep := h.report()
 	if len(rep.Transcript) != 3 || rep.Transcript[1].Speaker != "caller" || rep.Transcript[1].Reading == nil || rep.Transcript[1].Reading.Category.String() != "angry" {

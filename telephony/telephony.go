@@ -22,12 +22,12 @@ const (
 // CallInfo is what calmline knows about a call when it starts; it keys the customer
 // profile (CallerID) and the heatmaps (Channel).
 type CallInfo struct {
-	ID       string    // calmline's own call id, unique per process run
-	Channel  Channel   // how the call arrived
-	CallerID string    // SIP user / E.164 number / id given by the web page; may be empty
-	Called   string    // the dialled number or line, when known
-	Lang     string    // language hint ("zh", "en") or empty for the flow default
-	Started  time.Time // when the call was answered
+	ID       string    `json:"id"`                  // calmline's own call id, unique per process run
+	Channel  Channel   `json:"channel"`             // how the call arrived
+	CallerID string    `json:"caller_id,omitempty"` // SIP user / E.164 number / id given by the web page; may be empty
+	Called   string    `json:"called,omitempty"`    // the dialled number or line, when known
+	Lang     string    `json:"lang,omitempty"`      // language hint ("zh", "en") or empty for the flow default
+	Started  time.Time `json:"started"`             // when the call was answered
 }
 
 // Leg is one caller's audio connection. call.Session drives one Leg per call.

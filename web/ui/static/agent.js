@@ -93,7 +93,7 @@
     const dl = $("vars");
     dl.innerHTML = "";
     const tr = m.transfer || {};
-    const rows = Object.assign({}, m.call ? { caller: m.call.CallerID || "", lang: m.call.Lang || "" } : {},
+    const rows = Object.assign({}, m.call ? { caller: m.call.caller_id || "", lang: m.call.lang || "" } : {},
       tr.queue ? { queue: tr.queue } : {}, tr.vars || {});
     for (const [k, v] of Object.entries(rows)) {
       const dt = document.createElement("dt"); dt.textContent = k;
@@ -165,7 +165,7 @@
         $("ring").classList.add("hidden");
         $("incall").classList.remove("hidden");
         $("turns").innerHTML = "";
-        setStatus("agent.incall", { caller: (m.call && m.call.CallerID) || m.call_id }, "incall");
+        setStatus("agent.incall", { caller: (m.call && m.call.caller_id) || m.call_id }, "incall");
         break;
       case "call_event": {
         const ev = m.event || {};
