@@ -86,6 +86,11 @@ func TestValidationErrors(t *testing.T) {
 		{"empty queue", "  agents: {endpoints: [PJSIP/agent1]}", "  agents: {endpoints: [PJSIP/agent1]}\n  vip:", "queues:", `queue "vip" is empty`, "give it endpoints"},
 		{"empty intent", "    intents:\n", "    intents:\n      -\n", "intents:", `empty node "menu" intent`, "remove the empty"},
 		{"empty routing rule", "policy:\n", "routing:\n  -\npolicy:\n", "routing:", "empty routing rule", "remove the empty"},
+		{"placeholder typo", "    say: \"Bye.\"", "    say: \"Bye, order {ordr_id}.\"\n  ask:\n    type: collect\n    say: \"Number?\"\n    collect: {kind: digits, var: order_id}\n    next: bye",
+			"say: \"Bye, order", "unknown placeholder {ordr_id}", "did you mean {order_id}?"},
+		{"same key twice", "        goto: bye\n", "        goto: bye\n      - intent: two\n        dtmf: \"1\"\n        goto: hello\n", "dtmf: \"1\"\n        goto: hello", `intent "two" uses dtmf "1" twice`, `intent "one"`},
+		{"bad webhook method", "    say: \"Bye.\"", "    say: \"Bye.\"\n  hook:\n    type: webhook\n    webhook: {url: \"http://127.0.0.1:9/h\", method: FETCH}\n    next: bye", "webhook: {url", `webhook method "FETCH"`, "allowed: GET, POST"},
+		{"bad webhook url", "    say: \"Bye.\"", "    say: \"Bye.\"\n  hook:\n    type: webhook\n    webhook: {url: \"crm.example.com/h\"}\n    next: bye", "webhook: {url", "is not an http(s) URL", "https://"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

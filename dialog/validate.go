@@ -2,10 +2,13 @@ package dialog
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/calmline/calmline/config"
 	"github.com/calmline/calmline/emotion"
 	"github.com/calmline/calmline/internal/hanzi"
 )
@@ -170,6 +173,43 @@ func compileAll(c *checker, pats []string, pos int) []*regexp.Regexp {
 	return out
 }
 
+// placeholder finds {name} in a line.
+var placeholder = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// webhookMethods are the methods a webhook node may use (empty means POST).
+var webhookMethods = []string{"GET", "POST", "PUT", "PATCH"}
+
+// nearMiss returns the known name got is one or two edits from, or "" when got is
+// known or not close to any.
+func nearMiss(got string, known []string) string {
+	if slices.Contains(known, got) {
+		return ""
+	}
+	for _, k := range known {
+		if d := config.EditDistance(got, k); d > 0 && d <= 2 && len(k) > 3 {
+			return k
+		}
+	}
+	return ""
+}
+
+// sameKeys reports intents of one list that answer the same key: the caller can
+// only ever reach the first.
+func sameKeys(c *checker, what string, ins []*Intent) {
+	first := map[string]*Intent{}
+	for _, in := range ins {
+		if in.DTMF == "" {
+			continue
+		}
+		if prev, ok := first[in.DTMF]; ok {
+			c.add(at(in.KeyPos, "dtmf", in.Pos), fmt.Sprintf("give it another key; intent %q (line %d) already answers %s", prev.Name, prev.Pos, in.DTMF),
+				"%s intent %q uses dtmf %q twice", what, in.Name, in.DTMF)
+			continue
+		}
+		first[in.DTMF] = in
+	}
+}
+
 func checkFlow(f *Flow, packs map[string]*Pack) []error {
 	c := &checker{file: f.File}
 	f.Global = present(c, at(f.KeyPos, "global", f.Pos), "global intent", f.Global)
@@ -225,9 +265,28 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 	for _, v := range f.Variants {
 		variants[v] = true
 	}
+	// Placeholders a line may use: the profile's fields, the compensation line's,
+	// and every variable a collect node fills. A profile note may add any name, so
+	// only a near miss of a known one is taken for a typo ({ordr_id}).
+	known := []string{"name", "tier", "orders", "tenure_months", "known_issue", "renewal_date", "amount", "unit", "kind", "reason"}
+	for _, n := range f.Nodes {
+		if n != nil && n.Collect != nil && n.Collect.Var != "" {
+			known = append(known, n.Collect.Var)
+		}
+	}
 	line := func(l *Line, what string) {
 		if l == nil {
 			return
+		}
+		for _, t := range l.texts() {
+			for _, str := range t {
+				for _, m := range placeholder.FindAllStringSubmatch(str, -1) {
+					if near := nearMiss(m[1], known); near != "" {
+						c.add(l.Pos, fmt.Sprintf("did you mean {%s}? (a profile note may add other names; rename it if this is one)", near),
+							"%s uses unknown placeholder {%s}", what, m[1])
+					}
+				}
+			}
 		}
 		for name := range l.Variants {
 			if !variants[name] {
@@ -287,6 +346,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 	for _, in := range f.Global {
 		checkIntent(in)
 	}
+	sameKeys(c, "global", f.Global)
 	for _, name := range nodeNames {
 		n := f.Nodes[name]
 		if n == nil {
@@ -303,6 +363,15 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 			}
 			if n.Type == "webhook" && (n.Webhook == nil || n.Webhook.URL == "") {
 				c.add(n.Pos, "add webhook: {url: https://...}", "%s has no webhook url", what)
+			}
+			if w := n.Webhook; n.Type == "webhook" && w != nil && w.URL != "" {
+				if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					c.add(w.Pos, "use an http(s) URL such as https://crm.example.com/hook", "%s webhook url %q is not an http(s) URL", what, w.URL)
+				}
+				w.Method = strings.ToUpper(w.Method)
+				if w.Method != "" && !slices.Contains(webhookMethods, w.Method) {
+					c.add(w.Pos, suggest(w.Method, webhookMethods), "%s webhook method %q is not one calmline sends", what, w.Method)
+				}
 			}
 		case "ask", "menu":
 			if len(n.Intents) == 0 && len(f.Global) == 0 {
@@ -339,6 +408,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 		for _, in := range n.Intents {
 			checkIntent(in)
 		}
+		sameKeys(c, what, n.Intents)
 		n.Branch = present(c, at(n.KeyPos, "branch", n.Pos), what+" branch", n.Branch)
 		for _, b := range n.Branch {
 			checkCond(c, &b.When)
