@@ -135,6 +135,12 @@ type WebRTCConfig struct {
 	UDPPorts       [2]int        `yaml:"udp_ports"`   // 0,0 = any
 	MaxPending     int           `yaml:"max_pending"`
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// PublicIP is announced instead of the host's address, for a server behind a
+	// 1:1 NAT (a cloud VM with an elastic IP), so browsers outside can reach it.
+	PublicIP string `yaml:"public_ip"`
+	// HostIPs restricts host candidates to these local addresses (127.0.0.1 allows
+	// loopback, for a demo on one machine).
+	HostIPs []string `yaml:"host_ips"`
 }
 
 // QueueConfig is a group of human experts a call can be handed to.
@@ -183,6 +189,8 @@ type Secrets struct {
 	PostgresDSN    string            // CALMLINE_POSTGRES_DSN
 	StoreKey       string            // CALMLINE_STORE_KEY: encrypts transcripts at rest (hex or base64, 32 bytes)
 	APIToken       string            // CALMLINE_API_TOKEN: bearer token for the REST API
+	TURNUsername   string            // CALMLINE_TURN_USERNAME: credentials for webrtc.ice_servers turn: URLs
+	TURNCredential string            // CALMLINE_TURN_CREDENTIAL
 	WebhookSecret  string            // CALMLINE_WEBHOOK_SECRET: HMAC key for webhook signatures
 	SupervisorPINs map[string]string // CALMLINE_SUPERVISOR_PIN_<NAME>, per ARIConfig.Supervisors
 }
@@ -256,12 +264,14 @@ func readSecrets(cfg Config, env func(string) string) Secrets {
 		env = func(string) string { return "" }
 	}
 	s := Secrets{
-		OpenAIAPIKey:  env("CALMLINE_OPENAI_API_KEY"),
-		ARIPassword:   env("CALMLINE_ARI_PASSWORD"),
-		PostgresDSN:   env("CALMLINE_POSTGRES_DSN"),
-		StoreKey:      env("CALMLINE_STORE_KEY"),
-		APIToken:      env("CALMLINE_API_TOKEN"),
-		WebhookSecret: env("CALMLINE_WEBHOOK_SECRET"),
+		OpenAIAPIKey:   env("CALMLINE_OPENAI_API_KEY"),
+		ARIPassword:    env("CALMLINE_ARI_PASSWORD"),
+		PostgresDSN:    env("CALMLINE_POSTGRES_DSN"),
+		StoreKey:       env("CALMLINE_STORE_KEY"),
+		APIToken:       env("CALMLINE_API_TOKEN"),
+		TURNUsername:   env("CALMLINE_TURN_USERNAME"),
+		TURNCredential: env("CALMLINE_TURN_CREDENTIAL"),
+		WebhookSecret:  env("CALMLINE_WEBHOOK_SECRET"),
 	}
 	if len(cfg.ARI.Supervisors) > 0 {
 		s.SupervisorPINs = map[string]string{}
@@ -353,6 +363,21 @@ func (c *Config) validate(doc *Doc) Errors {
 	}
 	if c.WebRTC.MaxPending < 1 {
 		bad("webrtc.max_pending", "must be at least 1")
+	}
+	if ip := c.WebRTC.PublicIP; ip != "" && net.ParseIP(ip) == nil {
+		bad("webrtc.public_ip", "%q is not an IP address (the address browsers reach this server at)", ip)
+	}
+	for i, ip := range c.WebRTC.HostIPs {
+		if net.ParseIP(ip) == nil {
+			bad(fmt.Sprintf("webrtc.host_ips[%d]", i), "%q is not an IP address of this machine", ip)
+		}
+	}
+	turn := false
+	for _, s := range c.WebRTC.ICEServers {
+		turn = turn || strings.HasPrefix(s, "turn")
+	}
+	if turn && (c.Secrets.TURNUsername == "" || c.Secrets.TURNCredential == "") {
+		bad("webrtc.ice_servers", "a turn: server needs CALMLINE_TURN_USERNAME and CALMLINE_TURN_CREDENTIAL in the environment")
 	}
 	positive("webrtc.connect_timeout", c.WebRTC.ConnectTimeout)
 	if len(c.Flows) == 0 {

@@ -22,6 +22,10 @@ func (s *server) startWebRTC() error {
 		UDPPortMax:     uint16(c.UDPPorts[1]),
 		MaxPending:     c.MaxPending,
 		ConnectTimeout: c.ConnectTimeout,
+		PublicIP:       c.PublicIP,
+		HostIPs:        c.HostIPs,
+		ICEUsername:    s.cfg.Secrets.TURNUsername,
+		ICECredential:  s.cfg.Secrets.TURNCredential,
 	}
 	ws, err := webrtc.New(wc, s.handleCall,
 		webrtc.WithLogger(s.log.With("ingress", "webrtc")),
