@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"strconv"
 	"time"
 
@@ -88,6 +89,13 @@ func intParam(r *http.Request, name string) (int, error) {
 func (a *api) fail(w http.ResponseWriter, err error) {
 	if errors.Is(err, store.ErrNotFound) {
 		Error(w, http.StatusNotFound, "not found")
+		return
+	}
+	if errors.Is(err, store.ErrNoKey) || errors.Is(err, store.ErrDecrypt) {
+		// Rows sealed with a key this server was not started with: the operator's
+		// fix, not a bug; say so rather than "store error".
+		a.s.o.Logger.Error("store query: encrypted rows", "err", err)
+		Error(w, http.StatusServiceUnavailable, "some rows are encrypted with a store key this server does not have (CALMLINE_STORE_KEY)")
 		return
 	}
 	a.s.o.Logger.Error("store query", "err", err)
@@ -220,6 +228,17 @@ func (a *api) feedback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		Error(w, http.StatusBadRequest, err.Error())
 		return
+	}
+	if v := r.URL.Query().Get("since"); v != "" {
+		// since= is what store.Feedback and refit --since call it; accept it too.
+		q := r.URL.Query()
+		q.Set("from", v)
+		r2 := r.Clone(r.Context())
+		r2.URL.RawQuery = q.Encode()
+		if from, _, err = timeRange(r2); err != nil {
+			Error(w, http.StatusBadRequest, strings.Replace(err.Error(), "from:", "since:", 1))
+			return
+		}
 	}
 	fb, err := a.st.Feedback(r.Context(), from)
 	if err != nil {

@@ -38,6 +38,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	if k := cfg.Secrets.StoreKey; k != "" {
+		if _, err := store.ParseKey(k); err != nil {
+			fmt.Fprintln(stderr, "CALMLINE_STORE_KEY:", err) // a setting to fix, like a config error
+			return 2
+		}
+	}
 	if *logFormat != "" {
 		cfg.Log.Format = *logFormat
 	}

@@ -57,15 +57,19 @@ func writeConfig(t *testing.T, body string) string {
 }
 
 func TestServeBadConfigExits2WithFileLine(t *testing.T) {
-	tests := []struct{ name, body, want string }{
-		{"unknown key", "listen: 127.0.0.1:0\nlisten_port: 9\n", `bad.yaml:2: listen_port: unknown key`},
-		{"bad value", "listen: 127.0.0.1:0\nasr:\n  backend: kaldi\n", `bad.yaml:3: asr.backend: "kaldi" is not allowed`},
+	tests := []struct{ name, body, env, want string }{
+		{"unknown key", "listen: 127.0.0.1:0\nlisten_port: 9\n", "", `bad.yaml:2: listen_port: unknown key`},
+		{"bad value", "listen: 127.0.0.1:0\nasr:\n  backend: kaldi\n", "", `bad.yaml:3: asr.backend: "kaldi" is not allowed`},
+		{"bad store key", "listen: 127.0.0.1:0\n", "CALMLINE_STORE_KEY=tooshort", "CALMLINE_STORE_KEY:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "bad.yaml")
 			os.WriteFile(p, []byte(tt.body), 0o644)
 			cmd := exec.Command(calmlineBin, "serve", "--config", p)
+			if tt.env != "" {
+				cmd.Env = append(os.Environ(), tt.env)
+			}
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := cmd.Run()
@@ -214,6 +218,8 @@ func TestServeStoreAPI(t *testing.T) {
 		{"POST", "/v1/feedback", `{"call_id":"x","turn_seq":1,"category":"angry","level":"mild","who":"sup"}`, 404, "no such call"},
 		{"POST", "/v1/feedback", `{"call_id":`, 400, "decode JSON"},
 		{"GET", "/v1/audit", "", 200, "[]"},
+		{"GET", "/v1/feedback?since=2026-01-01", "", 200, "[]"},
+		{"GET", "/v1/feedback?since=last-week", "", 400, "since: want RFC 3339"},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest(tt.method, base+tt.path, strings.NewReader(tt.body))
