@@ -508,15 +508,18 @@ func (s *Session) waitInput(ctx context.Context) (Input, bool) {
 	}
 }
 
-// collectDigits gathers a run of keys: until '#', a pause, or as many keys as the
-// dialog wants for a number.
+// collectDigits gathers a run of keys until '#' or a pause. Where the dialog wants a
+// number the pause may be longer; once the number is long enough the run ends after a
+// menu's short pause, still taking a closing '#' (so it is not a stray turn) or more
+// digits (so an over-long number is refused by the flow, not cut short).
 func (s *Session) collectDigits(ctx context.Context, first rune) string {
 	digits := []rune{first}
-	gap, most := s.cfg.DigitTimeout, 0
-	if n := s.dialog.NumberKeys(); n > 0 {
-		gap, most = s.cfg.NumberDigitTimeout, n
-	}
-	for first != '#' && (most == 0 || len(digits) < most) {
+	most := s.dialog.NumberKeys()
+	for first != '#' {
+		gap := s.cfg.DigitTimeout
+		if most > 0 && len(digits) < most {
+			gap = s.cfg.NumberDigitTimeout
+		}
 		t := time.NewTimer(gap)
 		select {
 		case k := <-s.keys:

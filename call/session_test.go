@@ -270,7 +270,8 @@ func TestSessionNumberKeys(t *testing.T) {
 		want       []string // the DTMF of each turn
 	}{
 		{"number with pauses", 8, "123", []string{"123"}},
-		{"number ends at its length", 3, "1234", []string{"123", "4"}},
+		{"a closing # after a full number", 3, "123#", []string{"123"}},
+		{"an over-long number is kept whole for the flow to refuse", 3, "1234", []string{"1234"}},
 		{"menu: a pause ends the run", 0, "12", []string{"1", "2"}},
 	}
 	for _, tt := range tests {
@@ -284,7 +285,7 @@ func TestSessionNumberKeys(t *testing.T) {
 			h := start(t, fl, fl, d, &fakeASR{}, Config{DigitTimeout: 150 * time.Millisecond, NumberDigitTimeout: 2 * time.Second})
 			go func() {
 				for i, k := range tt.keys {
-					if i > 0 && tt.numberKeys != 3 {
+					if i > 0 && tt.numberKeys != 3 { // keys of a full number come quickly
 						time.Sleep(500 * time.Millisecond) // longer than a menu's gap, shorter than a number's
 					}
 					fl.dtmf <- k

@@ -89,7 +89,7 @@ func TestValidationErrors(t *testing.T) {
 		{"placeholder typo", "    say: \"Bye.\"", "    say: \"Bye, order {ordr_id}.\"\n  ask:\n    type: collect\n    say: \"Number?\"\n    collect: {kind: digits, var: order_id}\n    next: bye",
 			"say: \"Bye, order", "unknown placeholder {ordr_id}", "did you mean {order_id}?"},
 		{"same key twice", "        goto: bye\n", "        goto: bye\n      - intent: two\n        dtmf: \"1\"\n        goto: hello\n", "dtmf: \"1\"\n        goto: hello", `intent "two" uses dtmf "1" twice`, `intent "one"`},
-		{"bad webhook method", "    say: \"Bye.\"", "    say: \"Bye.\"\n  hook:\n    type: webhook\n    webhook: {url: \"http://127.0.0.1:9/h\", method: FETCH}\n    next: bye", "webhook: {url", `webhook method "FETCH"`, "allowed: GET, POST"},
+		{"bad webhook method", "    say: \"Bye.\"", "    say: \"Bye.\"\n  hook:\n    type: webhook\n    webhook: {url: \"http://127.0.0.1:9/h\", method: FETCH}\n    next: bye", "webhook: {url", `webhook method "FETCH"`, "allowed: POST, PUT, PATCH"},
 		{"bad webhook url", "    say: \"Bye.\"", "    say: \"Bye.\"\n  hook:\n    type: webhook\n    webhook: {url: \"crm.example.com/h\"}\n    next: bye", "webhook: {url", "is not an http(s) URL", "https://"},
 	}
 	for _, tc := range cases {
@@ -283,5 +283,20 @@ func TestAliasBombIsBounded(t *testing.T) {
 	errs := ValidateFiles(writeFlow(t, "bomb.yaml", b.String()))
 	if len(errs) == 0 {
 		t.Fatal("alias bomb accepted")
+	}
+}
+
+// TestPlaceholderNamesAllowed: names a profile note may supply load, even when they
+// are a letter or two from a built-in one; only misspelt long names are refused.
+func TestPlaceholderNamesAllowed(t *testing.T) {
+	for _, name := range []string{"date", "page", "time", "order", "line", "count", "mind", "eta"} {
+		body := strings.Replace(base, `    say: "Bye."`, `    say: "Bye, {`+name+`}."`, 1)
+		if errs := ValidateFiles(writeFlow(t, "ok.yaml", body)); len(errs) > 0 {
+			t.Errorf("{%s} refused: %v", name, errs)
+		}
+	}
+	body := strings.Replace(base, `    say: "Bye."`, `    say: "Bye, {known_isue}."`, 1)
+	if errs := ValidateFiles(writeFlow(t, "bad.yaml", body)); len(errs) == 0 || !strings.Contains(errs[0].Error(), "did you mean {known_issue}?") {
+		t.Errorf("{known_isue}: %v, want a did-you-mean", errs)
 	}
 }

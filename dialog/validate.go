@@ -177,16 +177,23 @@ func compileAll(c *checker, pats []string, pos int) []*regexp.Regexp {
 var placeholder = regexp.MustCompile(`\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // webhookMethods are the methods a webhook node may use (empty means POST).
-var webhookMethods = []string{"GET", "POST", "PUT", "PATCH"}
+var webhookMethods = []string{"POST", "PUT", "PATCH"} // the call's variables go as a JSON body
 
-// nearMiss returns the known name got is one or two edits from, or "" when got is
-// known or not close to any.
-func nearMiss(got string, known []string) string {
+// nearMiss returns the name got is taken to misspell, or "" when got is known or
+// may well be a profile note of its own. Only long names count as misspelt: a
+// variable the flow collects (order_id) one edit away, or two from eight letters;
+// a built-in field one edit away from eight letters (known_issue). Short names
+// ({date}, {order}) are too close to each other to tell a typo from a note.
+func nearMiss(got string, known, collected []string) string {
 	if slices.Contains(known, got) {
 		return ""
 	}
 	for _, k := range known {
-		if d := config.EditDistance(got, k); d > 0 && d <= 2 && len(k) > 3 {
+		d := config.EditDistance(got, k)
+		switch {
+		case slices.Contains(collected, k) && len(k) >= 5 && (d == 1 || d == 2 && len(k) >= 8):
+			return k
+		case d == 1 && len(k) >= 8:
 			return k
 		}
 	}
@@ -269,11 +276,13 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 	// and every variable a collect node fills. A profile note may add any name, so
 	// only a near miss of a known one is taken for a typo ({ordr_id}).
 	known := []string{"name", "tier", "orders", "tenure_months", "known_issue", "renewal_date", "amount", "unit", "kind", "reason"}
+	var collected []string
 	for _, n := range f.Nodes {
 		if n != nil && n.Collect != nil && n.Collect.Var != "" {
-			known = append(known, n.Collect.Var)
+			collected = append(collected, n.Collect.Var)
 		}
 	}
+	known = append(known, collected...)
 	line := func(l *Line, what string) {
 		if l == nil {
 			return
@@ -281,7 +290,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 		for _, t := range l.texts() {
 			for _, str := range t {
 				for _, m := range placeholder.FindAllStringSubmatch(str, -1) {
-					if near := nearMiss(m[1], known); near != "" {
+					if near := nearMiss(m[1], known, collected); near != "" {
 						c.add(l.Pos, fmt.Sprintf("did you mean {%s}? (a profile note may add other names; rename it if this is one)", near),
 							"%s uses unknown placeholder {%s}", what, m[1])
 					}

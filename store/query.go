@@ -169,7 +169,7 @@ func (db *DB) readings(ctx context.Context, tail string, args ...any) ([]Reading
 }
 
 func (db *DB) actions(ctx context.Context, id string) ([]Action, error) {
-	rows, err := db.r.QueryContext(ctx, db.q(`SELECT seq, turn_seq, at_ms, type, line, reply, queue, priority,
+	rows, err := db.r.QueryContext(ctx, db.q(`SELECT seq, turn_seq, at_ms, type, node, line, reply, queue, priority,
 		compensation, tier, strategy, variant FROM actions WHERE call_id = ? ORDER BY seq`), id)
 	if err != nil {
 		return nil, fmt.Errorf("store: actions of %s: %w", id, err)
@@ -180,7 +180,7 @@ func (db *DB) actions(ctx context.Context, id string) ([]Action, error) {
 		a := Action{CallID: id}
 		var at int64
 		var comp string
-		if err := rows.Scan(&a.Seq, &a.TurnSeq, &at, &a.Type, &a.Line, &a.Reply, &a.Queue, &a.Priority,
+		if err := rows.Scan(&a.Seq, &a.TurnSeq, &at, &a.Type, &a.Node, &a.Line, &a.Reply, &a.Queue, &a.Priority,
 			&comp, &a.Tier, &a.Strategy, &a.Variant); err != nil {
 			return nil, fmt.Errorf("store: actions of %s: %w", id, err)
 		}
@@ -347,7 +347,7 @@ func (db *DB) ABResults(ctx context.Context, from, to time.Time) ([]ABResult, er
 	if err := db.check(); err != nil {
 		return nil, err
 	}
-	w := where{conds: []string{"a.variant <> ''"}}
+	w := where{conds: []string{"a.line <> ''", "a.variant <> ''"}}
 	if !from.IsZero() {
 		w.add("c.started_ms >= ?", from.UnixMilli())
 	}

@@ -63,8 +63,9 @@ type Action struct {
 	Seq          int             `json:"seq"`      // ordinal among the call's actions
 	TurnSeq      int             `json:"turn_seq"` // the turn it answered
 	At           time.Time       `json:"at"`
-	Type         string          `json:"type"` // "say", "handoff", "escalate", "compensate", "hangup"
-	Line         string          `json:"line,omitempty"`
+	Type         string          `json:"type"`            // "say", "handoff", "escalate", "compensate", "hangup"
+	Node         string          `json:"node,omitempty"`  // the flow node the call was at after it
+	Line         string          `json:"line,omitempty"`  // the line with A/B variant text it said, if any
 	Reply        string          `json:"reply,omitempty"` // redacted before it is stored
 	Queue        string          `json:"queue,omitempty"`
 	Priority     int             `json:"priority,omitempty"`

@@ -386,8 +386,13 @@ func TestMigrations(t *testing.T) {
 	if _, err := db.w.Exec(`DELETE FROM schema_version WHERE version >= 2`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.w.Exec(`ALTER TABLE readings DROP COLUMN inputs`); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{`ALTER TABLE readings DROP COLUMN inputs`, `ALTER TABLE actions DROP COLUMN node`,
+		// a version-1 action: line held the node, and every reply carried the variant
+		`INSERT INTO actions (call_id, seq, turn_seq, at_ms, type, line, reply, queue, priority, compensation, tier, strategy, variant)
+		VALUES ('keep', 1, 1, 0, 'say', 'main', '', '', 0, '', '', 'normal', 'a')`} {
+		if _, err := db.w.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := db.w.Exec(`INSERT INTO readings (call_id, turn_seq, at_ms, category, level, confidence, arousal, valence, lang, cues, scores)
 		VALUES ('keep', 1, 0, 'sad', 1, 0.6, 0.2, -0.4, 'en', '[]', '{"sad":0.6}')`); err != nil {
@@ -400,6 +405,12 @@ func TestMigrations(t *testing.T) {
 	if c, err := db.Call(ctx, "keep"); err != nil || len(c.Readings) != 1 || c.Readings[0].Category != emotion.Sad ||
 		c.Readings[0].Evidence != nil || c.Readings[0].Voice != nil {
 		t.Errorf("version-1 reading after upgrade: %+v, %v", c, err)
+	}
+	if c, err := db.Call(ctx, "keep"); err != nil || len(c.Actions) != 1 || c.Actions[0].Node != "main" || c.Actions[0].Line != "" {
+		t.Errorf("version-1 action after upgrade: %+v, %v; want node main and no A/B line", c.Actions, err)
+	}
+	if ab, err := db.ABResults(ctx, time.Time{}, time.Time{}); err != nil || len(ab) != 0 {
+		t.Errorf("A/B results from version-1 actions: %+v, %v; want none (they named nodes, not lines)", ab, err)
 	}
 	// A database written by a newer calmline is refused.
 	if _, err := db.w.Exec("INSERT INTO schema_version (version, name, applied_ms) VALUES (9999, 'future.sql', 0)"); err != nil {

@@ -194,9 +194,9 @@ func (db *DB) AddAction(ctx context.Context, a Action) error {
 		return fmt.Errorf("store: add action %s/%d: compensation is not valid JSON", a.CallID, a.Seq)
 	}
 	_, err := db.w.ExecContext(ctx, db.q(`INSERT INTO actions
-		(call_id, seq, turn_seq, at_ms, type, line, reply, queue, priority, compensation, tier, strategy, variant)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		a.CallID, a.Seq, a.TurnSeq, ms(a.At), a.Type, a.Line, db.freeText("reply", a.Reply),
+		(call_id, seq, turn_seq, at_ms, type, node, line, reply, queue, priority, compensation, tier, strategy, variant)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.CallID, a.Seq, a.TurnSeq, ms(a.At), a.Type, a.Node, a.Line, db.freeText("reply", a.Reply),
 		a.Queue, a.Priority, comp, a.Tier, a.Strategy, a.Variant)
 	if err != nil {
 		return fmt.Errorf("store: add action %s/%d: %w", a.CallID, a.Seq, classify(err))

@@ -81,12 +81,11 @@ func (c *conversation) reply(ctx context.Context, a dialog.Action) call.Reply {
 		c.d.fire(ctx, c.callID, *a.Webhook)
 	}
 	r := call.Reply{Say: a.Reply, Lang: a.Lang, Style: a.Style}
+	// Line is set only when the reply's words differ between variants: only such a
+	// reply is an A/B trial. Variant is the call's arm, on every action.
 	act := &call.Action{
-		Type: a.Type.String(), Tier: a.Tier, Node: a.Node, Strategy: a.Strategy, Queue: a.Queue, Priority: a.Priority,
-	}
-	if a.Line != "" {
-		// Only a reply whose words differ between variants is an A/B trial.
-		act.Line, act.Variant = a.Line, a.Variant
+		Type: a.Type.String(), Tier: a.Tier, Node: a.Node, Line: a.Line, Variant: a.Variant, Strategy: a.Strategy,
+		Queue: a.Queue, Priority: a.Priority,
 	}
 	if a.Compensation != nil {
 		act.Compensation = a.Compensation

@@ -42,8 +42,8 @@ func TestDialogActionsNameOnlyVariantLines(t *testing.T) {
 		if a == nil {
 			t.Fatalf("%s: no action", tt.name)
 		}
-		if a.Line != tt.wantLine || (a.Line == "") != (a.Variant == "") {
-			t.Errorf("%s: line %q variant %q, want line %q with a variant only then", tt.name, a.Line, a.Variant, tt.wantLine)
+		if a.Line != tt.wantLine || a.Variant == "" || a.Node == "" {
+			t.Errorf("%s: line %q variant %q node %q, want line %q, the call's variant and the node", tt.name, a.Line, a.Variant, a.Node, tt.wantLine)
 		}
 	}
 }

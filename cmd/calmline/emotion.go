@@ -193,7 +193,7 @@ func runEmotionRefit(ctx context.Context, args []string, stdout, stderr io.Write
 	if h := rep.HeldOut; h != nil {
 		fmt.Fprintf(stdout, "held out (%d folds, each judged by weights fitted without it): category accuracy %.3f -> %.3f, log loss %.3f -> %.3f\n",
 			h.Folds, h.AccuracyBefore, h.AccuracyAfter, h.LossBefore, h.LossAfter)
-		worse = h.AccuracyAfter < h.AccuracyBefore
+		worse = h.AccuracyAfter < h.AccuracyBefore || h.AccuracyAfter == h.AccuracyBefore && h.LossAfter > h.LossBefore
 	} else {
 		fmt.Fprintf(stdout, "too few labels to hold any out (%d, want %d): the figures above are on the labels the weights were fitted to\n",
 			rep.Labels, emotion.MinHeldOut)

@@ -60,7 +60,7 @@ func (r *storeRecorder) Record(ctx context.Context, ev telephony.Event) error {
 			comp = b
 		}
 		return r.db.AddAction(ctx, store.Action{
-			CallID: ev.CallID, Seq: d.N, TurnSeq: d.Seq, At: ev.Time, Type: d.Type, Line: d.Line, Reply: d.Reply,
+			CallID: ev.CallID, Seq: d.N, TurnSeq: d.Seq, At: ev.Time, Type: d.Type, Node: d.Node, Line: d.Line, Reply: d.Reply,
 			Queue: d.Queue, Priority: d.Priority, Compensation: comp, Tier: d.Tier, Strategy: d.Strategy, Variant: d.Variant,
 		})
 	case call.Outcome:

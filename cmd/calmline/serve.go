@@ -170,8 +170,12 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		db.Close()
 		return nil, err
 	}
-	if sa == nil && !loopbackOnly(cfg.Listen) {
-		log.Warn("agent and supervisor consoles are open to anyone who reaches "+cfg.Listen+": add staff accounts to the config (calmline staff hash)", "listen", cfg.Listen)
+	switch {
+	case sa != nil || loopbackOnly(cfg.Listen):
+	case cfg.Secrets.APIToken != "":
+		log.Info("no staff accounts: the consoles ask for the API token, and everyone who has it signs in under a name of their choosing; add staff accounts for names the audit log can trust (calmline staff hash)", "listen", cfg.Listen)
+	default:
+		log.Warn("agent and supervisor consoles are open to anyone who reaches "+cfg.Listen+": add staff accounts to the config (calmline staff hash), or at least set CALMLINE_API_TOKEN", "listen", cfg.Listen)
 	}
 	// What /healthz checks; the pipeline and the ARI ingress add theirs before serving.
 	s.checks = map[string]func() error{"store": func() error {
