@@ -356,10 +356,14 @@ func (c *Config) validate(doc *Doc) Errors {
 			bad("ari.supervisors."+name, "environment variable %s is empty: supervisors need a PIN", envVar)
 		}
 	}
+	turn := false
 	for _, s := range c.WebRTC.ICEServers {
-		if u, err := url.Parse(s); err != nil || (u.Scheme != "stun" && u.Scheme != "turn" && u.Scheme != "turns") {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "stun" && u.Scheme != "turn" && u.Scheme != "turns") {
 			bad("webrtc.ice_servers", "%q is not a stun:, turn: or turns: URL", s)
+			continue
 		}
+		turn = turn || u.Scheme != "stun"
 	}
 	if c.WebRTC.MaxPending < 1 {
 		bad("webrtc.max_pending", "must be at least 1")
@@ -371,10 +375,6 @@ func (c *Config) validate(doc *Doc) Errors {
 		if net.ParseIP(ip) == nil {
 			bad(fmt.Sprintf("webrtc.host_ips[%d]", i), "%q is not an IP address of this machine", ip)
 		}
-	}
-	turn := false
-	for _, s := range c.WebRTC.ICEServers {
-		turn = turn || strings.HasPrefix(s, "turn")
 	}
 	if turn && (c.Secrets.TURNUsername == "" || c.Secrets.TURNCredential == "") {
 		bad("webrtc.ice_servers", "a turn: server needs CALMLINE_TURN_USERNAME and CALMLINE_TURN_CREDENTIAL in the environment")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/calmline/calmline/emotion"
@@ -46,6 +45,16 @@ type api struct {
 }
 
 // timeRange reads ?from=&to= (RFC 3339 or YYYY-MM-DD); the default is the last 7 days.
+// parseWhen reads a time parameter: RFC 3339 or a date.
+func parseWhen(name, v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New(name + ": want RFC 3339 (2026-11-24T08:00:00Z) or a date (2026-11-24)")
+}
+
 func timeRange(r *http.Request) (from, to time.Time, err error) {
 	to = time.Now().UTC()
 	from = to.Add(-7 * 24 * time.Hour)
@@ -54,13 +63,11 @@ func timeRange(r *http.Request) (from, to time.Time, err error) {
 		if v == "" {
 			return nil
 		}
-		for _, layout := range []string{time.RFC3339, "2006-01-02"} {
-			if t, err := time.Parse(layout, v); err == nil {
-				*dst = t
-				return nil
-			}
+		t, err := parseWhen(name, v)
+		if err == nil {
+			*dst = t
 		}
-		return errors.New(name + ": want RFC 3339 (2026-11-24T08:00:00Z) or a date (2026-11-24)")
+		return err
 	}
 	if err := parse("from", &from); err != nil {
 		return from, to, err
@@ -231,12 +238,8 @@ func (a *api) feedback(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := r.URL.Query().Get("since"); v != "" {
 		// since= is what store.Feedback and refit --since call it; accept it too.
-		q := r.URL.Query()
-		q.Set("from", v)
-		r2 := r.Clone(r.Context())
-		r2.URL.RawQuery = q.Encode()
-		if from, _, err = timeRange(r2); err != nil {
-			Error(w, http.StatusBadRequest, strings.Replace(err.Error(), "from:", "since:", 1))
+		if from, err = parseWhen("since", v); err != nil {
+			Error(w, http.StatusBadRequest, err.Error())
 			return
 		}
 	}

@@ -117,25 +117,8 @@ func TestBrowserStaffSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := testServer(t, "staff:\n  lin: {role: supervisor, password_hash: '"+string(h)+"'}\n")
-	seedDashboard(t, s.db)
-	hs := httptest.NewServer(s.web)
-	defer hs.Close()
-	wav, _ := webrtctest.Speech(t, "hello", 48000, 0.2)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	bctx := webrtctest.Browser(ctx, t, chrome, wav)
-
-	// wait polls a JavaScript condition until it holds or the test times out.
-	wait := func(what, expr string) {
-		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
-				return
-			}
-		}
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	if err := chromedp.Do(bctx, chromedp.Navigate(hs.URL+"/supervisor"), chromedp.WaitVisible(chromedp.CSS("#signin-form"))); err != nil {
+	bctx, base, wait := consoleBrowser(t, chrome, s)
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/supervisor"), chromedp.WaitVisible(chromedp.CSS("#signin-form"))); err != nil {
 		t.Fatalf("open the console: %v", err)
 	}
 	if hidden, _ := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.querySelector("section.console").classList.contains("hidden")`)); !hidden {
@@ -182,23 +165,8 @@ func TestBrowserConsoleAsksForAPIToken(t *testing.T) {
 		t.Skip("chromium not installed (make deps installs it)")
 	}
 	s := testServerEnv(t, "", map[string]string{"CALMLINE_API_TOKEN": "s3cret-token"})
-	seedDashboard(t, s.db)
-	hs := httptest.NewServer(s.web)
-	defer hs.Close()
-	wav, _ := webrtctest.Speech(t, "hello", 48000, 0.2)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	bctx := webrtctest.Browser(ctx, t, chrome, wav)
-	wait := func(what, expr string) {
-		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
-				return
-			}
-		}
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	if err := chromedp.Do(bctx, chromedp.Navigate(hs.URL+"/supervisor"), chromedp.WaitVisible(chromedp.CSS("#token-form"))); err != nil {
+	bctx, base, wait := consoleBrowser(t, chrome, s)
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/supervisor"), chromedp.WaitVisible(chromedp.CSS("#token-form"))); err != nil {
 		t.Fatalf("open the console: %v", err)
 	}
 	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS("#token-value"), "guess"), chromedp.Click(chromedp.CSS("#token-form button"))); err != nil {
@@ -216,6 +184,30 @@ func TestBrowserConsoleAsksForAPIToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait("the console after reload", `!document.querySelector("section.console").classList.contains("hidden") && !document.getElementById("token")`)
+}
+
+// consoleBrowser serves s (its store seeded with two calls for the dashboard) and
+// opens a headless Chromium tab for the consoles. It returns the tab, the server's
+// URL, and wait, which polls a JavaScript condition until it holds or fails the test.
+func consoleBrowser(t *testing.T, chrome string, s *server) (bctx context.Context, base string, wait func(what, expr string)) {
+	t.Helper()
+	seedDashboard(t, s.db)
+	hs := httptest.NewServer(s.web)
+	t.Cleanup(hs.Close)
+	wav, _ := webrtctest.Speech(t, "hello", 48000, 0.2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	bctx = webrtctest.Browser(ctx, t, chrome, wav)
+	wait = func(what, expr string) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+				return
+			}
+		}
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	return bctx, hs.URL, wait
 }
 
 // seedDashboard stores two ended browser calls: one that heard soothing

@@ -147,7 +147,6 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 		Text    string   `json:"text"`
 		Error   string   `json:"error"`
 	}
-	var state pageState
 	const probe = `({
 		turns: [...document.querySelectorAll("#turns .turn")].map(li => li.classList[1] + ": " + li.querySelector(".text").textContent),
 		meters: [...document.querySelectorAll("#turns .meter")].map(m => m.dataset.category + "/" + m.dataset.level),
@@ -156,54 +155,51 @@ func BrowserCall(t testing.TB, h webrtc.Handler, o BrowserOptions) BrowserResult
 		text: document.getElementById("status").textContent,
 		error: document.getElementById("status").classList.contains("error") ? document.getElementById("status").textContent : "",
 	})`
-	for {
-		if state, err = chromedp.Run(bctx, chromedp.Evaluate[pageState](probe)); err != nil {
-			t.Fatalf("read page (last state %+v): %v", state, err)
-		}
-		if o.UntilState != "" && state.Status == o.UntilState {
-			res.Turns, res.Packets, res.Status = state.Turns, state.Packets, state.Text
-			return res
-		}
-		if state.Error != "" {
-			t.Fatalf("softphone error: %s", state.Error)
-		}
-		if o.Keys == "" && len(state.Meters) > 0 && state.Packets > 0 {
-			break
-		}
-		if o.Keys != "" && state.Packets > 0 && botAfter(state.Turns, -1) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("page never showed an emotion reading and reply audio: %+v", state)
-		case <-time.After(200 * time.Millisecond):
+	// poll reads the page until done holds; an error on the page, or the call's
+	// time running out, fails the test.
+	poll := func(what string, done func(pageState) bool) pageState {
+		for {
+			state, err := chromedp.Run(bctx, chromedp.Evaluate[pageState](probe))
+			if err != nil {
+				t.Fatalf("read page (last state %+v): %v", state, err)
+			}
+			if done(state) {
+				return state
+			}
+			if state.Error != "" {
+				t.Fatalf("softphone error: %s", state.Error)
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("page never showed %s: %+v", what, state)
+			case <-time.After(200 * time.Millisecond):
+			}
 		}
 	}
-	if o.Keys != "" {
+	if o.UntilState != "" {
+		state := poll("status "+o.UntilState, func(s pageState) bool { return s.Status == o.UntilState })
+		res.Turns, res.Packets, res.Status = state.Turns, state.Packets, state.Text
+		return res
+	}
+	var state pageState
+	if o.Keys == "" {
+		state = poll("an emotion reading and reply audio", func(s pageState) bool { return len(s.Meters) > 0 && s.Packets > 0 })
+	} else {
+		poll("the bot's first words", func(s pageState) bool { return s.Packets > 0 && botAfter(s.Turns, -1) })
 		for _, k := range o.Keys {
 			if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#keypad button[data-key=%q]`, string(k))))); err != nil {
 				t.Fatalf("press key %c: %v", k, err)
 			}
 		}
-		for {
-			if state, err = chromedp.Run(bctx, chromedp.Evaluate[pageState](probe)); err != nil {
-				t.Fatalf("read page (last state %+v): %v", state, err)
-			}
+		state = poll(fmt.Sprintf("keys %q and an answer", o.Keys), func(s pageState) bool {
 			keyed := -1
-			for i, turn := range state.Turns {
+			for i, turn := range s.Turns {
 				if strings.HasPrefix(turn, "caller: ") && strings.HasSuffix(turn, " "+o.Keys) {
 					keyed = i
 				}
 			}
-			if keyed >= 0 && botAfter(state.Turns, keyed) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatalf("page never showed keys %q and an answer: %+v", o.Keys, state)
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
+			return keyed >= 0 && botAfter(s.Turns, keyed)
+		})
 	}
 	res.Turns, res.Meters, res.Packets, res.Status = state.Turns, state.Meters, state.Packets, state.Text
 	infoMu.Lock()

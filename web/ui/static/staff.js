@@ -49,8 +49,7 @@ const Staff = (() => {
         const st = document.getElementById("token-status");
         const tok = document.getElementById("token-value").value.trim();
         try {
-          const r = await fetch("/v1/calls/live", { headers: { "Authorization": "Bearer " + tok, "Accept": "application/json" } });
-          if (r.status === 401) throw new Error(I18N.t("staff.tokenwrong"));
+          if (!(await opens(tok))) throw new Error(I18N.t("staff.tokenwrong"));
           apiToken = tok;
           sessionStorage.setItem("calmline.token", tok);
           document.getElementById("token-value").value = "";
@@ -61,13 +60,16 @@ const Staff = (() => {
     });
   }
 
+  // opens asks the server whether tok opens the API.
+  async function opens(tok) {
+    const r = await fetch("/v1/calls/live", { headers: { "Authorization": "Bearer " + tok, "Accept": "application/json" } });
+    return r.status !== 401;
+  }
+
   // tokenOK checks a kept token still opens the API.
   async function tokenOK() {
     if (!apiToken) return false;
-    try {
-      const r = await apiFetch("/v1/calls/live", { headers: { "Accept": "application/json" } });
-      return r.status !== 401;
-    } catch (e) { return true; } // server restarting: keep the token
+    try { return await opens(apiToken); } catch (e) { return true; } // server restarting: keep the token
   }
 
   async function login(name, password) {
