@@ -19,6 +19,13 @@ type Acoustic struct {
 	// model on labelled recordings of their own, and an agent tell weary from calm.
 	Class   string             `json:"class,omitempty"`
 	Classes map[string]float64 `json:"classes,omitempty"`
+
+	// Unfamiliar says how unlike the speech the model learnt from this voice is, 0
+	// (like it) to 1 (nothing like it): synthetic speech, a broken line, music on
+	// hold. Confidence already carries it; fusion also uses it when the voice is all
+	// there is, so an unrecognisable voice cannot raise the alarm on its own. Zero
+	// in readings stored before it existed, which is what they meant.
+	Unfamiliar float64 `json:"unfamiliar,omitempty"`
 }
 
 // VoiceListener judges one caller's utterances against that caller's own baseline

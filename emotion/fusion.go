@@ -220,7 +220,9 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 		if len(voice.Scores) > 0 {
 			vw := w.Voice * conf
 			if !hasText {
-				vw = 1 // the voice is all there is: take its probabilities as they are
+				// The voice is all there is: take its probabilities as they are,
+				// flattened as far as the voice is unlike any the model learnt from.
+				vw = 1 - clamp(voice.Unfamiliar, 0, 1)
 			}
 			var sum float64
 			for _, c := range Categories {
@@ -236,7 +238,7 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 		}
 		voiceShare = w.VoiceArousal * conf
 		if !hasText {
-			voiceShare = 1
+			voiceShare = 1 - clamp(voice.Unfamiliar, 0, 1)
 		}
 		cues = append(cues, voice.Cues...)
 	}

@@ -50,6 +50,12 @@ type VoiceModel struct {
 	spkSpread [nBase]float64
 	spkPrior  float64
 
+	// used marks the features the model has weights on (markUsed); familiarZ is the
+	// distance (VoicePrediction.Distance) beyond which a voice is unlike the speech
+	// the model learnt from, 0 in models without the guard.
+	used      [nVoiceFeatures]bool
+	familiarZ float64
+
 	// first judges an utterance that has no baseline to compare with (a call's first
 	// voiced turn, a single recorded file). A model trained only on baseline-relative
 	// examples reads such a turn poorly, because every "relative" feature is then the
@@ -79,6 +85,9 @@ type voiceModelFile struct {
 	BaselineS   float64      `json:"baseline_s"`
 	SpkSpread   []float64    `json:"speaker_spread,omitempty"`  // typical within-speaker spread per baseline value
 	SpkPrior    float64      `json:"speaker_prior_s,omitempty"` // voiced seconds of prior on a caller's own spread
+	// FamiliarZ is the out-of-speaker 99th percentile of the distance (VoicePrediction.Distance)
+	// over the training corpus: farther voices get less confidence. 0 or absent: no guard.
+	FamiliarZ float64 `json:"familiar_z,omitempty"`
 	// FirstUtterance is the head for an utterance with an empty baseline; same
 	// classes, its own standardisation and calibration.
 	FirstUtterance *voiceModelFile `json:"first_utterance,omitempty"`
@@ -226,6 +235,10 @@ func voiceFromFile(f *voiceModelFile) (*VoiceModel, error) {
 	if !(m.temperature > 0) || !(m.baselineS > 0) {
 		return nil, fmt.Errorf("%w: temperature %g and baseline_s %g must be > 0", ErrVoiceModel, m.temperature, m.baselineS)
 	}
+	if err := m.SetFamiliarity(f.FamiliarZ); err != nil {
+		return nil, err
+	}
+	m.markUsed()
 	return m, nil
 }
 
@@ -246,6 +259,7 @@ func (m *VoiceModel) file() voiceModelFile {
 		Classes: m.classes, Categories: m.categories, High: m.high,
 		Mean: m.mean[:], Scale: m.scale[:], Bias: m.bias, Temperature: m.temperature,
 		ArousalW: m.aw[:], ArousalB: m.ab, ArousalA: m.aScale, ArousalC: m.aShift, BaselineS: m.baselineS,
+		FamiliarZ: m.familiarZ,
 	}
 	for i := range m.w {
 		f.Weights = append(f.Weights, m.w[i][:])
@@ -304,6 +318,92 @@ type VoicePrediction struct {
 	Class   []float64 // calibrated probability per model class (Classes order)
 	Arousal float64   // calibrated probability of high arousal
 	logit   float64   // arousal logit, before Platt scaling' sigmoid
+
+	// Distance is how far the utterance lies from the speech the model learnt from:
+	// the mean of the largest |z| (standardised feature values, before clipping) over
+	// voiceDistanceTop features. Synthetic speech, a broken line or music land far out
+	// on a few features while real voices, even on a phone line, stay within the
+	// corpus's spread (BENCHMARKS.md). Unfamiliar is what that distance costs the
+	// reading's confidence, 0 (like the training speech) to 1 (nothing like it).
+	Distance, Unfamiliar float64
+}
+
+// voiceDistanceTop is how many of the most extreme features make up
+// VoicePrediction.Distance: one feature alone is too easily pushed out by a single
+// odd measurement, the mean over all of them dilutes the few that tell a
+// synthetic voice (its MFCC spreads and deltas) from a human one.
+const voiceDistanceTop = 8
+
+// markUsed records which features carry any weight, so the distance ignores the
+// ones the model left out (loud_db, pauses).
+func (m *VoiceModel) markUsed() {
+	for i := range m.used {
+		used := m.aw[i] != 0
+		for k := range m.w {
+			used = used || m.w[k][i] != 0
+		}
+		for j := range m.h1 {
+			used = used || m.h1[j][i] != 0
+		}
+		m.used[i] = used
+	}
+}
+
+// distance is VoicePrediction.Distance of the unstandardised vector x; it allocates
+// nothing.
+func (m *VoiceModel) distance(x *[nVoiceFeatures]float64) float64 {
+	var top [voiceDistanceTop]float64 // largest first
+	n := 0
+	for i, xi := range x {
+		if !m.used[i] {
+			continue
+		}
+		n++
+		z := math.Abs((xi - m.mean[i]) / m.scale[i])
+		if !(z < 1e6) {
+			z = 1e6 // NaN or a runaway measurement: as far as it gets
+		}
+		if z <= top[voiceDistanceTop-1] {
+			continue
+		}
+		j := voiceDistanceTop - 1
+		for j > 0 && top[j-1] < z {
+			top[j] = top[j-1]
+			j--
+		}
+		top[j] = z
+	}
+	k := min(n, voiceDistanceTop)
+	if k == 0 {
+		return 0
+	}
+	var s float64
+	for _, z := range top[:k] {
+		s += z
+	}
+	return s / float64(k)
+}
+
+// unfamiliar maps a distance to the share of confidence it costs: nothing up to
+// familiarZ, then 1 - (familiarZ/d)^4, so a voice 25% beyond the corpus's
+// out-of-speaker 99th percentile keeps 41% of its weight and one 50% beyond keeps 20%.
+func (m *VoiceModel) unfamiliar(d float64) float64 {
+	if m.familiarZ <= 0 || d <= m.familiarZ {
+		return 0
+	}
+	r := m.familiarZ / d
+	return 1 - r*r*r*r
+}
+
+// SetFamiliarity installs the distance (VoicePrediction.Distance) beyond which voices
+// count as unlike the training speech: trainvoice takes the 99th percentile of the
+// out-of-speaker distances. 0 turns the guard off.
+func (m *VoiceModel) SetFamiliarity(limit float64) error {
+	if !(limit >= 0) || math.IsInf(limit, 0) {
+		return fmt.Errorf("%w: familiarity limit %g, want a finite value >= 0", ErrVoiceModel, limit)
+	}
+	m.familiarZ = limit
+	return nil
 }
 
 // Predict judges f against baseline b (which may be empty: then the utterance is its
@@ -352,6 +452,8 @@ func (m *VoiceModel) classLogits(x *[nVoiceFeatures]float64, dst, hbuf []float64
 
 // predictVec standardises x in place and fills p.Class (len = classes) and p.Arousal.
 func (m *VoiceModel) predictVec(x *[nVoiceFeatures]float64, p *VoicePrediction, hbuf []float64) {
+	p.Distance = m.distance(x)
+	p.Unfamiliar = m.unfamiliar(p.Distance)
 	for i := range x {
 		x[i] = voiceStandardise(x[i], m.mean[i], m.scale[i])
 	}

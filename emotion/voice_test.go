@@ -324,6 +324,9 @@ func testVoiceModelRoundTrip(t *testing.T, m *VoiceModel) {
 	if err := m.SetCalibration(1.3, 0.9, 0.1, "synthetic"); err != nil {
 		t.Fatal(err)
 	}
+	if err := m.SetFamiliarity(0.5); err != nil {
+		t.Fatal(err)
+	}
 	_, m2 := reloadVoice(t, m)
 	base := &VoiceBaseline{}
 	base.Add(calm(130).features())
@@ -331,7 +334,11 @@ func testVoiceModelRoundTrip(t *testing.T, m *VoiceModel) {
 	if p1.Arousal < 0.5 || p1.Class[1] < 0.5 {
 		t.Errorf("model (hidden %d) misjudges an aroused utterance: %+v", len(m.h1), p1)
 	}
-	if math.Abs(p1.Arousal-p2.Arousal) > 1e-12 || math.Abs(p1.Class[1]-p2.Class[1]) > 1e-12 || m2.About() != "synthetic" {
+	if p1.Unfamiliar == 0 || p1.Distance <= 0.5 {
+		t.Errorf("model (hidden %d) with a familiarity limit of 0.5 finds an utterance at distance %g unfamiliar %g", len(m.h1), p1.Distance, p1.Unfamiliar)
+	}
+	if math.Abs(p1.Arousal-p2.Arousal) > 1e-12 || math.Abs(p1.Class[1]-p2.Class[1]) > 1e-12 || m2.About() != "synthetic" ||
+		p1.Distance != p2.Distance || p1.Unfamiliar != p2.Unfamiliar {
 		t.Errorf("round trip changed the model: %+v vs %+v", p1, p2)
 	}
 }
@@ -437,6 +444,7 @@ func TestLoadVoiceRejectsBrokenFiles(t *testing.T) {
 		"zero temperature":  edit(func(m map[string]any) { m["temperature"] = 0 }),
 		"bad category":      edit(func(m map[string]any) { m["categories"] = []string{"neutral", "furious"} }),
 		"negative baseline": edit(func(m map[string]any) { m["baseline_s"] = -1 }),
+		"negative familiar": edit(func(m map[string]any) { m["familiar_z"] = -1 }),
 		"spread, no prior":  edit(func(m map[string]any) { m["speaker_spread"] = make([]float64, nBase) }),
 		"prior, no spread":  edit(func(m map[string]any) { m["speaker_prior_s"] = 4 }),
 		"short spread": edit(func(m map[string]any) {

@@ -12,9 +12,10 @@ import (
 // a little (the caller relaxes into the call, the line changes), but aroused ones do
 // not, so a caller who stays angry keeps reading as angry instead of becoming "normal".
 const (
-	voiceDriftFactor  = 0.15 // weight of a calm utterance relative to a baseline one
-	voiceDriftArousal = 0.5  // utterances above this arousal never move the baseline
-	voiceMinConfident = 0.25 // confidence floor factor while the baseline is still empty
+	voiceDriftFactor   = 0.15 // weight of a calm utterance relative to a baseline one
+	voiceDriftArousal  = 0.5  // utterances above this arousal never move the baseline
+	voiceMinConfident  = 0.25 // confidence floor factor while the baseline is still empty
+	voiceUnfamiliarCue = 0.2  // Unfamiliar from which the reading says why the voice counts less
 )
 
 // NewListener starts judging one caller. The first voiced seconds (the model's
@@ -81,12 +82,12 @@ func (l *voiceListener) Listen(f dsp.Features) Acoustic {
 	}
 	maturity := math.Min(1, others/m.baselineS)
 	voicing := math.Min(1, f.VoicedS/1.0)
-	conf := bestP * (voiceMinConfident + (1-voiceMinConfident)*maturity) * (0.5 + 0.5*voicing)
+	conf := bestP * (voiceMinConfident + (1-voiceMinConfident)*maturity) * (0.5 + 0.5*voicing) * (1 - p.Unfamiliar)
 
 	a := Acoustic{
 		Voiced: true, Arousal: p.Arousal, Scores: scores, Confidence: conf,
 		Cues:  l.cues(p, best, bestP, others > 0),
-		Class: class, Classes: classes,
+		Class: class, Classes: classes, Unfamiliar: p.Unfamiliar,
 	}
 	if !learning && p.Arousal < voiceDriftArousal {
 		l.base.AddWeighted(f, voiceDriftFactor)
@@ -202,6 +203,12 @@ func (l *voiceListener) cues(p VoicePrediction, best Category, bestP float64, ha
 		Kind: "acoustic", Weight: math.Round(bestP*100) / 100, Note: "voice model",
 		Text: fmt.Sprintf("voice sounds %s (%s, arousal %.2f)", best, level, p.Arousal),
 	})
+	if p.Unfamiliar >= voiceUnfamiliarCue {
+		cues = append(cues, Cue{
+			Kind: "acoustic", Weight: -math.Round(p.Unfamiliar*100) / 100, Note: "voice model",
+			Text: fmt.Sprintf("voice unlike the speech the model learnt from (synthetic, distorted or an unusual line): it counts %.0f%% less", 100*p.Unfamiliar),
+		})
+	}
 	return cues
 }
 

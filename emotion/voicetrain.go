@@ -191,6 +191,7 @@ func TrainVoice(ex []VoiceExample, cfg VoiceTrainConfig) (*VoiceModel, error) {
 			}
 		}
 	}
+	m.markUsed()
 	return m, nil
 }
 
@@ -268,8 +269,9 @@ func (m *VoiceModel) SetCalibration(temperature, a, b float64, about string) err
 
 // VoiceLogits are the uncalibrated scores of one prediction, the input of calibration.
 type VoiceLogits struct {
-	Class   []float64 // per-class logits before temperature
-	Arousal float64   // arousal logit before Platt scaling
+	Class    []float64 // per-class logits before temperature
+	Arousal  float64   // arousal logit before Platt scaling
+	Distance float64   // VoicePrediction.Distance, for fitting the familiarity limit
 }
 
 // Logits returns the uncalibrated scores for f against b, for fitting calibration.
@@ -281,10 +283,11 @@ func (m *VoiceModel) Logits(f dsp.Features, b *VoiceBaseline) VoiceLogits {
 	m = m.head(b)
 	voiceVector(&x, f, b)
 	speakerScale(&x, b, &m.spkSpread, m.spkPrior)
+	dist := m.distance(&x)
 	for i := range x {
 		x[i] = voiceStandardise(x[i], m.mean[i], m.scale[i])
 	}
-	out := VoiceLogits{Class: make([]float64, len(m.classes)), Arousal: m.ab}
+	out := VoiceLogits{Class: make([]float64, len(m.classes)), Arousal: m.ab, Distance: dist}
 	m.classLogits(&x, out.Class, make([]float64, len(m.h1)))
 	for i, xi := range x {
 		out.Arousal += m.aw[i] * xi

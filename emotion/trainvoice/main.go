@@ -17,10 +17,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -185,6 +187,8 @@ func train(w io.Writer, o options) error {
 	temp, a, b := calibrate(calRes[o.calib])
 	// The first-utterance head sees only empty baselines: it is calibrated on those.
 	ft, fa, fb := calibrate(calRes[schemeNone])
+	// Familiarity: how far unseen speakers of the corpus lie from each head's data.
+	fz, ffz := familiarLimit(calRes[o.calib]), familiarLimit(calRes[schemeNone])
 	// The report's log-loss and ECE use a calibration fitted on the reported
 	// predictions themselves (they come from other models when the figures are nested).
 	dt, da, db := temp, a, b
@@ -208,6 +212,7 @@ func train(w io.Writer, o options) error {
 	if o.firstUtterance {
 		fmt.Fprintf(w, "(first-utterance head, %s, scores scheme %q: calibrated on its own predictions, T=%.2f, a=%.2f, b=%.2f; shipped: T=%.2f, a=%.2f, b=%.2f)\n", o.firstHyper(chosen), schemeNone, dft, dfa, dfb, ft, fa, fb)
 	}
+	fmt.Fprintf(w, "(familiarity limit, the 99th percentile of out-of-speaker distances: %.2f with a %q baseline, %.2f without one)\n", fz, o.calib, ffz)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| baseline | n    | 7-class | UAR    | calmline cat | arousal | arousal (class) | anger F1 | log-loss | arousal ECE |")
 	fmt.Fprintln(w, "|----------|------|---------|--------|--------------|---------|-----------------|----------|----------|-------------|")
@@ -249,10 +254,16 @@ func train(w io.Writer, o options) error {
 	if err := m.SetCalibration(temp, a, b, ""); err != nil {
 		return err
 	}
+	if err := m.SetFamiliarity(fz); err != nil {
+		return err
+	}
 	if first := m.FirstUtterance(); first != nil {
 		about := fmt.Sprintf("first-utterance head: the model's training utterances without their baselines, %s; %s, no baseline: %s",
 			o.firstHyper(chosen).kind(), how, firstSummary)
 		if err := first.SetCalibration(ft, fa, fb, about); err != nil {
+			return err
+		}
+		if err := first.SetFamiliarity(ffz); err != nil {
 			return err
 		}
 	}
@@ -276,6 +287,22 @@ func calibrate(r *evalResult) (temperature, a, b float64) {
 		logits[i], ys[i] = o.logits, o.class
 	}
 	return emotion.FitVoiceCalibration(logits, ys, classHigh)
+}
+
+// familiarLimit is the 99th percentile of one scheme's out-of-speaker distances
+// (VoicePrediction.Distance): the voices of speakers a model never heard, from the
+// corpus it learnt on. Farther voices are unlike anything it knows, and the runtime
+// trusts them less (emotion.VoiceModel.SetFamiliarity).
+func familiarLimit(r *evalResult) float64 {
+	if len(r.outs) == 0 {
+		return 0
+	}
+	d := make([]float64, len(r.outs))
+	for i, o := range r.outs {
+		d[i] = o.logits.Distance
+	}
+	slices.Sort(d)
+	return d[int(math.Ceil(0.99*float64(len(d))))-1]
 }
 
 // firstHyper is the first-utterance head's setting when the model's is h.
