@@ -141,6 +141,10 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueConfusion, "confused", 3.0, true}, {CueConfusion, "confusing", 2.5, true}, {CueConfusion, "makes no sense", 2.5, true},
 	{CueConfusion, "doesn't make sense", 2.5, true}, {CueConfusion, "what does that mean", 3.0, true},
 	{CueConfusion, "not sure what", 2.0, true}, {CueConfusion, "i'm lost", 2.5, true}, {CueConfusion, "unclear", 2.0, true},
+	{CueConfusion, "not sure i understand", 2.5, true}, {CueConfusion, "not sure i follow", 2.5, true},
+	{CueConfusion, "don't quite understand", 3.0, true}, {CueConfusion, "don't really understand", 3.0, true},
+	{CueConfusion, "didn't understand", 3.0, true}, {CueConfusion, "can't understand", 2.5, true},
+	{CueConfusion, "hard to understand", 2.5, true}, {CueConfusion, "not following", 2.5, true},
 	// polite request forms
 	{CuePolite, "请问", 1.0, false}, {CuePolite, "麻烦", 0.8, false}, {CuePolite, "请帮我", 1.0, false},
 	{CuePolite, "想咨询", 1.0, false}, {CuePolite, "想问一下", 1.0, false},
@@ -225,8 +229,10 @@ func overlapsKind(spans []span, a, b int, kind string) bool {
 }
 
 // scanCues finds the lexical cues in text (already lower-cased in lower) and
-// appends them to dst. orig is the original text, for shouting (capitals).
-func scanCues(orig, lower string, dst []Cue) []Cue {
+// appends them to dst. orig is the original text, for shouting (capitals). denied,
+// when not nil, is told the bytes [a, b) of lower of each phrase the caller rules
+// out ("not angry", 我不生气), so the text model can be kept from reading it too.
+func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
 	// cue texts are cut from orig at offsets found in lower; lower-casing can change
 	// the byte length (invalid UTF-8 becomes U+FFFD, some runes change size), and
 	// then only lower itself is safe to cut
@@ -267,8 +273,13 @@ func scanCues(orig, lower string, dst []Cue) []Cue {
 				}
 				continue
 			}
-			if deniable[e.kind] && !strings.HasPrefix(e.phrase, "不") && !strings.HasPrefix(e.phrase, "没") && deniedBefore(lower[:a]) {
-				continue // 我不是要投诉, I'm not angry, not worried: the caller rules it out
+			if deniable[e.kind] && !strings.HasPrefix(e.phrase, "不") && !strings.HasPrefix(e.phrase, "没") {
+				if d := denialStart(lower[:a]); d >= 0 {
+					if denied != nil {
+						denied(d, b)
+					}
+					continue // 我不是要投诉, I'm not angry, not worried: the caller rules it out
+				}
 			}
 			if e.phrase == "不满" && startsWithCount(lower[b:]) {
 				continue // 不满一年, 不满18岁: "less than", not "dissatisfied"
@@ -406,34 +417,44 @@ var deniable = map[string]bool{CueAnnoyance: true, CueThreat: true, CueWorry: tr
 // 别 is not one of them (别拖了 is a complaint).
 var zhDenials = []string{"不是要", "不是想", "不打算", "不是", "不想", "不会", "没有"}
 
-// deniedBefore reports whether the text just before a phrase rules it out: a
-// Chinese denial right before it, or an English negator before it with at most
-// three linking words between ("not angry", "not a complaint", "don't want to
-// cancel", but not "haven't received my refund", where the verb is denied).
+// denialStart reports where, in the text just before a phrase, a denial of it
+// starts, or -1: a Chinese denial right before it, or an English negator before it
+// with at most three linking words between ("not angry", "not a complaint", "don't
+// want to cancel", but not "haven't received my refund", where the verb is denied).
 // "no" never does: "still no refund" is the complaint itself.
-func deniedBefore(before string) bool {
-	if zhNegator(before) != "" {
-		return true
+func denialStart(before string) int {
+	if n := zhNegator(before); n != "" {
+		return len(before) - len(n)
 	}
 	for _, d := range zhDenials {
 		if strings.HasSuffix(before, d) {
-			return true
+			return len(before) - len(d)
 		}
 	}
-	words := strings.Fields(before)
-	for i, n := len(words)-1, 0; i >= 0 && n < 4; i, n = i-1, n+1 {
-		w := strings.ReplaceAll(words[i], "’", "'")
+	end := len(before)
+	for n := 0; n < 4; n++ {
+		rest := strings.TrimRightFunc(before[:end], unicode.IsSpace)
+		i := 0
+		if j := strings.LastIndexFunc(rest, unicode.IsSpace); j >= 0 {
+			_, size := utf8.DecodeRuneInString(rest[j:])
+			i = j + size
+		}
+		if i >= len(rest) {
+			return -1
+		}
+		w := strings.ReplaceAll(rest[i:], "’", "'")
 		if strings.ContainsAny(w[len(w)-1:], ",.;:!?") {
-			return false // the clause ended: "No, cancel it"
+			return -1 // the clause ended: "No, cancel it"
 		}
 		switch {
 		case englishNegators[w] && w != "no":
-			return true
+			return i
 		case !denialLinks[w]:
-			return false
+			return -1
 		}
+		end = i
 	}
-	return false
+	return -1
 }
 
 // denialLinks are the words that may stand between an English negator and the

@@ -125,8 +125,28 @@ func (m *Model) evidence(text string) *TextEvidence {
 
 // evidenceFolded is evidence with text already folded by hanzi.Simplify.
 func (m *Model) evidenceFolded(text, folded string) *TextEvidence {
+	lower := strings.ToLower(folded)
+	// A phrase the caller rules out ("I'm not angry", 我不生气) is no evidence for
+	// the cues, and must not be for the model either, which would read the feeling
+	// word and not the denial: it sees the text with those phrases blanked.
+	var masked []byte
+	cues := scanCues(text, lower, nil, func(a, b int) {
+		if len(lower) != len(folded) {
+			return // the offsets are lower's; nothing safe to blank
+		}
+		if masked == nil {
+			masked = []byte(folded)
+		}
+		for i := a; i < b; i++ {
+			masked[i] = ' '
+		}
+	})
+	input := folded
+	if masked != nil {
+		input = string(masked)
+	}
 	var buf [256]uint32
-	feats := textmodel.Features(folded, buf[:0])
+	feats := textmodel.Features(input, buf[:0])
 	var p [textmodel.NumClasses]float64
 	pos := m.text.Predict(feats, &p)
 	lang := DetectLang(text)
@@ -137,7 +157,7 @@ func (m *Model) evidenceFolded(text, folded string) *TextEvidence {
 		ev.Scores[c] = p[k] * (1 - confusedPrior)
 	}
 	ev.Scores[Confused] = confusedPrior
-	ev.Cues = scanCues(text, strings.ToLower(folded), nil)
+	ev.Cues = cues
 	return ev
 }
 

@@ -36,6 +36,32 @@ func cueOfKind(cs []Cue, kind string) *Cue {
 	return nil
 }
 
+// TestDenialStart: where the denial of a phrase begins, so the text model can be
+// kept from reading the phrase and its negator.
+func TestDenialStart(t *testing.T) {
+	for _, tc := range []struct {
+		before string
+		want   int
+	}{
+		{"i'm not ", 4},
+		{"i am not really ", 5},
+		{"this is not a ", 8},
+		{"i don’t want to ", 2},
+		{"我不", 3},
+		{"我不是要", 3},
+		{"not\u3000", 0}, // an ideographic space is three bytes
+		{"no, ", -1},       // "No, cancel it"
+		{"still no ", -1},  // "still no refund" is the complaint
+		{"i haven't received my ", -1},
+		{"", -1},
+		{"   ", -1},
+	} {
+		if got := denialStart(tc.before); got != tc.want {
+			t.Errorf("denialStart(%q) = %d, want %d", tc.before, got, tc.want)
+		}
+	}
+}
+
 func TestTextReadings(t *testing.T) {
 	m := defaultModel(t)
 	tests := []struct {
@@ -58,6 +84,14 @@ func TestTextReadings(t *testing.T) {
 		{"我想查一下这个月的流量还剩多少", Neutral, Calm, Mild, "zh", nil},
 		{"I'm really worried, my card may have been stolen", Anxious, Mild, Severe, "en", []string{CueWorry}},
 		{"我的卡被盗刷了，急死我了，怎么办", Anxious, Mild, Severe, "zh", []string{CueWorry}},
+		// A feeling the caller rules out is kept from the text model too: it read
+		// 生气 and "complaint" and not the denial (angry/mild, angry 43%).
+		{"我不生气", Neutral, Calm, Calm, "zh", nil},
+		{"我没生气，就是想知道什么时候到。", Neutral, Calm, Calm, "zh", nil},
+		{"This is not a complaint, just a question", Neutral, Calm, Calm, "en", nil},
+		{"I'm not angry, I'm furious!", Angry, Mild, Severe, "en", []string{CueAnnoyance}}, // the next feeling still counts
+		{"I'm not sure I understand what you mean.", Confused, Calm, Moderate, "en", []string{CueConfusion}},
+		{"I didn't understand the last part.", Confused, Calm, Moderate, "en", []string{CueConfusion}},
 		{"Thank you so much, you have been wonderful", Satisfied, Calm, Mild, "en", nil},
 		{"太好了，非常感谢你们的帮助，很满意", Satisfied, Calm, Mild, "zh", nil},
 	}
@@ -163,7 +197,7 @@ func TestScanCues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := map[string]int{}
-		for _, c := range scanCues(tt.text, strings.ToLower(tt.text), nil) {
+		for _, c := range scanCues(tt.text, strings.ToLower(tt.text), nil, nil) {
 			got[c.Kind]++
 		}
 		for k, n := range tt.want {
@@ -268,7 +302,7 @@ func FuzzText(f *testing.F) {
 func TestCountedRepeatText(t *testing.T) {
 	for text, want := range map[string]string{"退款申请了三次都被驳回": "三次", "这都第六次了": "第六次", "三次了还没好": "三次了", "I called 4 times": "4 times"} {
 		var got []string
-		for _, c := range scanCues(text, strings.ToLower(text), nil) {
+		for _, c := range scanCues(text, strings.ToLower(text), nil, nil) {
 			if c.Kind == CueRepeat {
 				got = append(got, c.Text)
 			}
