@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -148,6 +149,10 @@ func parseFile(file string, data []byte) (*Flow, *Pack, []error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			// The decoder's answer to a file with no YAML document in it: "EOF".
+			return nil, nil, []error{&Error{File: file, Line: 1, Msg: "the file is empty (or only comments)", Fix: "start a flow with `flow: NAME` or a pack with `pack: NAME`"}}
+		}
 		return nil, nil, []error{yamlErr(file, err)}
 	}
 	doc := &root

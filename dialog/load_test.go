@@ -123,6 +123,17 @@ func TestValidationErrors(t *testing.T) {
 	}
 }
 
+// TestEmptyFlowFile: an empty file got the decoder's bare "EOF".
+func TestEmptyFlowFile(t *testing.T) {
+	for _, body := range []string{"", "# a flow, one day\n", "\n\n"} {
+		path := writeFlow(t, "empty.yaml", body)
+		errs := ValidateFiles(path)
+		if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), path+":1: the file is empty") || !errors.Is(errs[0], ErrInvalidFlow) {
+			t.Errorf("%q: got %v, want one error %q", body, errs, path+":1: the file is empty…")
+		}
+	}
+}
+
 func TestFinanceForbidsMoneyPromises(t *testing.T) {
 	body := strings.Replace(base, "start: hello", "start: hello\npack: finance", 1) +
 		"  compensation:\n    limits: {coupon: 10}\n    rules:\n      - kind: coupon\n        amount: 10\n"

@@ -71,11 +71,8 @@ func newAnalyzeCmd(emotion emotionHook) func(ctx context.Context, args []string,
 		// Flags may come before, between or after the files.
 		var files []string
 		for rest := args; ; {
-			if err := fs.Parse(rest); err != nil {
-				if errors.Is(err, flag.ErrHelp) {
-					return 0
-				}
-				return 2
+			if code, ok := parseArgs(fs, rest); !ok {
+				return code
 			}
 			rest = fs.Args()
 			if len(rest) == 0 {

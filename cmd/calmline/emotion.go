@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,11 +42,8 @@ func runEmotion(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, "usage: calmline emotion [--fusion FILE] < lines.txt\n       calmline emotion refit (--labels FILE | --store) [--out FILE]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	var opts []emotion.Option
 	if *fusionFile != "" {
@@ -129,11 +125,8 @@ func runEmotionRefit(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if (*labels == "") == !*fromStore || fs.NArg() > 0 || (!*fromStore && *since != "") {
 		fmt.Fprintln(stderr, usage)

@@ -18,8 +18,11 @@ func runFlow(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wr
 	}
 	fs := flag.NewFlagSet("flow validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: calmline flow validate FILE|DIR...\n\nChecks call flows as serve loads them: each problem with its file:line.")
+	}
+	if code, ok := parseArgs(fs, args[1:]); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "usage: calmline flow validate FILE|DIR...")

@@ -10,6 +10,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -78,6 +80,21 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
+}
+
+// parseArgs parses a command's flags. When that ends the command it returns the
+// exit code: 0 after -h or --help (the flag set printed the usage the user asked
+// for), 2 for a flag it does not know or cannot parse (the error and the usage
+// went to stderr).
+func parseArgs(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	}
+	return 2, false
 }
 
 func runVersion(_ context.Context, _ []string, _ io.Reader, stdout, _ io.Writer) int {

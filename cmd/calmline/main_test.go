@@ -18,6 +18,19 @@ func TestRunDispatch(t *testing.T) {
 		{nil, 2, "", "usage"},
 		{[]string{"nope"}, 2, "", `unknown command "nope"`},
 		{[]string{"help"}, 0, "", "commands:"},
+		// -h asks for the usage: printed, exit 0; an unknown flag is an error, exit 2.
+		{[]string{"serve", "-h"}, 0, "", "-config"},
+		{[]string{"serve", "--bogus"}, 2, "", "flag provided but not defined"},
+		// run outside the source tree (tests run in cmd/calmline): say what to do
+		{[]string{"serve"}, 2, "", "no configuration at config/calmline.yaml"},
+		{[]string{"serve", "--config", "missing.yaml"}, 2, "", "read config: open missing.yaml"},
+		{[]string{"flow", "validate", "-h"}, 0, "", "usage"},
+		{[]string{"simulate", "--help"}, 0, "", "-flow"},
+		{[]string{"analyze", "-h"}, 0, "", "usage"},
+		{[]string{"emotion", "refit", "-h"}, 0, "", "usage"},
+		{[]string{"speech", "say", "-h"}, 0, "", "-"},
+		{[]string{"speech", "hear", "--nope", "x.wav"}, 2, "", "flag provided but not defined"},
+		{[]string{"bench", "-h"}, 0, "", "-"},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer

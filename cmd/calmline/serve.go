@@ -30,11 +30,18 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	logFormat := fs.String("log-format", "", "text or json (overrides log.format)")
 	listen := fs.String("listen", "", "HTTP address (overrides listen)")
 	drain := fs.Duration("drain", 30*time.Second, "how long live calls may go on after a shutdown signal")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	cfg, err := config.Load(*path, os.Getenv)
 	if err != nil {
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+		if !explicit && errors.Is(err, os.ErrNotExist) {
+			dir, _ := os.Getwd()
+			fmt.Fprintf(stderr, "no configuration at %s (the default path, relative to the working directory %s): run calmline from its source directory (make run), or pass --config FILE\n", *path, dir)
+			return 2
+		}
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
@@ -211,6 +218,16 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 	return s, nil
 }
 
+// openURL is the address to give a person: a wildcard bind (0.0.0.0, ::, ":8080")
+// reports itself as [::], which no browser opens, so it is shown as localhost with
+// a note that every interface listens.
+func openURL(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok && t.IP.IsUnspecified() {
+		return fmt.Sprintf("http://localhost:%d (listening on all interfaces)", t.Port)
+	}
+	return "http://" + a.String()
+}
+
 func (s *server) run(ctx context.Context, drain time.Duration, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
@@ -222,7 +239,7 @@ func (s *server) run(ctx context.Context, drain time.Duration, stdout io.Writer)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("calmline serving", "url", "http://"+ln.Addr().String(), "version", version, "config", s.cfg.File)
-	fmt.Fprintf(stdout, "calmline is up: open http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "calmline is up: open %s\n", openURL(ln.Addr()))
 
 	select {
 	case err := <-errc:

@@ -259,3 +259,19 @@ func TestServeHealthReportsARIDown(t *testing.T) {
 		t.Fatalf("/healthz with ARI down = %d %+v %v; want 503 with an ari problem", resp.StatusCode, health, err)
 	}
 }
+
+func TestOpenURL(t *testing.T) {
+	for _, tc := range []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, "http://localhost:8080 (listening on all interfaces)"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 80}, "http://localhost:80 (listening on all interfaces)"},
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080"},
+		{&net.TCPAddr{IP: net.ParseIP("::1"), Port: 8080}, "http://[::1]:8080"},
+	} {
+		if got := openURL(tc.addr); got != tc.want {
+			t.Errorf("openURL(%v) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+}

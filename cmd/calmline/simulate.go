@@ -66,8 +66,8 @@ func runSimulate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	customer := fs.String("customer", "", "customer profile JSON for personalisation")
 	lang := fs.String("lang", "", "caller language: zh or en (default: the flow's first)")
 	callID := fs.String("call-id", "sim-1", "call ID (decides the A/B variant)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if *flowPath == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: calmline simulate --flow FILE [--script S.jsonl] [--customer C.json] [--lang zh|en]")

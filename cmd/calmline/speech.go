@@ -42,8 +42,8 @@ func speechSay(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	lang := fs.String("lang", "en", "language: en or zh")
 	style := fs.String("style", "neutral", "neutral, soothing, urgent or explaining")
 	out := fs.String("out", "", "WAV file to write (16 kHz mono)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	text := strings.Join(fs.Args(), " ")
 	if *out == "" || strings.TrimSpace(text) == "" {
@@ -89,8 +89,8 @@ func speechHear(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("speech hear", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	phrases := fs.String("phrases", "", `grammar phrases separated by "|" (empty: free dictation)`)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseArgs(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, `usage: calmline speech hear [--phrases "a|b|c"] FILE.wav`)
