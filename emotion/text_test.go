@@ -49,9 +49,9 @@ func TestDenialStart(t *testing.T) {
 		{"i don’t want to ", 2},
 		{"我不", 3},
 		{"我不是要", 3},
-		{"not\u3000", 0}, // an ideographic space is three bytes
-		{"no, ", -1},       // "No, cancel it"
-		{"still no ", -1},  // "still no refund" is the complaint
+		{"not\u3000", 0},  // an ideographic space is three bytes
+		{"no, ", -1},      // "No, cancel it"
+		{"still no ", -1}, // "still no refund" is the complaint
 		{"i haven't received my ", -1},
 		{"", -1},
 		{"   ", -1},
