@@ -21,8 +21,8 @@ type Acoustic struct {
 	Classes map[string]float64 `json:"classes,omitempty"`
 
 	// Unfamiliar says how unlike the speech the model learnt from this voice is, 0
-	// (like it) to 1 (nothing like it): synthetic speech, a broken line, music on
-	// hold. Confidence already carries it; fusion also uses it when the voice is all
+	// (like it) to 1 (nothing like it); espeak-ng speech is about 0.7-0.8 (BENCHMARKS.md).
+	// Confidence already carries it; fusion also uses it when the voice is all
 	// there is, so an unrecognisable voice cannot raise the alarm on its own. Zero
 	// in readings stored before it existed, which is what they meant.
 	Unfamiliar float64 `json:"unfamiliar,omitempty"`

@@ -321,9 +321,10 @@ type VoicePrediction struct {
 
 	// Distance is how far the utterance lies from the speech the model learnt from:
 	// the mean of the largest |z| (standardised feature values, before clipping) over
-	// voiceDistanceTop features. Synthetic speech, a broken line or music land far out
-	// on a few features while real voices, even on a phone line, stay within the
-	// corpus's spread (BENCHMARKS.md). Unfamiliar is what that distance costs the
+	// voiceDistanceTop features. Synthetic speech lands far out on a few features
+	// (espeak-ng's MFCC spreads and deltas: 5-10) while the corpus's voices and a real
+	// recording from outside it stay within its spread, through a phone line too
+	// (BENCHMARKS.md). Unfamiliar is what that distance costs the
 	// reading's confidence, 0 (like the training speech) to 1 (nothing like it).
 	Distance, Unfamiliar float64
 }
