@@ -105,13 +105,7 @@ func TestServeStaffSignIn(t *testing.T) {
 // headless Chromium: the console stays hidden until the sign-in succeeds, a
 // wrong password is shown, and the audited name is the signed-in one.
 func TestBrowserStaffSignIn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped with -short")
-	}
-	chrome := webrtctest.FindChromium("")
-	if chrome == "" {
-		t.Skip("chromium not installed (make deps installs it)")
-	}
+	chrome := webrtctest.Chromium(t)
 	h, err := bcrypt.GenerateFromPassword([]byte("lin-password"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -157,13 +151,7 @@ func TestBrowserStaffSignIn(t *testing.T) {
 // for the token (not sit there showing "no live calls" on 401s), refuse a wrong
 // one, and then show the console and the dashboard.
 func TestBrowserConsoleAsksForAPIToken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped with -short")
-	}
-	chrome := webrtctest.FindChromium("")
-	if chrome == "" {
-		t.Skip("chromium not installed (make deps installs it)")
-	}
+	chrome := webrtctest.Chromium(t)
 	s := testServerEnv(t, "", map[string]string{"CALMLINE_API_TOKEN": "s3cret-token"})
 	bctx, base, wait := consoleBrowser(t, chrome, s)
 	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/supervisor"), chromedp.WaitVisible(chromedp.CSS("#token-form"))); err != nil {

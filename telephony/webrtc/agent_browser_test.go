@@ -20,13 +20,7 @@ import (
 // off, the agent sees the report and accepts; audio flows both ways and the
 // caller's live emotion shows on the console.
 func TestBrowserAgent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Chromium; skipped with -short")
-	}
-	chrome := webrtctest.FindChromium("")
-	if chrome == "" {
-		t.Skip("chromium not installed")
-	}
+	chrome := webrtctest.Chromium(t)
 	agentWAV, _ := webrtctest.Speech(t, "Hello, this is Alice from billing, how can I help?", 48000, 0.3)
 	_, speech := webrtctest.Speech(t, "I was charged twice and nobody helps me.", 48000, 0.3)
 	result := make(chan error, 2)

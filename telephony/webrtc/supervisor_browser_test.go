@@ -49,13 +49,7 @@ func (f *fakeLive) sse(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestBrowserSupervisor(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Chromium; skipped with -short")
-	}
-	chrome := webrtctest.FindChromium("")
-	if chrome == "" {
-		t.Skip("chromium not installed")
-	}
+	chrome := webrtctest.Chromium(t)
 	wav, speech := webrtctest.Speech(t, "Why is my bill so high this month?", 48000, 0.5)
 	aud := &fakeAuditor{}
 	srv, err := calmrtc.New(calmrtc.Config{HostIPs: []string{"127.0.0.1"}}, webrtctest.Bot(webrtctest.BotOptions{}), calmrtc.WithAuditor(aud))

@@ -53,6 +53,21 @@ type BrowserResult struct {
 	Status  string             // the page's status line when the call ended
 }
 
+// Chromium is the browser for a browser test: it skips the test under -short
+// (a browser takes seconds to start) or when no Chromium is installed (make deps
+// installs it), so every browser test skips for the same reasons with the same words.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts Chromium; skipped with -short")
+	}
+	chrome := FindChromium("")
+	if chrome == "" {
+		t.Skip("chromium not installed (make deps installs it)")
+	}
+	return chrome
+}
+
 // FindChromium returns the Chromium binary or "" when there is none.
 func FindChromium(explicit string) string {
 	for _, p := range []string{explicit, os.Getenv("CALMLINE_CHROMIUM"), "/usr/bin/chromium"} {
