@@ -34,7 +34,9 @@ type Options struct {
 	Hub      *call.Hub
 	Metrics  *prometheus.Registry
 	// APIToken, when set, is required as "Authorization: Bearer <token>" on the REST
-	// API and the event stream. Empty leaves them open, fit for 127.0.0.1 only.
+	// API and the event stream (a browser's EventSource, which cannot send headers,
+	// opens the stream with a short-lived ticket from POST /v1/events/ticket instead).
+	// Empty leaves them open, fit for 127.0.0.1 only.
 	APIToken string
 	// Staff, when set, makes the agent and supervisor consoles (and the routes
 	// they use) require a signed-in person; nil leaves them open, which suits a
@@ -46,9 +48,10 @@ type Options struct {
 
 // Server is the HTTP handler; create it with New.
 type Server struct {
-	o     Options
-	mux   *http.ServeMux
-	rules []rule
+	o       Options
+	mux     *http.ServeMux
+	rules   []rule
+	tickets *ticketSigner
 }
 
 // New builds the handler with every route registered.
@@ -59,7 +62,7 @@ func New(o Options) *Server {
 	if o.Build.GoVersion == "" {
 		o.Build.GoVersion = runtime.Version()
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), rules: staffRules()}
+	s := &Server{o: o, mux: http.NewServeMux(), rules: staffRules(), tickets: newTicketSigner()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /v1/staff/me", s.me)
 	s.mux.HandleFunc("POST /v1/staff/login", s.login)
@@ -71,6 +74,7 @@ func New(o Options) *Server {
 	s.mux.Handle("GET /v1/calls/live/{id}", s.auth(http.HandlerFunc(s.liveCall)))
 	s.mux.Handle("GET /v1/calls/live/{id}/report", s.auth(http.HandlerFunc(s.liveReport)))
 	s.mux.Handle("GET /v1/events", s.auth(http.HandlerFunc(s.events)))
+	s.mux.Handle("POST /v1/events/ticket", s.auth(http.HandlerFunc(s.streamTicket)))
 	return s
 }
 
@@ -103,7 +107,7 @@ func (s *Server) auth(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r) // guard already checked the console session's role
 			return
 		}
-		if !s.hasToken(r) {
+		if !s.hasToken(r) && !s.hasTicket(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="calmline"`)
 			Error(w, http.StatusUnauthorized, "missing or wrong API token")
 			return

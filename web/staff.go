@@ -71,7 +71,7 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) (*http.Request, b
 	if need == nil {
 		return r, true
 	}
-	if need.token && s.o.APIToken != "" && s.hasToken(r) {
+	if need.token && s.o.APIToken != "" && (s.hasToken(r) || s.hasTicket(r)) {
 		return r, true
 	}
 	c, err := r.Cookie(staffCookie)
@@ -91,11 +91,11 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) (*http.Request, b
 	return r.WithContext(staff.NewContext(r.Context(), id)), true
 }
 
+// hasToken reports whether r carries the API token in its Authorization header.
+// Never in the URL: a URL is kept by proxies, access logs and browser history
+// (the event stream takes a short-lived ticket instead, see hasTicket).
 func (s *Server) hasToken(r *http.Request) bool {
 	got := r.Header.Get("Authorization")
-	if tok := r.URL.Query().Get("access_token"); got == "" && tok != "" {
-		got = "Bearer " + tok // EventSource cannot set headers
-	}
 	return subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+s.o.APIToken)) == 1
 }
 

@@ -207,7 +207,7 @@ func TestTokenWithoutStaffGuardsConsoles(t *testing.T) {
 		{"POST", "/v1/agents/login", "", 401},
 		{"POST", "/v1/agents/login", "Bearer s3cret", 200},
 		{"GET", "/v1/agents", "", 401},
-		{"GET", "/v1/agents?access_token=s3cret", "", 200},
+		{"GET", "/v1/agents?access_token=s3cret", "", 401}, // never a token in a URL
 		{"POST", "/v1/supervisor/calls/c1/listen", "Bearer wrong", 401},
 		{"POST", "/v1/supervisor/calls/c1/listen", "Bearer s3cret", 200},
 		{"POST", "/v1/agents/offer", "Bearer agent-token", 200}, // the agent token is checked by the offer handler

@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
@@ -154,6 +156,18 @@ func TestBrowserConsoleAsksForAPIToken(t *testing.T) {
 	chrome := webrtctest.Chromium(t)
 	s := testServerEnv(t, "", map[string]string{"CALMLINE_API_TOKEN": "s3cret-token"})
 	bctx, base, wait := consoleBrowser(t, chrome, s)
+	// Every URL the browser requests: the token must be in none of them.
+	var mu sync.Mutex
+	var urls []string
+	if err := chromedp.Listen(bctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			mu.Lock()
+			urls = append(urls, e.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/supervisor"), chromedp.WaitVisible(chromedp.CSS("#token-form"))); err != nil {
 		t.Fatalf("open the console: %v", err)
 	}
@@ -167,11 +181,27 @@ func TestBrowserConsoleAsksForAPIToken(t *testing.T) {
 	wait("the console", `!document.querySelector("section.console").classList.contains("hidden") && document.getElementById("token").classList.contains("hidden")`)
 	wait("the heatmap", `document.querySelectorAll("#heatmap td.heat[data-share]").length > 0`)
 	wait("no live calls, said without an error", `!document.getElementById("no-calls").classList.contains("hidden") && !document.getElementById("sup-status").classList.contains("error")`)
+	wait("the live event stream", `document.getElementById("calls").dataset.stream === "open"`)
 	// The kept token opens the console again on reload without asking.
 	if err := chromedp.Do(bctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
 	wait("the console after reload", `!document.querySelector("section.console").classList.contains("hidden") && !document.getElementById("token")`)
+	wait("the live event stream after reload", `document.getElementById("calls").dataset.stream === "open"`)
+	mu.Lock()
+	defer mu.Unlock()
+	var stream int
+	for _, u := range urls {
+		if strings.Contains(u, "s3cret-token") || strings.Contains(u, "access_token") {
+			t.Errorf("the API token travelled in a URL: %s", u)
+		}
+		if strings.Contains(u, "/v1/events?ticket=") {
+			stream++
+		}
+	}
+	if stream < 2 {
+		t.Errorf("event stream opened with a ticket %d times, want 2 (before and after the reload); URLs: %q", stream, urls)
+	}
 }
 
 // consoleBrowser serves s (its store seeded with two calls for the dashboard) and

@@ -5,8 +5,10 @@
 //
 // A server with an API token and no console accounts guards the consoles with the
 // token instead: the page asks for it once, keeps it for the tab
-// (sessionStorage), and sends it with every request through Staff.fetch,
-// Staff.headers and Staff.url (EventSource cannot set headers).
+// (sessionStorage), and sends it with every request through Staff.fetch and
+// Staff.headers. The event stream (Staff.events) never puts the token in its URL:
+// EventSource cannot send headers, so the page trades the token for a ticket that
+// opens only the stream, for a minute, and takes a new one when the stream drops.
 "use strict";
 const Staff = (() => {
   let apiToken = sessionStorage.getItem("calmline.token") || "";
@@ -24,8 +26,32 @@ const Staff = (() => {
     if (apiToken) out["Authorization"] = "Bearer " + apiToken;
     return out;
   }
-  function url(u) {
-    return apiToken ? u + (u.includes("?") ? "&" : "?") + "access_token=" + encodeURIComponent(apiToken) : u;
+  // events keeps an EventSource on path open: setup(es) attaches the handlers to
+  // each new one, onState("open" | "closed") tells the page whether live updates
+  // flow. The browser reconnects a dropped stream by itself; a stream it gave up
+  // on (a refused or expired ticket, a restarted server) is reopened here with a
+  // fresh ticket, waiting longer after each failure (2 s to 60 s).
+  function events(path, setup, onState) {
+    let wait = 2000;
+    const state = s => { if (onState) onState(s); };
+    async function open() {
+      let u = path;
+      if (apiToken) {
+        try {
+          const r = await apiFetch("/v1/events/ticket", { method: "POST", headers: { "Accept": "application/json" } });
+          if (!r.ok) throw new Error("ticket: HTTP " + r.status);
+          u += (u.includes("?") ? "&" : "?") + "ticket=" + encodeURIComponent((await r.json()).ticket);
+        } catch (e) { state("closed"); retry(); return; }
+      }
+      const es = new EventSource(u);
+      es.addEventListener("open", () => { wait = 2000; state("open"); });
+      es.addEventListener("error", () => {
+        if (es.readyState === EventSource.CLOSED) { state("closed"); retry(); }
+      });
+      setup(es);
+    }
+    function retry() { setTimeout(open, wait); wait = Math.min(wait * 2, 60000); }
+    open();
   }
   function apiFetch(u, opts) {
     const o = Object.assign({}, opts || {});
@@ -119,5 +145,5 @@ const Staff = (() => {
     });
   }
 
-  return { me, login, gate, fetch: apiFetch, headers, url };
+  return { me, login, gate, fetch: apiFetch, headers, events };
 })();

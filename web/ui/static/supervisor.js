@@ -137,9 +137,10 @@
     document.querySelectorAll("section.console").forEach(s => s.classList.remove("hidden"));
     if (me.auth && me.role !== "supervisor") { status("staff.supervisors", { name: me.name }, true); return; }
     I18N.onChange(render);
-    const es = new EventSource(Staff.url("/v1/events"));
-    es.onmessage = m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* not an event */ } };
-    ["emotion", "state", "hangup", "transcript"].forEach(t => es.addEventListener(t, m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore */ } }));
+    Staff.events("/v1/events", es => {
+      es.onmessage = m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* not an event */ } };
+      ["emotion", "state", "hangup", "transcript"].forEach(t => es.addEventListener(t, m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore */ } }));
+    }, st => { $("calls").dataset.stream = st; });
     refresh();
     setInterval(refresh, 5000);
     Dashboard.start();
