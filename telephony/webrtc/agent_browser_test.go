@@ -90,6 +90,12 @@ func TestBrowserAgent(t *testing.T) {
 		document.getElementById("vars").textContent.includes("angry") &&
 		document.getElementById("report-body").textContent.includes("refund the double charge") &&
 		document.querySelectorAll("#report-body .meter").length === 3`)
+	// The report link names public_url, another origin than the page's: the page
+	// reads the report from its own server (a cross-origin fetch would be blocked)
+	// and the link opens it there too, where the agent is signed in.
+	if href, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("report-link").href`)); err != nil || href != hs.URL+"/v1/calls/x/report" {
+		t.Errorf("report link = %q (%v), want it on the page's own origin %s", href, err, hs.URL)
+	}
 	// The agent disagrees with the severe reading of turn 1 and files a correction.
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS("#report-body li[data-turn='1'] button.link")),
 		chromedp.SetValue(chromedp.CSS("#report-body li[data-turn='1'] select:nth-of-type(2)"), "moderate"),

@@ -15,13 +15,17 @@ import (
 	"github.com/calmline/calmline/telephony/webrtc/webrtctest"
 )
 
+// testReportURL is where the report link points: public_url, which names the
+// server as the outside world knows it, not as the agent's page was opened.
+const testReportURL = "https://calmline.example.invalid/v1/calls/x/report"
+
 // handoffBot transfers the caller to an agent at once, then keeps reading the
 // caller's audio and notifying a loudness "emotion" every 200 ms of speech, as
 // call.Session keeps analysing after a handoff.
 func handoffBot(result chan<- error) calmrtc.Handler {
 	return func(ctx context.Context, leg telephony.Leg) {
 		err := leg.(telephony.Switch).Transfer(ctx, telephony.Transfer{Queue: "billing", RingFor: 5 * time.Second,
-			ReportURL: "/v1/calls/x/report", Vars: map[string]string{"category": "angry", "level": "severe"}})
+			ReportURL: testReportURL, Vars: map[string]string{"category": "angry", "level": "severe"}})
 		result <- err
 		if err != nil {
 			return
@@ -108,7 +112,7 @@ func TestHandoffToAgent(t *testing.T) {
 	ring := nextMsg(t, agent, "ring")
 	tr, _ := ring["transfer"].(map[string]any)
 	vars, _ := tr["vars"].(map[string]any)
-	if tr["report_url"] != "/v1/calls/x/report" || vars["category"] != "angry" || tr["queue"] != "billing" {
+	if tr["report_url"] != testReportURL || vars["category"] != "angry" || tr["queue"] != "billing" {
 		t.Fatalf("ring = %v, want the transfer's report URL, queue and vars", ring)
 	}
 	if err := agent.SendJSON(ctx, map[string]string{"type": "accept"}); err != nil {

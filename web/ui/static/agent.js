@@ -101,9 +101,21 @@
       dl.append(dt, dd);
     }
     const link = $("report-link");
-    if (tr.report_url) { link.href = tr.report_url; link.classList.remove("hidden"); loadReport(tr.report_url); }
+    if (tr.report_url) { const u = ownServer(tr.report_url); link.href = u; link.classList.remove("hidden"); loadReport(u); }
     else { link.classList.add("hidden"); $("report-body").innerHTML = ""; }
     $("report").classList.remove("hidden");
+  }
+
+  // ownServer points a calmline API link at the server this page came from. The
+  // report link is built from public_url (the name phones and CRMs use), which
+  // may differ from the address the agent opened (a proxy name, http vs https):
+  // fetched from there the report would be blocked as cross-origin, and the
+  // agent is signed in here anyway.
+  function ownServer(u) {
+    try {
+      const x = new URL(u, location.href);
+      return x.pathname.startsWith("/v1/") ? x.pathname + x.search : u;
+    } catch (e) { return u; }
   }
 
   // loadReport shows the emotion report: trajectory, cues, transcript and suggested
