@@ -23,6 +23,7 @@ const (
 	CuePolite      = "polite"      // a polite request form: 请问, 麻烦, could you, please
 	CueAnnoyance   = "annoyance"   // words of annoyance or blame: 太慢, 太差, 受够, so slow, terrible, fed up
 	CueThanks      = "thanks"      // thanks and approval: 谢谢, 解决了, thank you, perfect
+	CueIrony       = "irony"       // praise said of a problem: "Oh great, it crashed again", 你们可真行
 	CueModel       = "model"       // the text model's own judgement
 	CueAcoustic    = "acoustic"    // what the voice said (from the acoustic model)
 	CueLLM         = "llm"         // an LLM classifier's judgement
@@ -52,6 +53,7 @@ var cueEffects = map[string]cueEffect{
 	CueWorry:       {push: catVec(Anxious, 1.6, Neutral, -0.8), arousal: 0.05, level: 0.06, note: "worried or in a hurry"},
 	CueAnnoyance:   {push: catVec(Angry, 1.0, Satisfied, -1.0, Neutral, -0.8), arousal: 0.05, level: 0.1, note: "annoyed or blaming"},
 	CueThanks:      {push: catVec(Satisfied, 1.5, Angry, -0.5), level: -0.05, note: "thanks or approval"},
+	CueIrony:       {push: catVec(Angry, 1.2, Satisfied, -1.5, Neutral, -0.8), arousal: 0.05, level: 0.12, note: "praise said sarcastically, about a problem"},
 }
 
 func catVec(kv ...any) [numCategories]float64 {
@@ -189,7 +191,43 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueThanks, "thank you", 1.0, true}, {CueThanks, "thanks", 1.0, true}, {CueThanks, "perfect", 0.8, true},
 	{CueThanks, "great", 0.6, true}, {CueThanks, "helpful", 0.8, true}, {CueThanks, "solved", 0.8, true},
 	{CueThanks, "awesome", 0.8, true}, {CueThanks, "appreciate", 1.0, true},
+	{CueThanks, "wonderful", 0.8, true}, {CueThanks, "fantastic", 0.8, true}, {CueThanks, "excellent", 0.8, true},
+	{CueThanks, "brilliant", 0.6, true}, {CueThanks, "amazing", 0.6, true}, {CueThanks, "lovely", 0.6, true},
+	{CueThanks, "太棒了", 1.0, false}, {CueThanks, "好极了", 1.0, false}, {CueThanks, "真棒", 0.8, false}, {CueThanks, "真好", 0.6, false}, {CueThanks, "真是谢谢", 1.0, false},
+	// irony: set phrases that say the opposite of their words
+	{CueIrony, "just perfect", 1.2, true}, {CueIrony, "just great", 1.2, true}, {CueIrony, "just wonderful", 1.2, true},
+	{CueIrony, "just fantastic", 1.2, true}, {CueIrony, "just brilliant", 1.2, true}, {CueIrony, "oh great", 1.0, true},
+	{CueIrony, "oh perfect", 1.0, true}, {CueIrony, "oh wonderful", 1.0, true}, {CueIrony, "oh fantastic", 1.0, true},
+	{CueIrony, "oh brilliant", 1.0, true}, {CueIrony, "oh lovely", 1.0, true}, {CueIrony, "thanks for nothing", 2.0, true},
+	{CueIrony, "thanks a lot for nothing", 1.5, true}, {CueIrony, "yeah right", 1.0, true}, {CueIrony, "just what i needed", 1.0, true},
+	{CueIrony, "like that's going to happen", 1.2, true}, {CueIrony, "like that will happen", 1.2, true}, {CueIrony, "what a joke", 1.2, true},
+	{CueIrony, "how convenient", 1.0, true}, {CueIrony, "可真行", 1.2, false},
+	{CueIrony, "真有你们的", 1.2, false}, {CueIrony, "服了你们", 1.2, false}, {CueIrony, "真是服了", 1.0, false},
+	// a recurrence or a long wait, said without "again"
+	{CueRepeat, "another delay", 1.0, true}, {CueRepeat, "yet another", 1.0, true},
+	{CueAnnoyance, "of waiting", 0.6, true},
 })
+
+// ironicPraise are the approval words a caller uses sarcastically ("Great, it
+// crashed again", 太好了，又坏了): opening an utterance that names a problem and
+// does not say it was solved, they are irony. Thanks are not among them: "Thanks, but it still doesn't work"
+// is a sincere thanks with a complaint.
+var ironicPraise = map[string]bool{"great": true, "perfect": true, "awesome": true, "wonderful": true,
+	"fantastic": true, "excellent": true, "brilliant": true, "amazing": true, "lovely": true,
+	"太好了": true, "太棒了": true, "好极了": true, "真棒": true, "真好": true, "真是谢谢": true}
+
+// problemKinds are the cue kinds that name a problem, so praise beside them reads
+// as irony. A weak threat (a refund or compensation request) is left out: "Great,
+// my refund came through" is sincere.
+var problemKinds = map[string]float64{CueAnnoyance: 0, CueRepeat: 0, CueNegation: 0, CueThreat: 0.5, CueIrony: 0}
+
+// resolvedMarkers say the problem is over, so praise beside it is sincere ("Great,
+// it was broken but it works now").
+var resolvedMarkers = []string{"fixed", "solved", "resolved", "sorted", "works now", "working now", "works again",
+	"fine now", "all good", "解决了", "修好", "处理好了", "弄好了", "搞定", "没问题了", "可以用了", "收到了", "已经到了"}
+
+// praiseAt is an approval cue that may turn out ironic: its index in dst and its bytes in lower.
+type praiseAt struct{ i, a, b int }
 
 func sortLexicon(l []lexEntry) []lexEntry {
 	// insertion sort by phrase length, longest first (stable, small list, runs once)
@@ -230,9 +268,12 @@ func overlapsKind(spans []span, a, b int, kind string) bool {
 
 // scanCues finds the lexical cues in text (already lower-cased in lower) and
 // appends them to dst. orig is the original text, for shouting (capitals). denied,
-// when not nil, is told the bytes [a, b) of lower of each phrase the caller rules
-// out ("not angry", 我不生气), so the text model can be kept from reading it too.
+// when not nil, is told the bytes [a, b) of lower of each phrase that does not mean
+// what its words say: a feeling the caller rules out ("not angry", 我不生气) and
+// praise said in irony ("just perfect"), so the text model can be kept from
+// reading it too.
 func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
+	start := len(dst)
 	// cue texts are cut from orig at offsets found in lower; lower-casing can change
 	// the byte length (invalid UTF-8 becomes U+FFFD, some runes change size), and
 	// then only lower itself is safe to cut
@@ -242,6 +283,8 @@ func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
 	}
 	var used [16]span
 	spans := used[:0]
+	var praiseBuf [4]praiseAt
+	praise := praiseBuf[:0]
 	overlaps := func(a, b int, kind string) bool { return overlapsKind(spans, a, b, kind) }
 	for _, e := range lexicon {
 		from := 0
@@ -258,6 +301,9 @@ func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
 			}
 			if overlaps(a, b, e.kind) || e.kind == CueNegation && strings.HasPrefix(e.phrase, "没") && strings.HasSuffix(lower[:a], "有") {
 				continue // 有没有… is a question, not a denial
+			}
+			if e.kind == CueThanks && overlaps(a, b, CueIrony) {
+				continue // the "perfect" of "just perfect"
 			}
 			if e.kind == CueThanks && (overlaps(a, b, CueNegation) || negatedBefore(lower[:a])) {
 				// 不满意, not helpful: no approval. A denied Chinese approval word
@@ -287,6 +333,12 @@ func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
 			if e.kind == CueIntensifier && e.phrase == "太" && strings.HasSuffix(lower[:a], "不") {
 				continue // 不太 softens ("not quite"), it does not intensify
 			}
+			if e.kind == CueThanks && ironicPraise[e.phrase] {
+				praise = append(praise, praiseAt{len(dst), a, b})
+			}
+			if e.kind == CueIrony && denied != nil {
+				denied(a, b) // "just perfect" is no praise for the model to read
+			}
 			spans = append(spans, span{a, b, e.kind})
 			dst = append(dst, Cue{Kind: e.kind, Text: src[a:b], Weight: e.strength})
 		}
@@ -294,7 +346,48 @@ func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
 	dst = scanCounts(lower, src, spans, dst)
 	dst = scanEnglishNegation(lower, src, spans, dst)
 	dst = scanShouting(orig, dst)
+	if len(praise) > 0 && ironic(lower, dst[start:]) {
+		first := firstClauseEnd(lower)
+		for _, p := range praise {
+			if p.a >= first {
+				continue // praise further on is about something else: "唉，有个好闺蜜真好"
+			}
+			dst[p.i].Kind = CueIrony
+			if denied != nil {
+				denied(p.a, p.b)
+			}
+		}
+	}
 	return dst
+}
+
+// firstClauseEnd is where the first clause of s ends (its first punctuation), or len(s).
+func firstClauseEnd(s string) int {
+	if i := strings.IndexAny(s, ",.!?;:~，。！？；：～…"); i >= 0 {
+		return i
+	}
+	return len(s)
+}
+
+// ironic reports whether approval in an utterance with these cues is sarcasm:
+// a problem is named and nothing says it was solved.
+func ironic(lower string, cues []Cue) bool {
+	problem := false
+	for _, c := range cues {
+		if min, ok := problemKinds[c.Kind]; ok && c.Weight > min {
+			problem = true
+			break
+		}
+	}
+	if !problem {
+		return false
+	}
+	for _, m := range resolvedMarkers {
+		if strings.Contains(lower, m) {
+			return false
+		}
+	}
+	return true
 }
 
 // Counted repetition: callers count how often they tried ("打了三次", "退款申请了三次",

@@ -89,7 +89,7 @@ func DefaultFusion() FusionWeights {
 
 // cueKinds lists the lexical cue kinds fusion weighs, in a fixed order.
 func cueKinds() []string {
-	return []string{CueRepeat, CueRepeatSelf, CueNegation, CueIntensifier, CueShouting, CueThreat, CueConfusion, CueWorry, CuePolite, CueAnnoyance, CueThanks}
+	return []string{CueRepeat, CueRepeatSelf, CueNegation, CueIntensifier, CueShouting, CueThreat, CueConfusion, CueWorry, CuePolite, CueAnnoyance, CueThanks, CueIrony}
 }
 
 func (w FusionWeights) clone() FusionWeights {

@@ -92,6 +92,19 @@ func TestTextReadings(t *testing.T) {
 		{"I'm not angry, I'm furious!", Angry, Mild, Severe, "en", []string{CueAnnoyance}}, // the next feeling still counts
 		{"I'm not sure I understand what you mean.", Confused, Calm, Moderate, "en", []string{CueConfusion}},
 		{"I didn't understand the last part.", Confused, Calm, Moderate, "en", []string{CueConfusion}},
+		// Praise said of a problem is irony: the text model read "great", "perfect"
+		// and 谢谢 and called all of these satisfied.
+		{"Great, another delay. Just perfect.", Angry, Mild, Severe, "en", []string{CueIrony}},
+		{"Oh great, the app crashed again.", Angry, Mild, Severe, "en", []string{CueIrony, CueRepeat}},
+		{"Thanks for nothing.", Angry, Mild, Moderate, "en", []string{CueIrony}},
+		{"Fantastic, I've been on hold for an hour.", Angry, Mild, Severe, "en", []string{CueIrony, CueAnnoyance}},
+		{"太好了，又坏了。", Angry, Mild, Severe, "zh", []string{CueIrony, CueRepeat}},
+		{"真是谢谢你们了，等了三天还没到。", Angry, Mild, Severe, "zh", []string{CueIrony}},
+		{"你们可真行。", Angry, Mild, Severe, "zh", []string{CueIrony}},
+		// It stays praise once the problem is solved, or when none is named.
+		{"Great, it was broken but it works now, thank you.", Satisfied, Calm, Mild, "en", []string{CueThanks}},
+		{"太好了，问题解决了，谢谢！", Satisfied, Calm, Mild, "zh", []string{CueThanks}},
+		{"Thanks, that's great", Satisfied, Calm, Calm, "en", []string{CueThanks}},
 		{"Thank you so much, you have been wonderful", Satisfied, Calm, Mild, "en", nil},
 		{"太好了，非常感谢你们的帮助，很满意", Satisfied, Calm, Mild, "zh", nil},
 	}
@@ -193,6 +206,12 @@ func TestScanCues(t *testing.T) {
 		{"I haven't received my refund", map[string]int{CueThreat: 1, CueNegation: 1}}, // the verb is denied, not the refund
 		{"I'm not calling to complain", map[string]int{}},
 		{"I am not happy and I want to cancel", map[string]int{CueNegation: 1, CueThreat: 1}},
+		{"Great, it crashed again", map[string]int{CueIrony: 1, CueRepeat: 1, CueThanks: 0}},
+		{"Oh great, another delay", map[string]int{CueIrony: 1, CueRepeat: 1, CueThanks: 0}}, // not also "great"
+		{"Thanks for nothing", map[string]int{CueIrony: 1, CueThanks: 0}},
+		{"Great, my refund came through", map[string]int{CueThanks: 1, CueThreat: 1, CueIrony: 0}},               // a refund request is no problem named
+		{"Great, it was broken but it is fixed now", map[string]int{CueThanks: 1, CueAnnoyance: 1, CueIrony: 0}}, // solved
+		{"唉，有个好闺蜜真好，不然我又要加班", map[string]int{CueThanks: 1, CueRepeat: 1, CueIrony: 0}},                           // praise past the first clause
 		{"", map[string]int{}},
 	}
 	for _, tt := range tests {
