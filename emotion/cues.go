@@ -227,7 +227,10 @@ var resolvedMarkers = []string{"fixed", "solved", "resolved", "sorted", "works n
 	"fine now", "all good", "解决了", "修好", "处理好了", "弄好了", "搞定", "没问题了", "可以用了", "收到了", "已经到了"}
 
 // praiseAt is an approval cue that may turn out ironic: its index in dst and its bytes in lower.
-type praiseAt struct{ i, a, b int }
+type praiseAt struct {
+	i, a, b int
+	ironic  bool // a word that can be said in irony (ironicPraise)
+}
 
 func sortLexicon(l []lexEntry) []lexEntry {
 	// insertion sort by phrase length, longest first (stable, small list, runs once)
@@ -273,6 +276,12 @@ func overlapsKind(spans []span, a, b int, kind string) bool {
 // praise said in irony ("just perfect"), so the text model can be kept from
 // reading it too.
 func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
+	return scanCuesIn(orig, lower, dst, denied, true)
+}
+
+// scanCuesIn is scanCues; contrast says whether to look for a "but" that turns
+// the utterance (off when scanning what follows one).
+func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast bool) []Cue {
 	start := len(dst)
 	// cue texts are cut from orig at offsets found in lower; lower-casing can change
 	// the byte length (invalid UTF-8 becomes U+FFFD, some runes change size), and
@@ -333,8 +342,8 @@ func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
 			if e.kind == CueIntensifier && e.phrase == "太" && strings.HasSuffix(lower[:a], "不") {
 				continue // 不太 softens ("not quite"), it does not intensify
 			}
-			if e.kind == CueThanks && ironicPraise[e.phrase] {
-				praise = append(praise, praiseAt{len(dst), a, b})
+			if e.kind == CueThanks {
+				praise = append(praise, praiseAt{len(dst), a, b, ironicPraise[e.phrase]})
 			}
 			if e.kind == CueIrony && denied != nil {
 				denied(a, b) // "just perfect" is no praise for the model to read
@@ -349,7 +358,7 @@ func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
 	if len(praise) > 0 && ironic(lower, dst[start:]) {
 		first := firstClauseEnd(lower)
 		for _, p := range praise {
-			if p.a >= first {
+			if !p.ironic || p.a >= first {
 				continue // praise further on is about something else: "唉，有个好闺蜜真好"
 			}
 			dst[p.i].Kind = CueIrony
@@ -358,8 +367,56 @@ func scanCues(orig, lower string, dst []Cue, denied func(a, b int)) []Cue {
 			}
 		}
 	}
+	if contrast && len(praise) > 0 {
+		dst = dropPraiseBeforeBut(orig, lower, dst, praise, denied)
+	}
 	return dst
 }
+
+// contrastMarkers turn a sentence towards what follows them: "Thanks, but it
+// still crashes" is about the crash.
+var contrastMarkers = []string{" but ", "但是", "可是", "不过", " however", "然而"}
+
+// dropPraiseBeforeBut removes the approval said before a contrast when a problem
+// follows it, and keeps the text before the contrast from the model: the caller
+// is polite ("Thanks, that is great"), then says what is wrong, and the thanks
+// read satisfied.
+func dropPraiseBeforeBut(orig, lower string, dst []Cue, praise []praiseAt, denied func(a, b int)) []Cue {
+	m, end := -1, -1
+	for _, c := range contrastMarkers {
+		if i := strings.LastIndex(lower, c); i > m {
+			m, end = i, i+len(c)
+		}
+	}
+	if m < 0 {
+		return dst
+	}
+	after := scanCuesIn(lower[end:], lower[end:], nil, nil, false)
+	if !ironic(lower[end:], after) {
+		return dst
+	}
+	if denied != nil {
+		denied(0, m) // the model reads what the caller turned to
+	}
+	drop := 0
+	for _, p := range praise {
+		if p.a < m && dst[p.i].Kind == CueThanks {
+			dst[p.i].Kind = ""
+			drop++
+		}
+	}
+	if drop == 0 {
+		return dst
+	}
+	out := dst[:0]
+	for _, c := range dst {
+		if c.Kind != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 
 // firstClauseEnd is where the first clause of s ends (its first punctuation), or len(s).
 func firstClauseEnd(s string) int {

@@ -105,6 +105,7 @@ func TestTextReadings(t *testing.T) {
 		{"Great, it was broken but it works now, thank you.", Satisfied, Calm, Mild, "en", []string{CueThanks}},
 		{"太好了，问题解决了，谢谢！", Satisfied, Calm, Mild, "zh", []string{CueThanks}},
 		{"Thanks, that's great", Satisfied, Calm, Calm, "en", []string{CueThanks}},
+		{"Thanks, that is great, but the app still crashes.", Angry, Mild, Severe, "en", []string{CueRepeat}}, // read satisfied 82%
 		{"Thank you so much, you have been wonderful", Satisfied, Calm, Mild, "en", nil},
 		{"太好了，非常感谢你们的帮助，很满意", Satisfied, Calm, Mild, "zh", nil},
 	}
@@ -212,6 +213,9 @@ func TestScanCues(t *testing.T) {
 		{"Great, my refund came through", map[string]int{CueThanks: 1, CueThreat: 1, CueIrony: 0}},               // a refund request is no problem named
 		{"Great, it was broken but it is fixed now", map[string]int{CueThanks: 1, CueAnnoyance: 1, CueIrony: 0}}, // solved
 		{"唉，有个好闺蜜真好，不然我又要加班", map[string]int{CueThanks: 1, CueRepeat: 1, CueIrony: 0}},                           // praise past the first clause
+		{"Thanks, that is great, but the app still crashes", map[string]int{CueRepeat: 1, CueThanks: 0}},         // polite, then the problem
+		{"谢谢你，但是问题还是没解决", map[string]int{CueRepeat: 1, CueNegation: 1, CueThanks: 0}},
+		{"Thanks, but it works now", map[string]int{CueThanks: 1}}, // nothing wrong after the "but"
 		{"", map[string]int{}},
 	}
 	for _, tt := range tests {
