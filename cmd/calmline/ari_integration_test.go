@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -272,7 +271,7 @@ func realAsterisk(t *testing.T) (ariURL, target string) {
 // (more of it, and more config, in extra) and waits until it is connected to
 // ARI. It returns the server's base URL and its stderr, whose tail is logged
 // if the test fails.
-func serveRealAsterisk(t *testing.T, ariURL, extra string, env ...string) (string, *bytes.Buffer) {
+func serveRealAsterisk(t *testing.T, ariURL, extra string, env ...string) (string, *lockedBuffer) {
 	t.Helper()
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
 data_dir: data

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -95,14 +96,33 @@ func errorsAs(err error, target **exec.ExitError) bool {
 var upLine = regexp.MustCompile(`open (http://\S+)`)
 
 // startServer runs the real calmlineBin and returns its base URL.
-func startServer(t *testing.T, cfgBody string, extraEnv ...string) (string, *exec.Cmd, *bytes.Buffer) {
+// lockedBuffer is a server's stderr: exec copies into it from its own goroutine
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func startServer(t *testing.T, cfgBody string, extraEnv ...string) (string, *exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	p := writeConfig(t, cfgBody)
 	cmd := exec.Command(calmlineBin, "serve", "--config", p, "--listen", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), extraEnv...)
 	stdout, _ := cmd.StdoutPipe()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +141,7 @@ func startServer(t *testing.T, cfgBody string, extraEnv ...string) (string, *exe
 	}()
 	select {
 	case u := <-lines:
-		return u, cmd, &stderr
+		return u, cmd, stderr
 	case <-exited:
 		time.Sleep(100 * time.Millisecond) // let stderr drain
 		t.Fatalf("server exited before coming up; stderr:\n%s", stderr.String())
