@@ -30,3 +30,7 @@ var ErrDecrypt = errors.New("store: cannot decrypt value (wrong key or tampered 
 // ErrSchemaTooNew is returned by Open when the database was migrated by a newer
 // calmline than this one; writing to it could corrupt what that version expects.
 var ErrSchemaTooNew = errors.New("store: database schema is newer than this calmline")
+
+// ErrSchemaTooOld is returned by Open with KeepSchema when the database was last
+// migrated by an older calmline: a tool must not migrate it under running servers.
+var ErrSchemaTooOld = errors.New("store: database schema is older than this calmline")

@@ -73,6 +73,27 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// sameSchema checks, without changing anything, that the database is at the
+// schema version this build migrates to.
+func (db *DB) sameSchema(ctx context.Context) error {
+	ms, err := loadMigrations(db.driver)
+	if err != nil {
+		return err
+	}
+	latest := ms[len(ms)-1].version
+	cur, err := db.SchemaVersion(ctx)
+	if err != nil {
+		cur = 0 // no schema_version table: no calmline schema at all
+	}
+	switch {
+	case cur > latest:
+		return fmt.Errorf("%w: database at version %d, this calmline knows up to %d", ErrSchemaTooNew, cur, latest)
+	case cur < latest:
+		return fmt.Errorf("%w: database at version %d, this calmline expects %d", ErrSchemaTooOld, cur, latest)
+	}
+	return nil
+}
+
 func (db *DB) apply(ctx context.Context, m migration, latest int) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {

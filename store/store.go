@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,12 @@ type Config struct {
 	// of calmline; "full" also survives a power cut or kernel crash at the cost of
 	// an fsync per commit. Ignored for Postgres.
 	Sync string
+	// KeepSchema opens the store for a tool that runs beside the servers
+	// (calmline emotion refit): it never migrates, since a newer tool would change
+	// the schema under servers of the version before, and an SQLite file that does
+	// not exist is an error rather than a new empty store. A schema of another
+	// version than this build's is refused (ErrSchemaTooOld, ErrSchemaTooNew).
+	KeepSchema bool
 }
 
 // Driver names accepted in Config.Driver.
@@ -74,6 +81,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.driver = DriverSQLite
 		if cfg.Path == "" {
 			return nil, fmt.Errorf("%w: sqlite needs a path", ErrConfig)
+		}
+		if cfg.KeepSchema {
+			if _, err := os.Stat(cfg.Path); err != nil {
+				return nil, fmt.Errorf("store: no store at %s: %w", cfg.Path, err)
+			}
 		}
 		sync := strings.ToLower(cfg.Sync)
 		switch sync {
@@ -122,7 +134,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, err
 		}
 	}
-	if err := db.migrate(ctx); err != nil {
+	check := db.migrate
+	if cfg.KeepSchema {
+		check = db.sameSchema
+	}
+	if err := check(ctx); err != nil {
 		db.closeAll()
 		return nil, err
 	}

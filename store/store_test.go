@@ -925,3 +925,45 @@ func TestDeleteAndPrune(t *testing.T) {
 		})
 	}
 }
+
+// TestKeepSchema: a tool beside the servers (refit) opens the store without
+// migrating it. A missing file stays missing, an older schema is refused and
+// left at its version, a current one opens.
+func TestKeepSchema(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := Open(ctx, Config{Path: dir + "/none.db", KeepSchema: true}); err == nil {
+		t.Error("KeepSchema created a store that did not exist")
+	} else if _, serr := os.Stat(dir + "/none.db"); !os.IsNotExist(serr) {
+		t.Errorf("KeepSchema left a file behind: %v", serr)
+	}
+	path := dir + "/m.db"
+	db, err := Open(ctx, Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := loadMigrations(DriverSQLite)
+	latest := ms[len(ms)-1].version
+	db.Close()
+	if db, err = Open(ctx, Config{Path: path, KeepSchema: true}); err != nil {
+		t.Fatalf("open a current store with KeepSchema: %v", err)
+	}
+	// Back to an older version, as a server of the release before left it.
+	if _, err := db.w.Exec(`DELETE FROM schema_version WHERE version = ?`, latest); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(ctx, Config{Path: path, KeepSchema: true}); !errors.Is(err, ErrSchemaTooOld) {
+		t.Fatalf("older schema with KeepSchema: %v, want ErrSchemaTooOld", err)
+	}
+	// The refused open changed nothing: the version is still the older one.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var v int
+	if err := raw.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil || v != latest-1 {
+		t.Errorf("after the refused open: version %d, %v; want %d", v, err, latest-1)
+	}
+}

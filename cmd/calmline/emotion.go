@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/calmline/calmline/config"
 	"github.com/calmline/calmline/emotion"
+	"github.com/calmline/calmline/store"
 )
 
 // emotionLine is one output line of `calmline emotion`: the reading's public keys,
@@ -227,8 +229,15 @@ func storeLabels(ctx context.Context, cfgPath, since, fusion string, stdout io.W
 	if fusion == "" {
 		fusion = cfg.Emotion.Fusion
 	}
-	db, err := openStore(ctx, cfg)
-	if err != nil {
+	// Refit runs beside the servers, often from another build: it reads the
+	// feedback and must leave the schema as the servers expect it.
+	db, err := openStore(ctx, cfg, true)
+	switch {
+	case errors.Is(err, store.ErrSchemaTooOld):
+		return nil, "", 1, fmt.Errorf("%w: refit does not migrate a store the servers use; run the refit of the calmline the servers run, or upgrade the servers first (they migrate at start)", err)
+	case errors.Is(err, store.ErrSchemaTooNew):
+		return nil, "", 1, fmt.Errorf("%w: run the refit of the calmline the servers run", err)
+	case err != nil:
 		return nil, "", 1, err
 	}
 	defer db.Close()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -119,7 +120,7 @@ func TestEmotionRefitFromStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := openStore(ctx, cfg)
+	db, err := openStore(ctx, cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,5 +205,51 @@ func TestEmotionRefitFromStore(t *testing.T) {
 	s.cfg.Emotion.Fusion = bad
 	if err := s.buildPipeline(); err == nil || !strings.Contains(err.Error(), "emotion.fusion") {
 		t.Errorf("build pipeline with a broken weights file: %v", err)
+	}
+}
+
+// TestEmotionRefitLeavesSchema: refit runs beside the servers, often from a newer
+// build. It must not migrate their store (a newer schema under running servers of
+// the version before), nor create an empty one where none is.
+func TestEmotionRefitLeavesSchema(t *testing.T) {
+	dir := t.TempDir()
+	flows, _ := filepath.Abs("../../config/flows")
+	cfgPath := filepath.Join(dir, "calmline.yaml")
+	if err := os.WriteFile(cfgPath, []byte("listen: 127.0.0.1:0\ndata_dir: "+dir+"\nflows: ["+flows+"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"emotion", "refit", "--store", "--config", cfgPath}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), "no store at") {
+		t.Errorf("refit with no store yet: exit %d, %q; want 1 and \"no store at\"", code, errb.String())
+	}
+	cfg, err := config.Load(cfgPath, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := openStore(ctx, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := db.SchemaVersion(ctx)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", cfg.Store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`DELETE FROM schema_version WHERE version = ?`, latest); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	if code := run(ctx, []string{"emotion", "refit", "--store", "--config", cfgPath}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), "does not migrate") {
+		t.Errorf("refit on an older store: exit %d, %q; want 1 and the advice", code, errb.String())
+	}
+	var v int
+	if err := raw.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&v); err != nil || v != latest-1 {
+		t.Errorf("refit changed the schema: version %d, %v; want %d", v, err, latest-1)
 	}
 }

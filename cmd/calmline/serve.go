@@ -112,8 +112,8 @@ type server struct {
 }
 
 // openStore opens the configured store; the encryption key comes from the environment.
-func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
-	sc := store.Config{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Secrets.PostgresDSN, Sync: cfg.Store.Sync}
+func openStore(ctx context.Context, cfg config.Config, keepSchema bool) (*store.DB, error) {
+	sc := store.Config{Driver: cfg.Store.Driver, Path: cfg.Store.Path, DSN: cfg.Secrets.PostgresDSN, Sync: cfg.Store.Sync, KeepSchema: keepSchema}
 	if cfg.Secrets.StoreKey != "" {
 		key, err := store.ParseKey(cfg.Secrets.StoreKey)
 		if err != nil {
@@ -161,7 +161,7 @@ func newServer(ctx context.Context, cfg config.Config, log *slog.Logger) (*serve
 		s.closers = append(s.closers, func() error { time.Sleep(200 * time.Millisecond); stop(); <-done; return nil })
 	}
 
-	db, err := openStore(ctx, cfg)
+	db, err := openStore(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}
