@@ -417,7 +417,6 @@ func dropPraiseBeforeBut(orig, lower string, dst []Cue, praise []praiseAt, denie
 	return out
 }
 
-
 // firstClauseEnd is where the first clause of s ends (its first punctuation), or len(s).
 func firstClauseEnd(s string) int {
 	if i := strings.IndexAny(s, ",.!?;:~，。！？；：～…"); i >= 0 {
