@@ -210,8 +210,9 @@ var lexicon = sortLexicon([]lexEntry{
 
 // ironicPraise are the approval words a caller uses sarcastically ("Great, it
 // crashed again", 太好了，又坏了): opening an utterance that names a problem and
-// does not say it was solved, they are irony. Thanks are not among them: "Thanks, but it still doesn't work"
-// is a sincere thanks with a complaint.
+// does not say it was solved, they are irony. Plain thanks are not among them
+// ("Thanks, but it still doesn't work" is a sincere thanks and a complaint); the
+// emphatic 真是谢谢 is.
 var ironicPraise = map[string]bool{"great": true, "perfect": true, "awesome": true, "wonderful": true,
 	"fantastic": true, "excellent": true, "brilliant": true, "amazing": true, "lovely": true,
 	"太好了": true, "太棒了": true, "好极了": true, "真棒": true, "真好": true, "真是谢谢": true}
@@ -355,7 +356,7 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 	dst = scanCounts(lower, src, spans, dst)
 	dst = scanEnglishNegation(lower, src, spans, dst)
 	dst = scanShouting(orig, dst)
-	if len(praise) > 0 && ironic(lower, dst[start:]) {
+	if len(praise) > 0 && unresolvedProblem(lower, dst[start:]) {
 		first := firstClauseEnd(lower)
 		for _, p := range praise {
 			if !p.ironic || p.a >= first {
@@ -368,7 +369,7 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 		}
 	}
 	if contrast && len(praise) > 0 {
-		dst = dropPraiseBeforeBut(orig, lower, dst, praise, denied)
+		dst = dropPraiseBeforeBut(lower, dst, praise, denied)
 	}
 	return dst
 }
@@ -381,7 +382,7 @@ var contrastMarkers = []string{" but ", "但是", "可是", "不过", " however"
 // follows it, and keeps the text before the contrast from the model: the caller
 // is polite ("Thanks, that is great"), then says what is wrong, and the thanks
 // read satisfied.
-func dropPraiseBeforeBut(orig, lower string, dst []Cue, praise []praiseAt, denied func(a, b int)) []Cue {
+func dropPraiseBeforeBut(lower string, dst []Cue, praise []praiseAt, denied func(a, b int)) []Cue {
 	m, end := -1, -1
 	for _, c := range contrastMarkers {
 		if i := strings.LastIndex(lower, c); i > m {
@@ -392,11 +393,8 @@ func dropPraiseBeforeBut(orig, lower string, dst []Cue, praise []praiseAt, denie
 		return dst
 	}
 	after := scanCuesIn(lower[end:], lower[end:], nil, nil, false)
-	if !ironic(lower[end:], after) {
+	if !unresolvedProblem(lower[end:], after) {
 		return dst
-	}
-	if denied != nil {
-		denied(0, m) // the model reads what the caller turned to
 	}
 	drop := 0
 	for _, p := range praise {
@@ -407,6 +405,9 @@ func dropPraiseBeforeBut(orig, lower string, dst []Cue, praise []praiseAt, denie
 	}
 	if drop == 0 {
 		return dst
+	}
+	if denied != nil {
+		denied(0, m) // the model reads what the caller turned to
 	}
 	out := dst[:0]
 	for _, c := range dst {
@@ -425,9 +426,10 @@ func firstClauseEnd(s string) int {
 	return len(s)
 }
 
-// ironic reports whether approval in an utterance with these cues is sarcasm:
-// a problem is named and nothing says it was solved.
-func ironic(lower string, cues []Cue) bool {
+// unresolvedProblem reports whether text with these cues names a problem and
+// says nothing of it being solved: praise beside it is irony, thanks before a
+// "but" that leads to it are politeness.
+func unresolvedProblem(lower string, cues []Cue) bool {
 	problem := false
 	for _, c := range cues {
 		if min, ok := problemKinds[c.Kind]; ok && c.Weight > min {
