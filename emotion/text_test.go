@@ -310,7 +310,7 @@ func TestWithTextWeightsRejectsGarbage(t *testing.T) {
 
 func FuzzText(f *testing.F) {
 	m := defaultModel(f)
-	for _, s := range []string{"第三次了！！！", "I don't understand", "NOT HAPPY", "有没有", "’’’", "\xed\xa0\x80"} {
+	for _, s := range []string{"第三次了！！！", "I don't understand", "NOT HAPPY", "有没有", "’’’", "\xed\xa0\x80", "Great, thanks, but it still crashes again", "太好了，可是又坏了 but"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
