@@ -181,7 +181,7 @@ func TestBrowserConsoleAsksForAPIToken(t *testing.T) {
 	wait("the console", `!document.querySelector("section.console").classList.contains("hidden") && document.getElementById("token").classList.contains("hidden")`)
 	wait("the heatmap", `document.querySelectorAll("#heatmap td.heat[data-share]").length > 0`)
 	wait("no live calls, said without an error", `!document.getElementById("no-calls").classList.contains("hidden") && !document.getElementById("sup-status").classList.contains("error")`)
-	wait("the live event stream", `document.getElementById("calls").dataset.stream === "open"`)
+	wait("the live event stream", `document.getElementById("calls").dataset.stream === "open" && document.getElementById("live-paused").classList.contains("hidden")`)
 	// The kept token opens the console again on reload without asking.
 	if err := chromedp.Do(bctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)

@@ -140,7 +140,11 @@
     Staff.events("/v1/events", es => {
       es.onmessage = m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* not an event */ } };
       ["emotion", "state", "hangup", "transcript"].forEach(t => es.addEventListener(t, m => { try { onEvent(JSON.parse(m.data)); } catch (e) { /* ignore */ } }));
-    }, st => { $("calls").dataset.stream = st; });
+    }, st => {
+      // The list still refreshes every 5 s; say that emotion no longer moves live.
+      $("calls").dataset.stream = st;
+      $("live-paused").classList.toggle("hidden", st !== "closed");
+    });
     refresh();
     setInterval(refresh, 5000);
     Dashboard.start();
