@@ -170,6 +170,8 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueAnnoyance, "推卸", 1.2, false}, {CueAnnoyance, "敷衍", 1.3, false}, {CueAnnoyance, "什么态度", 1.3, false},
 	{CueAnnoyance, "怎么还没", 0.8, false}, {CueAnnoyance, "还没到", 0.5, false}, {CueAnnoyance, "等了半天", 0.8, false}, {CueAnnoyance, "等了好久", 0.9, false}, {CueAnnoyance, "等了这么久", 1.0, false},
 	{CueAnnoyance, "凉了", 0.8, false}, {CueAnnoyance, "坏了", 0.6, false}, {CueAnnoyance, "送错", 0.8, false},
+	{CueAnnoyance, "是坏的", 0.6, false}, {CueAnnoyance, "碎了", 0.6, false}, {CueAnnoyance, "是碎的", 0.6, false}, {CueAnnoyance, "破损", 0.7, false},
+	{CueAnnoyance, "不能用", 0.7, false}, {CueAnnoyance, "用不了", 0.7, false},
 	{CueAnnoyance, "不一样", 0.6, false}, {CueAnnoyance, "气死", 1.5, false}, {CueAnnoyance, "生气", 1.2, false},
 	{CueAnnoyance, "很生气", 1.5, false}, {CueAnnoyance, "不高兴", 0.9, false}, {CueAnnoyance, "失望", 0.8, false}, {CueAnnoyance, "拖了", 0.8, false}, {CueAnnoyance, "一直拖", 1.0, false},
 	{CueAnnoyance, "too slow", 1.0, true}, {CueAnnoyance, "a bit slow", 0.6, true}, {CueAnnoyance, "is slow", 0.6, true},
@@ -183,6 +185,7 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueAnnoyance, "scam", 1.5, true}, {CueAnnoyance, "scammers", 1.6, true}, {CueAnnoyance, "useless", 1.3, true},
 	{CueAnnoyance, "on hold", 0.7, true}, {CueAnnoyance, "been waiting", 0.8, true}, {CueAnnoyance, "hurry up", 0.9, true},
 	{CueAnnoyance, "not what i ordered", 0.9, true}, {CueAnnoyance, "damaged", 0.7, true}, {CueAnnoyance, "broken", 0.7, true},
+	{CueAnnoyance, "cracked", 0.6, true}, {CueAnnoyance, "defective", 0.7, true}, {CueAnnoyance, "faulty", 0.7, true},
 	{CueAnnoyance, "crashing", 0.7, true}, {CueAnnoyance, "stop telling", 1.0, true}, {CueAnnoyance, "expected better", 1.0, true},
 	{CueAnnoyance, "disappointed", 0.8, true}, {CueAnnoyance, "you people", 1.0, true},
 	// thanks and approval
@@ -340,6 +343,9 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 			if e.phrase == "不满" && startsWithCount(lower[b:]) {
 				continue // 不满一年, 不满18岁: "less than", not "dissatisfied"
 			}
+			if e.phrase == "不行" && (strings.HasSuffix(lower[:a], "到") || strings.HasSuffix(lower[:a], "得")) {
+				continue // 爽到不行, 好得不行: "extremely", not "no good"
+			}
 			if e.kind == CueIntensifier && e.phrase == "太" && strings.HasSuffix(lower[:a], "不") {
 				continue // 不太 softens ("not quite"), it does not intensify
 			}
@@ -356,11 +362,42 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 	dst = scanCounts(lower, src, spans, dst)
 	dst = scanEnglishNegation(lower, src, spans, dst)
 	dst = scanShouting(orig, dst)
-	if len(praise) > 0 && unresolvedProblem(lower, dst[start:]) {
+	if len(praise) > 0 {
+		// Praise beside a problem that is not solved is irony; with a "but" in the
+		// utterance only the problems on the praise's own side count ("The food was
+		// great, but the delivery was late" is sincere), a solution anywhere ("Great,
+		// it was broken, but it is fixed now").
+		m, end := -1, -1
+		if contrast {
+			m, end = contrastAt(lower)
+		}
+		sides := [2]int{-1, -1} // 1 when that side names a problem, 0 when not
+		ironicBeside := func(a int) bool {
+			if resolved(lower) {
+				return false
+			}
+			if m <= 0 {
+				return namesProblem(dst[start:])
+			}
+			side, text := 0, lower[:m]
+			if a >= m {
+				side, text = 1, lower[end:]
+			}
+			if sides[side] < 0 {
+				sides[side] = 0
+				if namesProblem(scanCuesIn(text, text, nil, nil, false)) {
+					sides[side] = 1
+				}
+			}
+			return sides[side] == 1
+		}
 		first := firstClauseEnd(lower)
 		for _, p := range praise {
 			if !p.ironic || p.a >= first {
 				continue // praise further on is about something else: "唉，有个好闺蜜真好"
+			}
+			if !ironicBeside(p.a) {
+				continue
 			}
 			dst[p.i].Kind = CueIrony
 			if denied != nil {
@@ -368,8 +405,8 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 			}
 		}
 	}
-	if contrast && len(praise) > 0 {
-		dst = dropPraiseBeforeBut(lower, dst, praise, denied)
+	if contrast {
+		dst = concedeBeforeBut(lower, dst, start, spans, praise, denied)
 	}
 	return dst
 }
@@ -378,36 +415,52 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 // still crashes" is about the crash.
 var contrastMarkers = []string{" but ", "但是", "可是", "不过", " however", "然而"}
 
-// dropPraiseBeforeBut removes the approval said before a contrast when a problem
-// follows it, and keeps the text before the contrast from the model: the caller
-// is polite ("Thanks, that is great"), then says what is wrong, and the thanks
-// read satisfied.
-func dropPraiseBeforeBut(lower string, dst []Cue, praise []praiseAt, denied func(a, b int)) []Cue {
-	m, end := -1, -1
-	for _, c := range contrastMarkers {
-		if i := strings.LastIndex(lower, c); i > m {
-			m, end = i, i+len(c)
-		}
-	}
-	if m < 0 {
+// concedeBeforeBut reads "X, but Y" as Y, the point the caller turned to.
+//
+// When Y names a problem that is not solved, X is a concession ("包装很精美，可是里面的
+// 东西是坏的", "Thanks, but it still crashes"): approval said in X is dropped, and X is
+// kept from the model, unless it names a problem of its own ("it broke again, but
+// whatever"), which the model should still read.
+//
+// When Y says the problem is solved or thanks, and names none, X is a problem that is
+// over ("I was annoyed at first, but you solved it, thank you"): the problem cues found
+// in X are dropped and X is kept from the model. Counted repetitions stay either way;
+// they are facts of the call. spans holds the bytes of the lexicon cues dst[start:]
+// begins with, in the same order.
+func concedeBeforeBut(lower string, dst []Cue, start int, spans []span, praise []praiseAt, denied func(a, b int)) []Cue {
+	m, end := contrastAt(lower)
+	if m <= 0 {
 		return dst
 	}
 	after := scanCuesIn(lower[end:], lower[end:], nil, nil, false)
-	if !unresolvedProblem(lower[end:], after) {
-		return dst
-	}
 	drop := 0
-	for _, p := range praise {
-		if p.a < m && dst[p.i].Kind == CueThanks {
-			dst[p.i].Kind = ""
-			drop++
+	switch {
+	case unresolvedProblem(lower[end:], after):
+		for _, p := range praise {
+			if p.a < m && dst[p.i].Kind == CueThanks {
+				dst[p.i].Kind = ""
+				drop++
+			}
+		}
+		// Without approval to drop, only a named fault makes X a concession: "still"
+		// or "always" alone ("I'm feeling optimistic, but I'm still keeping my fingers
+		// crossed") leaves the feeling in X the caller's own.
+		if denied != nil && (drop > 0 || namesFault(after) && !namesProblem(scanCuesIn(lower[:m], lower[:m], nil, nil, false))) {
+			denied(0, m)
+		}
+	case !namesProblem(after) && (gratitude(lower[end:]) || resolved(lower[end:])):
+		for k, sp := range spans {
+			if _, problem := problemKinds[sp.kind]; problem && sp.a < m && dst[start+k].Kind == sp.kind {
+				dst[start+k].Kind = ""
+				drop++
+			}
+		}
+		if drop > 0 && denied != nil {
+			denied(0, m)
 		}
 	}
 	if drop == 0 {
 		return dst
-	}
-	if denied != nil {
-		denied(0, m) // the model reads what the caller turned to
 	}
 	out := dst[:0]
 	for _, c := range dst {
@@ -426,26 +479,68 @@ func firstClauseEnd(s string) int {
 	return len(s)
 }
 
+// namesProblem reports whether any of cues is of a kind that names a problem.
+func namesProblem(cues []Cue) bool {
+	for _, c := range cues {
+		if min, ok := problemKinds[c.Kind]; ok && c.Weight > min {
+			return true
+		}
+	}
+	return false
+}
+
+// namesFault reports whether cues name a problem by more than a word of
+// repetition (still, always, again).
+func namesFault(cues []Cue) bool {
+	for _, c := range cues {
+		if min, ok := problemKinds[c.Kind]; ok && c.Kind != CueRepeat && c.Weight > min {
+			return true
+		}
+	}
+	return false
+}
+
 // unresolvedProblem reports whether text with these cues names a problem and
 // says nothing of it being solved: praise beside it is irony, thanks before a
 // "but" that leads to it are politeness.
 func unresolvedProblem(lower string, cues []Cue) bool {
-	problem := false
-	for _, c := range cues {
-		if min, ok := problemKinds[c.Kind]; ok && c.Weight > min {
-			problem = true
-			break
-		}
-	}
-	if !problem {
-		return false
-	}
+	return namesProblem(cues) && !resolved(lower)
+}
+
+// resolved reports whether lower says a problem is over (resolvedMarkers).
+func resolved(lower string) bool {
 	for _, m := range resolvedMarkers {
 		if strings.Contains(lower, m) {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// gratitudeWords thank; plain approval ("the food was great") does not say a
+// problem is over.
+var gratitudeWords = []string{"thank", "appreciate", "谢"}
+
+// gratitude reports whether lower thanks someone.
+func gratitude(lower string) bool {
+	for _, w := range gratitudeWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// contrastAt finds the last contrast marker in lower: its first byte and the byte
+// after it, or -1, -1.
+func contrastAt(lower string) (m, end int) {
+	m, end = -1, -1
+	for _, c := range contrastMarkers {
+		if i := strings.LastIndex(lower, c); i > m {
+			m, end = i, i+len(c)
+		}
+	}
+	return m, end
 }
 
 // Counted repetition: callers count how often they tried ("打了三次", "退款申请了三次",

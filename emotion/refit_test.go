@@ -190,7 +190,7 @@ func TestSatisfiedValence(t *testing.T) {
 		satisfied bool // with the push
 		before    bool // without it
 	}{
-		{"包装很精美，可是里面的东西是坏的", false, true},
+		{"包装很精美，可是里面的东西是坏的", false, false}, // since session 14 the "可是" alone reads it as its second half
 		{"说好的半小时，结果等了一个半小时", false, true},
 		{"好评是不可能的", false, true},
 		{"送餐很快，味道也很好，下次还点", true, true},

@@ -107,6 +107,14 @@ func TestTextReadings(t *testing.T) {
 		{"Thanks, that's great", Satisfied, Calm, Calm, "en", []string{CueThanks}},
 		{"Thanks, that is great, but the app still crashes.", Angry, Mild, Severe, "en", []string{CueRepeat}}, // read satisfied 82%
 		{"Thank you so much, you have been wonderful", Satisfied, Calm, Mild, "en", nil},
+		// "X, but Y" reads as Y: these read angry/calm, satisfied/mild and angry/mild
+		// before the contrast was read.
+		{"包装很精美，可是里面的东西是坏的", Angry, Mild, Severe, "zh", []string{CueAnnoyance}},
+		{"包装很好，但是东西坏了", Angry, Mild, Severe, "zh", []string{CueAnnoyance}},
+		{"服务态度不错，不过等了好久", Angry, Mild, Severe, "zh", []string{CueAnnoyance}},
+		{"I was annoyed at first but you solved it, thank you", Satisfied, Calm, Mild, "en", []string{CueThanks}},
+		// A "still" after the "but" is no fault: the feeling before it stays (dair val).
+		{"im feeling quite optimistic but im still keeping my fingers crossed", Satisfied, Calm, Mild, "en", nil},
 		{"太好了，非常感谢你们的帮助，很满意", Satisfied, Calm, Mild, "zh", nil},
 	}
 	for _, tt := range tests {
@@ -211,11 +219,21 @@ func TestScanCues(t *testing.T) {
 		{"Oh great, another delay", map[string]int{CueIrony: 1, CueRepeat: 1, CueThanks: 0}}, // not also "great"
 		{"Thanks for nothing", map[string]int{CueIrony: 1, CueThanks: 0}},
 		{"Great, my refund came through", map[string]int{CueThanks: 1, CueThreat: 1, CueIrony: 0}},               // a refund request is no problem named
-		{"Great, it was broken but it is fixed now", map[string]int{CueThanks: 1, CueAnnoyance: 1, CueIrony: 0}}, // solved
+		{"Great, it was broken but it is fixed now", map[string]int{CueThanks: 1, CueAnnoyance: 0, CueIrony: 0}}, // solved: the problem is over
 		{"唉，有个好闺蜜真好，不然我又要加班", map[string]int{CueThanks: 1, CueRepeat: 1, CueIrony: 0}},                           // praise past the first clause
 		{"Thanks, that is great, but the app still crashes", map[string]int{CueRepeat: 1, CueThanks: 0}},         // polite, then the problem
 		{"谢谢你，但是问题还是没解决", map[string]int{CueRepeat: 1, CueNegation: 1, CueThanks: 0}},
 		{"Thanks, but it works now", map[string]int{CueThanks: 1}}, // nothing wrong after the "but"
+		// "X, but Y" is about Y: praise before a fault is a concession, a fault before
+		// thanks or a solution is over; plain approval after a fault solves nothing.
+		{"The food was great but the delivery was late", map[string]int{CueAnnoyance: 1, CueThanks: 0, CueIrony: 0}},
+		{"The delivery was late but the food was great", map[string]int{CueAnnoyance: 1, CueThanks: 1, CueIrony: 0}},
+		{"I was annoyed at first but you solved it, thank you", map[string]int{CueThanks: 2, CueAnnoyance: 0}},
+		{"It crashed again but it's fine now", map[string]int{CueRepeat: 0}},
+		{"包装很精美，可是里面的东西是坏的", map[string]int{CueAnnoyance: 1}},
+		{"把坏的分区删掉", map[string]int{}},              // an adjective, not a complaint
+		{"心脏跳得快到不行", map[string]int{}},             // 到不行: "extremely"
+		{"这个方案不行", map[string]int{CueNegation: 1}}, // still "no good"
 		{"", map[string]int{}},
 	}
 	for _, tt := range tests {
@@ -310,7 +328,7 @@ func TestWithTextWeightsRejectsGarbage(t *testing.T) {
 
 func FuzzText(f *testing.F) {
 	m := defaultModel(f)
-	for _, s := range []string{"第三次了！！！", "I don't understand", "NOT HAPPY", "有没有", "’’’", "\xed\xa0\x80", "Great, thanks, but it still crashes again", "太好了，可是又坏了 but"} {
+	for _, s := range []string{"第三次了！！！", "I don't understand", "NOT HAPPY", "有没有", "’’’", "\xed\xa0\x80", "Great, thanks, but it still crashes again", "太好了，可是又坏了 but", "I was annoyed but you solved it, thanks", "但是东西坏了", "包装很好 but 但是 谢谢"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
