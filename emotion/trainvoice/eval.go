@@ -162,6 +162,7 @@ type liveOutcome struct {
 	turn    int // 0-based position in the call
 	voiced  bool
 	cat     emotion.Category
+	class7  string // the model's own class (one of classNames), as `calmline analyze` prints it
 	arousal float64
 }
 
@@ -251,7 +252,7 @@ func scoreFold(res map[string]*evalResult, train map[string][]clip, test []clip,
 		l := m.NewListener()
 		for turn, i := range rng.Perm(len(test)) {
 			a := l.Listen(test[i].F)
-			o := liveOutcome{class: test[i].Class, turn: turn, voiced: a.Voiced, arousal: a.Arousal}
+			o := liveOutcome{class: test[i].Class, turn: turn, voiced: a.Voiced, arousal: a.Arousal, class7: a.Class}
 			best := -1.0
 			for _, c := range emotion.Categories {
 				if a.Scores[c] > best {
@@ -385,9 +386,12 @@ func printConfusion(w io.Writer, m metrics) {
 }
 
 // printLive reports the runtime path: category accuracy (calmline categories),
-// arousal accuracy (disgust excluded) and "angry" F1, for turns from `from` on.
+// arousal accuracy (disgust excluded) and "angry" F1, for turns from `from` on,
+// and the same turns' 7-class accuracy and anger F1 (the issue's measures, taken
+// on the path a call and `calmline analyze --one-caller` use).
 func printLive(w io.Writer, outs []liveOutcome, from int) {
 	var n, catOK, arN, arOK, unvoiced, tp, fp, fn int
+	var c7OK, tp7, fp7, fn7 int
 	for _, o := range outs {
 		if o.turn < from {
 			continue
@@ -407,6 +411,18 @@ func printLive(w io.Writer, outs []liveOutcome, from int) {
 				arOK++
 			}
 		}
+		truth := classNames[o.class]
+		if o.class7 == truth {
+			c7OK++
+		}
+		switch {
+		case o.class7 == "anger" && truth == "anger":
+			tp7++
+		case o.class7 == "anger":
+			fp7++
+		case truth == "anger":
+			fn7++
+		}
 		switch {
 		case o.cat == emotion.Angry && want == emotion.Angry:
 			tp++
@@ -416,10 +432,15 @@ func printLive(w io.Writer, outs []liveOutcome, from int) {
 			fn++
 		}
 	}
-	f1 := 0.0
-	if tp > 0 {
-		f1 = 2 * float64(tp) / float64(2*tp+fp+fn)
+	fmt.Fprintf(w, "| turns >= %d | %4d | %5.1f%% | %5.1f%% | %.3f | %5.1f%% | %.3f | %d |\n", from+1, n,
+		100*float64(catOK)/float64(max(n, 1)), 100*float64(arOK)/float64(max(arN, 1)), f1Score(tp, fp, fn),
+		100*float64(c7OK)/float64(max(n, 1)), f1Score(tp7, fp7, fn7), unvoiced)
+}
+
+// f1Score is 2tp / (2tp + fp + fn), 0 when nothing was right.
+func f1Score(tp, fp, fn int) float64 {
+	if tp == 0 {
+		return 0
 	}
-	fmt.Fprintf(w, "| turns >= %d | %4d | %5.1f%% | %5.1f%% | %.3f | %d |\n", from+1, n,
-		100*float64(catOK)/float64(max(n, 1)), 100*float64(arOK)/float64(max(arN, 1)), f1, unvoiced)
+	return 2 * float64(tp) / float64(2*tp+fp+fn)
 }

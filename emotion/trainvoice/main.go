@@ -227,8 +227,8 @@ func train(w io.Writer, o options) error {
 		}
 	}
 	fmt.Fprintf(w, "\nLive listener (the runtime path: a fresh VoiceListener per held-out speaker, clips in random order, %d orders each):\n\n", o.reps)
-	fmt.Fprintln(w, "| scored      | n    | calmline cat | arousal | angry F1 (anger+disgust) | unvoiced |")
-	fmt.Fprintln(w, "|-------------|------|--------------|---------|--------------------------|----------|")
+	fmt.Fprintln(w, "| scored      | n    | calmline cat | arousal | angry F1 (anger+disgust) | 7-class | anger F1 | unvoiced |")
+	fmt.Fprintln(w, "|-------------|------|--------------|---------|--------------------------|---------|----------|----------|")
 	for _, from := range []int{0, 1, 4} {
 		printLive(w, res["live"].live, from)
 	}

@@ -277,3 +277,24 @@ func TestLOSOWorkersSameFigures(t *testing.T) {
 		t.Errorf("err = %v, want the failing fold named", err)
 	}
 }
+
+// TestPrintLive checks the live listener's row: calmline categories merge anger
+// with disgust, the 7-class columns do not, and turns before `from` are skipped.
+func TestPrintLive(t *testing.T) {
+	anger, disgust, neutral := 0, 2, 5 // indices into classNames
+	outs := []liveOutcome{
+		{class: anger, turn: 0, voiced: true, cat: emotion.Angry, class7: "anger", arousal: 0.9},       // skipped by from 1
+		{class: anger, turn: 1, voiced: true, cat: emotion.Angry, class7: "anger", arousal: 0.9},       // right both ways
+		{class: disgust, turn: 2, voiced: true, cat: emotion.Angry, class7: "anger", arousal: 0.7},     // right category, wrong class
+		{class: neutral, turn: 3, voiced: true, cat: emotion.Neutral, class7: "neutral", arousal: 0.2}, // right both ways
+		{class: neutral, turn: 4, voiced: false},
+	}
+	var b strings.Builder
+	printLive(&b, outs, 1)
+	// 3 voiced turns: categories 3/3, arousal 2/2 (disgust is left out), angry F1 1
+	// (2 tp); 7-class 2/3, anger F1 2·1/(2·1+1) = 0.667; one unvoiced turn.
+	want := "| turns >= 2 |    3 | 100.0% | 100.0% | 1.000 |  66.7% | 0.667 | 1 |\n"
+	if b.String() != want {
+		t.Errorf("printLive =\n%q, want\n%q", b.String(), want)
+	}
+}
