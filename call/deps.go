@@ -130,6 +130,13 @@ type Deps struct {
 	NewListener func() Listener
 	NewDialog   func(ctx context.Context, info telephony.CallInfo) (Dialog, error)
 	Recognizer  Recognizer
+	// Transcriber writes down, with no grammar, what the caller tells the human the
+	// call was handed to; nil records those turns for their voice alone. Give it
+	// only a recogniser that does this cheaply and well (a remote, OpenAI-compatible
+	// one, without an offline fallback): the offline recogniser's free dictation is
+	// slower than the speech on a loaded machine, on decoders the bot's own calls
+	// are waiting for, and mostly wrong.
+	Transcriber Recognizer
 	Synth       Synth
 	Recorder    Recorder  // may be nil
 	Publisher   Publisher // may be nil

@@ -19,6 +19,11 @@ type TurnEvent struct {
 	DTMF       string  `json:"dtmf,omitempty"`
 	NoInput    bool    `json:"no_input,omitempty"`
 	DurationS  float64 `json:"duration_s,omitempty"`
+	// AfterHandoff marks what the caller said to the human the call was handed to.
+	AfterHandoff bool `json:"after_handoff,omitempty"`
+	// VoiceOnly marks a turn whose words were not written down (after a handoff
+	// with an offline recogniser): its emotion comes from the voice alone.
+	VoiceOnly bool `json:"voice_only,omitempty"`
 }
 
 // EmotionEvent is the reading of one caller turn and where the call now stands.

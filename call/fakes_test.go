@@ -284,6 +284,12 @@ func (r *recorder) Record(_ context.Context, ev telephony.Event) error {
 	return nil
 }
 
+func (r *recorder) snapshot() []telephony.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]telephony.Event(nil), r.events...)
+}
+
 func (r *recorder) types() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

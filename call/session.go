@@ -637,10 +637,34 @@ func (s *Session) listenAfterHandoff(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case u := <-s.utterances:
-			s.hear(ctx, u)
+			s.hearAfterHandoff(ctx, u)
 		case <-s.keys:
 		}
 	}
+}
+
+// hearAfterHandoff records one thing the caller said to the human. The bot's grammar
+// means nothing now (matched against it, every such turn was a blank no-match), and
+// the call stays "transferred": its words are written down only by Deps.Transcriber,
+// its voice is always read.
+func (s *Session) hearAfterHandoff(ctx context.Context, u utterance) {
+	ev := TurnEvent{Seq: s.nextTurn(), DurationS: u.f.DurationS, AfterHandoff: true}
+	if s.deps.Transcriber != nil {
+		actx, cancel := context.WithTimeout(ctx, s.cfg.ASRTimeout)
+		heard, err := s.deps.Transcriber.Recognize(actx, u.audio, s.info.Lang, nil)
+		cancel()
+		switch {
+		case err != nil:
+			s.log.Warn("transcribe after handoff", "err", err)
+		case !heard.NoMatch:
+			ev.Text, ev.Lang, ev.Confidence = heard.Text, heard.Lang, heard.Confidence
+		}
+	}
+	ev.VoiceOnly = ev.Text == ""
+	s.emit(ctx, "transcript", ev)
+	f := u.f
+	in := s.withEmotion(ctx, ev.Seq, Input{Text: ev.Text, Lang: ev.Lang}, &f)
+	s.addLine("caller", in.Text, ev.Seq, &in.Reading)
 }
 
 func (s *Session) setState(st State) {

@@ -27,7 +27,7 @@ type harness struct {
 
 func (h *harness) report() Report { return h.session.Report() }
 
-func start(t *testing.T, leg telephony.Leg, fl *fakeLeg, d *scriptDialog, asr *fakeASR, cfg Config) *harness {
+func start(t *testing.T, leg telephony.Leg, fl *fakeLeg, d *scriptDialog, asr *fakeASR, cfg Config, with ...func(*Deps)) *harness {
 	t.Helper()
 	h := &harness{leg: leg, fl: fl, asr: asr, listener: &fakeListener{}, dialog: d, rec: &recorder{}, done: make(chan Outcome, 1)}
 	deps := Deps{
@@ -37,6 +37,9 @@ func start(t *testing.T, leg telephony.Leg, fl *fakeLeg, d *scriptDialog, asr *f
 		Recognizer:  asr,
 		Synth:       fakeSynth{},
 		Recorder:    h.rec,
+	}
+	for _, f := range with {
+		f(&deps)
 	}
 	s := New(leg, deps, cfg)
 	h.session = s
@@ -342,6 +345,77 @@ func TestSessionTransfer(t *testing.T) {
 			}
 			if got := len(fl.played) >= 2; got != tt.wantSorry {
 				t.Errorf("apology played = %v, want %v", got, tt.wantSorry)
+			}
+		})
+	}
+}
+
+// TestSessionAfterHandoff: what the caller says to the human is recorded as a turn
+// of its own, with its voice read; the call stays "transferred"; the bot's grammar
+// is never asked (matched against it, every such turn was a blank no-match), and its
+// words are written down only by a Transcriber, with no grammar.
+func TestSessionAfterHandoff(t *testing.T) {
+	tests := []struct {
+		name        string
+		transcriber *fakeASR // nil: none configured (the offline recogniser)
+		wantText    string
+	}{
+		{"offline: voice only", nil, ""},
+		{"remote transcriber", &fakeASR{answers: []string{"I want my money back"}}, "I want my money back"},
+		{"remote transcriber fails", &fakeASR{answers: []string{"ERR"}}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer goleak.VerifyNone(t)
+			fl := newFakeLeg()
+			d := &scriptDialog{greet: Reply{
+				Say: "connecting you", Lang: "en", Next: TransferCall, Transfer: &telephony.Transfer{Queue: "experts"},
+			}}
+			var with []func(*Deps)
+			if tt.transcriber != nil {
+				with = append(with, func(deps *Deps) { deps.Transcriber = tt.transcriber })
+			}
+			bot := &fakeASR{answers: []string{"should not be asked"}}
+			h := start(t, switchLeg{fl}, fl, d, bot, Config{NoInput: 200 * time.Millisecond}, with...)
+			fl.setSource(speakAt(20, 25))
+			waitFor(t, "the caller's turn after the handoff", func() bool { return h.rec.count("emotion") == 1 })
+			if st := h.session.Status().State; st != StateTransferred {
+				t.Errorf("state after the caller spoke = %q, want %q", st, StateTransferred)
+			}
+			fl.callerHangsUp()
+			if out := h.wait(t, 10*time.Second); out.Reason != "transferred" {
+				t.Errorf("outcome %+v", out)
+			}
+			if len(bot.expects) != 0 {
+				t.Errorf("the bot's recogniser was asked %d times after the handoff", len(bot.expects))
+			}
+			if tt.transcriber != nil && (len(tt.transcriber.expects) != 1 || tt.transcriber.expects[0] != nil) {
+				t.Errorf("transcriber asked with %v, want once with no grammar", tt.transcriber.expects)
+			}
+			var turn *TurnEvent
+			for _, e := range h.rec.snapshot() {
+				if te, ok := e.Data.(TurnEvent); ok && e.Type == "transcript" {
+					turn = &te
+				}
+			}
+			want := TurnEvent{Seq: 1, Text: tt.wantText, AfterHandoff: true, VoiceOnly: tt.wantText == ""}
+			if turn != nil {
+				want.DurationS, want.Lang, want.Confidence = turn.DurationS, turn.Lang, turn.Confidence
+			}
+			if turn == nil || *turn != want || turn.DurationS <= 0 {
+				t.Errorf("transcript event %+v, want %+v", turn, want)
+			}
+			if got := h.listener.turns; len(got) != 1 || got[0] != tt.wantText || h.listener.voice != 1 {
+				t.Errorf("listener heard %q (voice %d), want %q with its voice", got, h.listener.voice, tt.wantText)
+			}
+			var lines []Line
+			for _, l := range h.report().Transcript {
+				if l.Speaker == "caller" {
+					lines = append(lines, l)
+				}
+			}
+			if n := len(lines); (tt.wantText == "" && n != 0) || (tt.wantText != "" && (n != 1 || lines[0].Text != tt.wantText)) {
+				t.Errorf("caller lines in the report %+v, want only the written-down words", lines)
 			}
 		})
 	}

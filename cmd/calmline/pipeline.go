@@ -30,7 +30,7 @@ import (
 // the configuration key to fix.
 func (s *server) buildPipeline() error {
 	cfg := s.cfg
-	rec, err := newRecognizer(cfg)
+	rec, online, err := newRecognizer(cfg)
 	if err != nil {
 		return err
 	}
@@ -103,6 +103,7 @@ func (s *server) buildPipeline() error {
 		NewListener: func() call.Listener { return model.NewCall() },
 		NewDialog:   d.newDialog,
 		Recognizer:  recognizer{r: rec, health: health},
+		Transcriber: transcriber(online),
 		Synth:       synthesizer{synth},
 		Recorder:    s.recorder,
 		Publisher:   s.hub,
@@ -110,30 +111,41 @@ func (s *server) buildPipeline() error {
 	return nil
 }
 
-func newRecognizer(cfg config.Config) (asr.Recognizer, error) {
+// newRecognizer builds the configured recogniser (with its offline fallback) and
+// returns the remote one alone as online, nil when there is none.
+func newRecognizer(cfg config.Config) (rec, online asr.Recognizer, err error) {
 	var offline asr.Recognizer
 	if cfg.ASR.Backend == "sphinx" || cfg.ASR.Fallback == "sphinx" {
 		r, err := sphinx.New(sphinx.Config{ModelDir: cfg.ASR.Sphinx.ModelDir})
 		if err != nil {
-			return nil, fmt.Errorf("asr.sphinx: %w", err)
+			return nil, nil, fmt.Errorf("asr.sphinx: %w", err)
 		}
 		offline = r
 	}
 	if cfg.ASR.Backend == "sphinx" {
-		return offline, nil
+		return offline, nil, nil
 	}
 	o := cfg.ASR.OpenAI
-	online, err := asropenai.New(asropenai.Config{
+	online, err = asropenai.New(asropenai.Config{
 		BaseURL: openAIBase(o.BaseURL), WordTimes: true, APIKey: cfg.Secrets.OpenAIAPIKey, Model: o.Model, Language: o.Language,
 		Timeout: o.Timeout, Retries: o.Retries,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("asr.openai: %w", err)
+		return nil, nil, fmt.Errorf("asr.openai: %w", err)
 	}
 	if offline != nil {
-		return asr.WithFallback(online, offline, nil), nil
+		return asr.WithFallback(online, offline, nil), online, nil
 	}
-	return online, nil
+	return online, online, nil
+}
+
+// transcriber is the call.Deps.Transcriber for a remote recogniser, nil without
+// one: after a handoff the offline recogniser is not asked (see call.Deps).
+func transcriber(online asr.Recognizer) call.Recognizer {
+	if online == nil {
+		return nil
+	}
+	return recognizer{r: online}
 }
 
 func newSynth(cfg config.Config) (tts.Synth, error) {

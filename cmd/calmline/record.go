@@ -43,6 +43,10 @@ func (r *storeRecorder) Record(ctx context.Context, ev telephony.Event) error {
 			text = "[no input]"
 		case d.ASRFailed:
 			text = "[not recognised]"
+		case d.VoiceOnly:
+			text = "[to the agent, not transcribed]"
+		case d.NoMatch && d.Text == "":
+			text = "[not understood]"
 		}
 		return r.db.AddTurn(ctx, store.Turn{
 			CallID: ev.CallID, Seq: d.Seq, At: ev.Time, Speaker: "caller", Text: text, ASRConfidence: d.Confidence,

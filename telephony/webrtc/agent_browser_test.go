@@ -120,6 +120,8 @@ func TestBrowserAgent(t *testing.T) {
 	waitFor("in call", `!document.getElementById("incall").classList.contains("hidden")`)
 	caller.Speak(speech)
 	waitFor("live emotion from the session", `document.getElementById("live-meter").dataset.level === "moderate"`)
+	// A turn said to the agent without words (offline recogniser) says so, not a blank line.
+	waitFor("voice-only turn shown as such", `[...document.querySelectorAll("#turns li.caller.wordless")].some(li => li.textContent.includes("not transcribed"))`)
 	// The agent's fake microphone (speech) reaches the caller.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		heard, _ := caller.Received()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calmline/calmline/call"
 	"github.com/calmline/calmline/telephony"
 	calmrtc "github.com/calmline/calmline/telephony/webrtc"
 	"github.com/calmline/calmline/telephony/webrtc/webrtctest"
@@ -38,6 +39,11 @@ func handoffBot(result chan<- error) calmrtc.Handler {
 		for leg.ReadFrame(ctx, frame) == nil {
 			if webrtctest.RMS(frame) > 300 {
 				voiced++
+				if voiced == 10 {
+					// what call.Session records of a turn said to the agent with the
+					// offline recogniser: no words, its voice read
+					leg.(telephony.Notifier).Notify(telephony.Event{Type: "transcript", Data: call.TurnEvent{Seq: 1, AfterHandoff: true, VoiceOnly: true}})
+				}
 				if voiced%10 == 0 {
 					leg.(telephony.Notifier).Notify(telephony.Event{Type: "emotion", Data: map[string]any{"level": "moderate", "arousal": 0.7}})
 				}

@@ -185,8 +185,12 @@
           const r = Emotion.reading(ev.data);
           if (r) Emotion.update($("live-meter"), r);
         } else if (ev.type === "transcript") {
-          const li = addTurn("caller", (ev.data && ev.data.text) || "");
-          if (ev.data && ev.data.seq && callId) { li.dataset.turn = ev.data.seq; li.appendChild(correction(ev.data.seq, null)); }
+          // A turn with no words says why instead of showing as a blank line: with the
+          // offline recogniser what the caller says to you is read for its voice only.
+          const d = ev.data || {};
+          const li = addTurn("caller", d.text || I18N.t(d.voice_only ? "agent.voiceonly" : d.no_match ? "agent.nomatch" : "agent.nowords"));
+          if (!d.text) li.classList.add("wordless");
+          if (d.seq && callId) { li.dataset.turn = d.seq; li.appendChild(correction(d.seq, null)); }
         }
         break;
       }
