@@ -4,7 +4,9 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/calmline/calmline/emotion/internal/textmodel"
 	"github.com/calmline/calmline/internal/hanzi"
@@ -146,9 +148,21 @@ func (m *Model) evidenceFolded(text, folded string) *TextEvidence {
 		input = string(masked)
 	}
 	var buf [256]uint32
-	feats := textmodel.Features(input, buf[:0])
 	var p [textmodel.NumClasses]float64
-	pos := m.text.Predict(feats, &p)
+	var pos float64
+	if masked != nil && !hasLetter(input) && slices.ContainsFunc(cues, func(c Cue) bool { return c.Kind == CueIrony }) {
+		// Every word was said in irony ("Oh great.", "Just perfect.", 服了你们): the
+		// model has nothing left to read, and what it says of empty text (mostly
+		// neutral) would outweigh the cue that does know. It abstains. (A feeling
+		// ruled out and nothing else, "not angry", is neutral: the model's own
+		// reading of nothing says so.)
+		for k := range p {
+			p[k] = 1 / float64(len(p))
+		}
+		pos = 0.5
+	} else {
+		pos = m.text.Predict(textmodel.Features(input, buf[:0]), &p)
+	}
 	lang := DetectLang(text)
 	m.prior.apply(lang, &p)
 	ev := &TextEvidence{Scores: make(map[Category]float64, numCategories), Positive: pos, Lang: lang}
@@ -214,3 +228,13 @@ func noEvidence() Reading {
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
+
+// hasLetter reports whether s has a letter or a Han character left to read.
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}

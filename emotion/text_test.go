@@ -101,6 +101,13 @@ func TestTextReadings(t *testing.T) {
 		{"太好了，又坏了。", Angry, Mild, Severe, "zh", []string{CueIrony, CueRepeat}},
 		{"真是谢谢你们了，等了三天还没到。", Angry, Mild, Severe, "zh", []string{CueIrony}},
 		{"你们可真行。", Angry, Mild, Severe, "zh", []string{CueIrony}},
+		// Irony alone, nothing else said: the model has nothing left to read and
+		// abstains (these read neutral/calm, or neutral/mild, while it did not).
+		{"Oh great.", Angry, Mild, Severe, "en", []string{CueIrony}},
+		{"Just perfect.", Angry, Mild, Severe, "en", []string{CueIrony}},
+		{"Great. Just great.", Angry, Mild, Severe, "en", []string{CueIrony}},
+		{"服了你们", Angry, Mild, Severe, "zh", []string{CueIrony}},
+		{"not angry", Neutral, Calm, Calm, "en", nil}, // a feeling ruled out and nothing else stays neutral
 		// It stays praise once the problem is solved, or when none is named.
 		{"Great, it was broken but it works now, thank you.", Satisfied, Calm, Mild, "en", []string{CueThanks}},
 		{"太好了，问题解决了，谢谢！", Satisfied, Calm, Mild, "zh", []string{CueThanks}},
