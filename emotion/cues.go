@@ -3,6 +3,7 @@ package emotion
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -479,25 +480,19 @@ func firstClauseEnd(s string) int {
 	return len(s)
 }
 
-// namesProblem reports whether any of cues is of a kind that names a problem.
-func namesProblem(cues []Cue) bool {
-	for _, c := range cues {
-		if min, ok := problemKinds[c.Kind]; ok && c.Weight > min {
-			return true
-		}
-	}
-	return false
+// isProblem reports whether c is of a kind that names a problem, strongly enough.
+func isProblem(c Cue) bool {
+	min, ok := problemKinds[c.Kind]
+	return ok && c.Weight > min
 }
+
+// namesProblem reports whether any of cues names a problem.
+func namesProblem(cues []Cue) bool { return slices.ContainsFunc(cues, isProblem) }
 
 // namesFault reports whether cues name a problem by more than a word of
 // repetition (still, always, again).
 func namesFault(cues []Cue) bool {
-	for _, c := range cues {
-		if min, ok := problemKinds[c.Kind]; ok && c.Kind != CueRepeat && c.Weight > min {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(cues, func(c Cue) bool { return c.Kind != CueRepeat && isProblem(c) })
 }
 
 // unresolvedProblem reports whether text with these cues names a problem and
