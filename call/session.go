@@ -550,14 +550,18 @@ func (s *Session) hear(ctx context.Context, u utterance) Input {
 		s.log.Warn("recognise utterance", "err", err)
 		in = Input{ASRFailed: true}
 	}
-	seq := s.nextTurn()
-	s.emit(ctx, "transcript", TurnEvent{
-		Seq: seq, Text: in.Text, Lang: in.Lang, Confidence: heard.Confidence, NoMatch: in.NoMatch,
+	return s.recordTurn(ctx, TurnEvent{
+		Seq: s.nextTurn(), Text: in.Text, Lang: in.Lang, Confidence: heard.Confidence, NoMatch: in.NoMatch,
 		ASRFailed: in.ASRFailed, DurationS: u.f.DurationS,
-	})
-	f := u.f
-	in = s.withEmotion(ctx, seq, in, &f)
-	s.addLine("caller", in.Text, seq, &in.Reading)
+	}, in, u.f)
+}
+
+// recordTurn records a heard caller turn (ev), reads its emotion from in's words and
+// the voice f, and adds it to the call's transcript.
+func (s *Session) recordTurn(ctx context.Context, ev TurnEvent, in Input, f dsp.Features) Input {
+	s.emit(ctx, "transcript", ev)
+	in = s.withEmotion(ctx, ev.Seq, in, &f)
+	s.addLine("caller", in.Text, ev.Seq, &in.Reading)
 	return in
 }
 
@@ -661,10 +665,7 @@ func (s *Session) hearAfterHandoff(ctx context.Context, u utterance) {
 		}
 	}
 	ev.VoiceOnly = ev.Text == ""
-	s.emit(ctx, "transcript", ev)
-	f := u.f
-	in := s.withEmotion(ctx, ev.Seq, Input{Text: ev.Text, Lang: ev.Lang}, &f)
-	s.addLine("caller", in.Text, ev.Seq, &in.Reading)
+	s.recordTurn(ctx, ev, Input{Text: ev.Text, Lang: ev.Lang}, u.f)
 }
 
 func (s *Session) setState(st State) {
