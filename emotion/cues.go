@@ -187,7 +187,7 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueAnnoyance, "on hold", 0.7, true}, {CueAnnoyance, "been waiting", 0.8, true}, {CueAnnoyance, "hurry up", 0.9, true},
 	{CueAnnoyance, "not what i ordered", 0.9, true}, {CueAnnoyance, "damaged", 0.7, true}, {CueAnnoyance, "broken", 0.7, true},
 	{CueAnnoyance, "cracked", 0.6, true}, {CueAnnoyance, "defective", 0.7, true}, {CueAnnoyance, "faulty", 0.7, true},
-	{CueAnnoyance, "crashing", 0.7, true}, {CueAnnoyance, "stop telling", 1.0, true}, {CueAnnoyance, "expected better", 1.0, true},
+	{CueAnnoyance, "crashing", 0.7, true}, {CueAnnoyance, "crashed", 0.6, true}, {CueAnnoyance, "crashes", 0.6, true}, {CueAnnoyance, "stop telling", 1.0, true}, {CueAnnoyance, "expected better", 1.0, true},
 	{CueAnnoyance, "disappointed", 0.8, true}, {CueAnnoyance, "you people", 1.0, true},
 	// thanks and approval
 	{CueThanks, "谢谢", 1.0, false}, {CueThanks, "感谢", 1.0, false}, {CueThanks, "解决了", 1.0, false},
@@ -197,6 +197,11 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueThanks, "awesome", 0.8, true}, {CueThanks, "appreciate", 1.0, true},
 	{CueThanks, "wonderful", 0.8, true}, {CueThanks, "fantastic", 0.8, true}, {CueThanks, "excellent", 0.8, true},
 	{CueThanks, "brilliant", 0.6, true}, {CueThanks, "amazing", 0.6, true}, {CueThanks, "lovely", 0.6, true},
+	// the problem is over: approval of the outcome
+	{CueThanks, "works now", 0.8, true}, {CueThanks, "working now", 0.8, true}, {CueThanks, "works again", 0.8, true},
+	{CueThanks, "working again", 0.8, true}, {CueThanks, "up and running", 0.8, true}, {CueThanks, "back to normal", 0.8, true},
+	{CueThanks, "能用了", 0.8, false}, {CueThanks, "正常了", 0.8, false}, {CueThanks, "已经好了", 0.8, false},
+	{CueThanks, "修好了", 1.0, false}, {CueThanks, "没事了", 0.8, false},
 	{CueThanks, "太棒了", 1.0, false}, {CueThanks, "好极了", 1.0, false}, {CueThanks, "真棒", 0.8, false}, {CueThanks, "真好", 0.6, false}, {CueThanks, "真是谢谢", 1.0, false},
 	// irony: set phrases that say the opposite of their words
 	{CueIrony, "just perfect", 1.2, true}, {CueIrony, "just great", 1.2, true}, {CueIrony, "just wonderful", 1.2, true},
@@ -229,7 +234,7 @@ var problemKinds = map[string]float64{CueAnnoyance: 0, CueRepeat: 0, CueNegation
 // resolvedMarkers say the problem is over, so praise beside it is sincere ("Great,
 // it was broken but it works now").
 var resolvedMarkers = []string{"fixed", "solved", "resolved", "sorted", "works now", "working now", "works again",
-	"fine now", "all good", "解决了", "修好", "处理好了", "弄好了", "搞定", "没问题了", "可以用了", "收到了", "已经到了"}
+	"fine now", "all good", "working again", "running again", "back to normal", "解决了", "修好", "处理好了", "弄好了", "搞定", "没问题了", "可以用了", "能用了", "正常了", "已经好了", "收到了", "已经到了"}
 
 // praiseAt is an approval cue that may turn out ironic: its index in dst and its bytes in lower.
 type praiseAt struct {
@@ -251,7 +256,10 @@ func sortLexicon(l []lexEntry) []lexEntry {
 // arrived" without listing every phrase.
 var englishNegators = map[string]bool{"not": true, "never": true, "no": true, "cannot": true, "can't": true,
 	"don't": true, "doesn't": true, "didn't": true, "isn't": true, "wasn't": true, "won't": true, "hasn't": true,
-	"haven't": true, "aren't": true, "couldn't": true, "wouldn't": true}
+	"haven't": true, "aren't": true, "couldn't": true, "wouldn't": true,
+	// typed without the apostrophe, as chat and web forms often are
+	"cant": true, "dont": true, "doesnt": true, "didnt": true, "isnt": true, "wasnt": true, "wont": true,
+	"hasnt": true, "havent": true, "arent": true, "couldnt": true, "wouldnt": true}
 
 var englishPositives = map[string]bool{"happy": true, "satisfied": true, "good": true, "great": true, "work": true,
 	"working": true, "works": true, "worked": true, "helpful": true, "help": true, "helped": true, "fixed": true,
@@ -319,7 +327,7 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 			if e.kind == CueThanks && overlaps(a, b, CueIrony) {
 				continue // the "perfect" of "just perfect"
 			}
-			if e.kind == CueThanks && (overlaps(a, b, CueNegation) || negatedBefore(lower[:a])) {
+			if e.kind == CueThanks && (overlaps(a, b, CueNegation) || negatedBefore(lower[:a]) || stoppedBefore(lower[:a])) {
 				// 不满意, not helpful: no approval. A denied Chinese approval word
 				// is a complaint (不满意 is in the lexicon; 不太满意, 不是很满意 and
 				// the like cannot all be listed); softened, it weighs two thirds.
@@ -334,12 +342,22 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 				continue
 			}
 			if deniable[e.kind] && !strings.HasPrefix(e.phrase, "不") && !strings.HasPrefix(e.phrase, "没") {
-				if d := denialStart(lower[:a]); d >= 0 {
+				d := denialStart(lower[:a])
+				if d < 0 && e.kind == CueWorry {
+					d = reassuranceStart(lower[:a])
+				}
+				if d >= 0 {
 					if denied != nil {
 						denied(d, b)
 					}
 					continue // 我不是要投诉, I'm not angry, not worried: the caller rules it out
 				}
+			}
+			if e.kind == CueThanks && outcomes[e.phrase] && (asked(lower[b:]) || problemAfter(lower[b:])) {
+				continue // "When will it be working again?" hopes for it; "说修好了，今天又坏了" it did not last
+			}
+			if e.kind == CueRepeat && repeatsGood(lower[:a], e.phrase, lower[b:]) {
+				continue // "thanks again", "it works again", 又能用了: nothing went wrong again
 			}
 			if e.phrase == "不满" && startsWithCount(lower[b:]) {
 				continue // 不满一年, 不满18岁: "less than", not "dissatisfied"
@@ -470,6 +488,89 @@ func concedeBeforeBut(lower string, dst []Cue, start int, spans []span, praise [
 		}
 	}
 	return out
+}
+
+// goodAfterRepeat are what, right after a repetition word, makes it a good thing
+// that goes on or came back ("still works fine", 又能用了, 再次感谢, "always been
+// happy with you") rather than a problem that keeps coming back.
+var goodAfterRepeat = map[string][]string{
+	"still":  {"love", "loves", "like", "likes", "works", "working", "work", "fine", "good", "happy", "valid", "ok", "okay", "great", "grateful", "thankful", "enjoy", "recommend", "trust"},
+	"always": {"love", "loved", "loves", "like", "liked", "likes", "been happy", "been satisfied", "been great", "been good", "been helpful", "been a loyal", "helpful", "help", "helped", "enjoy", "enjoyed", "recommend", "trust", "trusted"},
+	"又":      {"能用", "可以用", "可以了", "能正常", "正常了", "好了", "恢复", "能上", "通了"},
+	"再次":     {"感谢", "谢谢", "表示感谢", "致谢"},
+	"一直":     {"很满意", "挺满意", "满意", "很喜欢", "喜欢", "支持", "信任", "很好", "挺好"},
+}
+
+// goodBeforeAgain are the words that, right before "again", say what came back is
+// good: "thank you again", "it's working again", "up and running again".
+var goodBeforeAgain = map[string]bool{"thanks": true, "thank": true, "you": true, "much": true, "lot": true,
+	"working": true, "works": true, "work": true, "running": true, "online": true, "fine": true, "happy": true,
+	"good": true, "normal": true, "ok": true, "okay": true, "better": true, "great": true, "smoothly": true, "properly": true}
+
+// stoppers, right before a good word, turn it back into the problem: "not working
+// again", "stopped working again".
+var stoppers = map[string]bool{"stopped": true, "stop": true, "stops": true, "quit": true, "longer": true}
+
+// outcomes are the approval phrases that say a problem is over; asked, they only
+// hope it will be.
+var outcomes = map[string]bool{"works now": true, "working now": true, "works again": true, "working again": true,
+	"up and running": true, "back to normal": true, "能用了": true, "正常了": true, "已经好了": true, "修好了": true, "没事了": true}
+
+// asked reports whether the sentence that goes on with after is a question.
+func asked(after string) bool {
+	if strings.HasPrefix(after, "吗") || strings.HasPrefix(after, "么") || strings.HasPrefix(after, "没") {
+		return true
+	}
+	i := strings.IndexAny(after, ".!?。！？")
+	return i >= 0 && (after[i] == '?' || strings.HasPrefix(after[i:], "？"))
+}
+
+// problemAfter reports whether the rest of an utterance after an outcome ("修好了",
+// "up and running") names a problem, so the outcome did not last. An "again" right
+// after the outcome is its own ("up and running again").
+func problemAfter(after string) bool {
+	after = strings.TrimPrefix(strings.TrimLeft(after, " "), "again")
+	return namesProblem(scanCuesIn(after, after, nil, nil, false))
+}
+
+// stoppedBefore reports whether the word just before a phrase is a stopper.
+func stoppedBefore(before string) bool {
+	words := strings.Fields(before)
+	return len(words) > 0 && stoppers[words[len(words)-1]]
+}
+
+// repeatsGood reports whether a repetition word (phrase, between before and after)
+// repeats something good: thanks said again, a service working again.
+func repeatsGood(before, phrase, after string) bool {
+	if phrase == "again" || phrase == "once again" {
+		words := strings.Fields(before)
+		if phrase == "again" && len(words) > 0 && words[len(words)-1] == "once" {
+			words = words[:len(words)-1] // "once again" as a whole
+		}
+		if len(words) == 0 || strings.ContainsAny(words[len(words)-1], ",.;:!?") {
+			// "Again, thank you": the repetition is of the thanks after it
+			return strings.HasPrefix(strings.TrimLeft(after, " ,"), "thank")
+		}
+		w := words[len(words)-1]
+		if !goodBeforeAgain[w] {
+			return false
+		}
+		if w == "you" || w == "much" || w == "lot" {
+			return strings.Contains(before, "thank") // "thank you again", not "you again"
+		}
+		if len(words) >= 2 {
+			prev := strings.ReplaceAll(words[len(words)-2], "’", "'")
+			return !englishNegators[prev] && !stoppers[prev]
+		}
+		return true
+	}
+	after = strings.TrimLeft(after, " ")
+	for _, g := range goodAfterRepeat[phrase] {
+		if strings.HasPrefix(after, g) && (phrase == "又" || phrase == "再次" || phrase == "一直" || wordBoundary(after, len(g))) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstClauseEnd is where the first clause of s ends (its first punctuation), or len(s).
@@ -656,7 +757,23 @@ var deniable = map[string]bool{CueAnnoyance: true, CueThreat: true, CueWorry: tr
 
 // zhDenials are what, besides the negators, rules out the phrase right after it;
 // 别 is not one of them (别拖了 is a complaint).
-var zhDenials = []string{"不是要", "不是想", "不打算", "不是", "不想", "不会", "没有"}
+var zhDenials = []string{"不是要", "不是想", "不打算", "用不着", "不是", "不想", "不会", "没有", "不用", "不必", "无需"}
+
+// zhReassurances tell someone not to worry (别担心, 不要着急): said of worry, they
+// rule it out; said of a fault they are a demand (别拖了, 不要敷衍我), so only
+// worry listens to them.
+var zhReassurances = []string{"不要", "别", "甭"}
+
+// reassuranceStart is denialStart for worry: where a reassurance right before the
+// phrase starts, or -1.
+func reassuranceStart(before string) int {
+	for _, r := range zhReassurances {
+		if strings.HasSuffix(before, r) {
+			return len(before) - len(r)
+		}
+	}
+	return -1
+}
 
 // denialStart reports where, in the text just before a phrase, a denial of it
 // starts, or -1: a Chinese denial right before it, or an English negator before it
@@ -673,6 +790,7 @@ func denialStart(before string) int {
 		}
 	}
 	end := len(before)
+	next := "" // the word after w, towards the phrase
 	for n := 0; n < 4; n++ {
 		rest := strings.TrimRightFunc(before[:end], unicode.IsSpace)
 		i := 0
@@ -688,12 +806,12 @@ func denialStart(before string) int {
 			return -1 // the clause ended: "No, cancel it"
 		}
 		switch {
-		case englishNegators[w] && w != "no":
-			return i
+		case englishNegators[w] && (w != "no" || next == "need"):
+			return i // "no need to worry" rules it out; "still no refund" does not
 		case !denialLinks[w]:
 			return -1
 		}
-		end = i
+		end, next = i, w
 	}
 	return -1
 }
@@ -703,7 +821,8 @@ func denialStart(before string) int {
 var denialLinks = map[string]bool{"a": true, "an": true, "the": true, "that": true, "so": true, "very": true,
 	"really": true, "too": true, "even": true, "at": true, "all": true, "being": true, "feeling": true,
 	"trying": true, "going": true, "to": true, "want": true, "wanting": true, "planning": true, "gonna": true,
-	"looking": true, "here": true, "calling": true, "making": true, "filing": true, "asking": true, "for": true, "any": true}
+	"looking": true, "here": true, "calling": true, "making": true, "filing": true, "asking": true, "for": true, "any": true,
+	"need": true, "needs": true, "have": true, "having": true, "has": true}
 
 // wordBoundary reports whether byte i of s is outside a Latin word.
 func wordBoundary(s string, i int) bool {
@@ -726,21 +845,26 @@ func scanEnglishNegation(lower, orig string, spans []span, dst []Cue) []Cue {
 		if in && start < 0 {
 			start = i
 		}
-		if in || start < 0 {
+		if in {
 			continue
 		}
-		w := strings.ReplaceAll(lower[start:i], "’", "'")
-		switch {
-		case englishNegators[w]:
-			negAt, negStart = wi, start
-		case negAt >= 0 && wi-negAt <= 3 && englishPositives[w]:
-			if !overlapsKind(spans, negStart, i, CueNegation) {
-				dst = append(dst, Cue{Kind: CueNegation, Text: orig[negStart:i], Weight: 1.0})
+		if start >= 0 {
+			w := strings.ReplaceAll(lower[start:i], "’", "'")
+			switch {
+			case englishNegators[w]:
+				negAt, negStart = wi, start
+			case negAt >= 0 && wi-negAt <= 3 && englishPositives[w]:
+				if !overlapsKind(spans, negStart, i, CueNegation) {
+					dst = append(dst, Cue{Kind: CueNegation, Text: orig[negStart:i], Weight: 1.0})
+				}
+				negAt = -1
 			}
-			negAt = -1
+			wi++
+			start = -1
 		}
-		wi++
-		start = -1
+		if i < len(lower) && strings.IndexByte(",.;:!?", lower[i]) >= 0 {
+			negAt = -1 // the clause ended: "No, that's fine" and "not worried, it's fine" deny nothing
+		}
 	}
 	return dst
 }

@@ -49,9 +49,14 @@ func TestDenialStart(t *testing.T) {
 		{"i don’t want to ", 2},
 		{"我不", 3},
 		{"我不是要", 3},
-		{"not\u3000", 0},  // an ideographic space is three bytes
-		{"no, ", -1},      // "No, cancel it"
-		{"still no ", -1}, // "still no refund" is the complaint
+		{"not\u3000", 0},           // an ideographic space is three bytes
+		{"no, ", -1},               // "No, cancel it"
+		{"still no ", -1},          // "still no refund" is the complaint
+		{"there's no need to ", 8}, // "no need to worry" rules it out
+		{"you don't need to ", 4},
+		{"dont ", 0}, // typed without the apostrophe
+		{"不用", 0},
+		{"no more ", -1},
 		{"i haven't received my ", -1},
 		{"", -1},
 		{"   ", -1},
@@ -123,6 +128,22 @@ func TestTextReadings(t *testing.T) {
 		// A "still" after the "but" is no fault: the feeling before it stays (dair val).
 		{"im feeling quite optimistic but im still keeping my fingers crossed", Satisfied, Calm, Mild, "en", nil},
 		{"太好了，非常感谢你们的帮助，很满意", Satisfied, Calm, Mild, "zh", nil},
+		// Reassurance and good news said again are no complaint: these read
+		// angry/mild, anxious/mild and angry/moderate while a negation ran past its
+		// clause, worry ignored "don't need to" and every "again" was a relapse.
+		{"Don't worry, I'm fine.", Satisfied, Calm, Mild, "en", nil},
+		{"I'm not worried, it's fine.", Neutral, Calm, Calm, "en", nil},
+		{"Never mind, it's working.", Neutral, Calm, Calm, "en", nil},
+		{"No, that's fine, thanks.", Satisfied, Calm, Calm, "en", []string{CueThanks}},
+		{"You don't need to worry.", Neutral, Calm, Calm, "en", nil},
+		{"There's no need to worry.", Neutral, Calm, Calm, "en", nil},
+		{"不要担心", Neutral, Calm, Calm, "zh", nil},
+		{"Great, it's working again.", Satisfied, Calm, Calm, "en", []string{CueThanks}},
+		{"It's up and running again.", Satisfied, Calm, Calm, "en", []string{CueThanks}},
+		{"又能用了，谢谢", Satisfied, Calm, Calm, "zh", []string{CueThanks}},
+		// …while a relapse still is one.
+		{"It stopped working again.", Angry, Mild, Severe, "en", []string{CueRepeat}},
+		{"It's up and running again but it crashed.", Angry, Mild, Severe, "en", []string{CueAnnoyance}},
 	}
 	for _, tt := range tests {
 		r := m.Text(tt.text)
@@ -222,15 +243,15 @@ func TestScanCues(t *testing.T) {
 		{"I haven't received my refund", map[string]int{CueThreat: 1, CueNegation: 1}}, // the verb is denied, not the refund
 		{"I'm not calling to complain", map[string]int{}},
 		{"I am not happy and I want to cancel", map[string]int{CueNegation: 1, CueThreat: 1}},
-		{"Great, it crashed again", map[string]int{CueIrony: 1, CueRepeat: 1, CueThanks: 0}},
+		{"Great, it crashed again", map[string]int{CueIrony: 1, CueRepeat: 1, CueAnnoyance: 1, CueThanks: 0}},
 		{"Oh great, another delay", map[string]int{CueIrony: 1, CueRepeat: 1, CueThanks: 0}}, // not also "great"
 		{"Thanks for nothing", map[string]int{CueIrony: 1, CueThanks: 0}},
-		{"Great, my refund came through", map[string]int{CueThanks: 1, CueThreat: 1, CueIrony: 0}},               // a refund request is no problem named
-		{"Great, it was broken but it is fixed now", map[string]int{CueThanks: 1, CueAnnoyance: 0, CueIrony: 0}}, // solved: the problem is over
-		{"唉，有个好闺蜜真好，不然我又要加班", map[string]int{CueThanks: 1, CueRepeat: 1, CueIrony: 0}},                           // praise past the first clause
-		{"Thanks, that is great, but the app still crashes", map[string]int{CueRepeat: 1, CueThanks: 0}},         // polite, then the problem
+		{"Great, my refund came through", map[string]int{CueThanks: 1, CueThreat: 1, CueIrony: 0}},                        // a refund request is no problem named
+		{"Great, it was broken but it is fixed now", map[string]int{CueThanks: 1, CueAnnoyance: 0, CueIrony: 0}},          // solved: the problem is over
+		{"唉，有个好闺蜜真好，不然我又要加班", map[string]int{CueThanks: 1, CueRepeat: 1, CueIrony: 0}},                                    // praise past the first clause
+		{"Thanks, that is great, but the app still crashes", map[string]int{CueRepeat: 1, CueAnnoyance: 1, CueThanks: 0}}, // polite, then the problem
 		{"谢谢你，但是问题还是没解决", map[string]int{CueRepeat: 1, CueNegation: 1, CueThanks: 0}},
-		{"Thanks, but it works now", map[string]int{CueThanks: 1}}, // nothing wrong after the "but"
+		{"Thanks, but it works now", map[string]int{CueThanks: 2}}, // nothing wrong after the "but"; "works now" approves too
 		// "X, but Y" is about Y: praise before a fault is a concession, a fault before
 		// thanks or a solution is over; plain approval after a fault solves nothing.
 		{"The food was great but the delivery was late", map[string]int{CueAnnoyance: 1, CueThanks: 0, CueIrony: 0}},
@@ -241,6 +262,34 @@ func TestScanCues(t *testing.T) {
 		{"把坏的分区删掉", map[string]int{}},              // an adjective, not a complaint
 		{"心脏跳得快到不行", map[string]int{}},             // 到不行: "extremely"
 		{"这个方案不行", map[string]int{CueNegation: 1}}, // still "no good"
+		// a repetition of something good is no complaint; a relapse is
+		{"Thanks again for your help", map[string]int{CueThanks: 1}},
+		{"Thank you so much again", map[string]int{CueThanks: 1, CueIntensifier: 1}},
+		{"Once again, thank you", map[string]int{CueThanks: 1}},
+		{"It still works fine", map[string]int{}},
+		{"I have always been happy with you", map[string]int{}},
+		{"再次感谢", map[string]int{CueThanks: 1}},
+		{"我一直很满意", map[string]int{CueThanks: 1}},
+		{"It works again", map[string]int{CueThanks: 1}},
+		{"It's not working again", map[string]int{CueNegation: 1, CueRepeat: 1}},
+		{"It stopped working again", map[string]int{CueRepeat: 1}},
+		{"You again?", map[string]int{CueRepeat: 1}},
+		{"Again, nothing happened", map[string]int{CueRepeat: 1}},
+		{"又坏了", map[string]int{CueRepeat: 1, CueAnnoyance: 1}},
+		{"It still doesn't work", map[string]int{CueRepeat: 1, CueNegation: 1}},
+		// an outcome asked about, or undone after, is no approval
+		{"When will it be working again?", map[string]int{}},
+		{"能用了吗", map[string]int{}},
+		{"上周就说修好了，今天又坏了", map[string]int{CueRepeat: 1, CueAnnoyance: 1}},
+		// a negation ends with its clause; reassurance rules worry out
+		{"No, that's fine", map[string]int{}},
+		{"Don't worry, I'm fine", map[string]int{}},
+		{"dont worry about it", map[string]int{}},
+		{"not having to worry", map[string]int{}},
+		{"There's no need to worry", map[string]int{}},
+		{"别着急", map[string]int{}},
+		{"不用担心", map[string]int{}},
+		{"it doesnt work", map[string]int{CueNegation: 1}}, // typed without the apostrophe
 		{"", map[string]int{}},
 	}
 	for _, tt := range tests {
