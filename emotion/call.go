@@ -1,6 +1,7 @@
 package emotion
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -50,7 +51,10 @@ func (c *Call) Turn(text string, f *dsp.Features) Reading {
 	if text != "" {
 		folded := hanzi.Simplify(text)
 		ev = c.m.evidenceFolded(text, folded)
-		if cue, ok := c.repetition(folded); ok {
+		// Thanks said twice is no caller left unheard: only a turn that approves of
+		// nothing, or names a problem too, can be a repetition that counts.
+		cue, ok := c.repetition(folded)
+		if ok && (namesProblem(ev.Cues) || !slices.ContainsFunc(ev.Cues, func(c Cue) bool { return c.Kind == CueThanks })) {
 			ev.Cues = append(ev.Cues, cue)
 		}
 	}
@@ -108,11 +112,14 @@ func contentUnits(text string) []string {
 var stopWords = map[string]bool{"the": true, "and": true, "you": true, "your": true, "for": true, "this": true,
 	"that": true, "with": true, "have": true, "was": true, "are": true, "but": true, "not": true, "can": true,
 	"i'm": true, "it's": true, "what": true, "from": true, "there": true, "they": true, "will": true, "would": true,
-	"please": true, "just": true, "about": true, "want": true, "need": true, "yes": true, "okay": true, "know": true}
+	"please": true, "just": true, "about": true, "want": true, "need": true, "yes": true, "okay": true, "know": true,
+	// courtesy, said again and again by the calmest callers
+	"thank": true, "thanks": true, "much": true, "lot": true, "very": true, "hello": true, "bye": true,
+	"goodbye": true, "sorry": true, "yeah": true}
 
 var stopHan = map[rune]bool{'的': true, '了': true, '是': true, '我': true, '你': true, '们': true, '吗': true,
 	'吧': true, '呢': true, '啊': true, '在': true, '有': true, '这': true, '那': true, '个': true, '就': true,
-	'也': true, '都': true, '要': true, '和': true, '好': true, '请': true, '问': true}
+	'也': true, '都': true, '要': true, '和': true, '好': true, '请': true, '问': true, '谢': true, '喂': true}
 
 // repetition notices when most of this turn's content was already said in earlier
 // turns (the caller repeating themselves because they feel unheard), then remembers

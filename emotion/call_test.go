@@ -172,3 +172,28 @@ func TestFuseMatchesTurn(t *testing.T) {
 		t.Errorf("an unvoiced acoustic changed the text reading")
 	}
 }
+
+// TestCallThanksTwiceIsNoRepetition: a caller who thanks in two turns is not
+// repeating a complaint, and must not raise the call's escalation risk; a problem
+// said again still is a repetition.
+func TestCallThanksTwiceIsNoRepetition(t *testing.T) {
+	m := defaultModel(t)
+	for _, tc := range []struct {
+		turns  []string
+		repeat bool
+	}{
+		{[]string{"Great, thanks a lot.", "Thanks a lot, great."}, false},
+		{[]string{"It works now, thank you so much.", "Thank you so much, it works now."}, false},
+		{[]string{"谢谢你，太好了", "太好了，谢谢你"}, false},
+		{[]string{"my internet has been down since yesterday", "thanks, but my internet has been down since yesterday"}, true},
+	} {
+		c := m.NewCall()
+		var r Reading
+		for _, s := range tc.turns {
+			r = c.Turn(s, nil)
+		}
+		if got := cueOfKind(r.Cues, CueRepeatSelf) != nil; got != tc.repeat {
+			t.Errorf("%q: repeat_self %v, want %v (%v)", tc.turns, got, tc.repeat, r.Cues)
+		}
+	}
+}

@@ -187,7 +187,8 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueAnnoyance, "on hold", 0.7, true}, {CueAnnoyance, "been waiting", 0.8, true}, {CueAnnoyance, "hurry up", 0.9, true},
 	{CueAnnoyance, "not what i ordered", 0.9, true}, {CueAnnoyance, "damaged", 0.7, true}, {CueAnnoyance, "broken", 0.7, true},
 	{CueAnnoyance, "cracked", 0.6, true}, {CueAnnoyance, "defective", 0.7, true}, {CueAnnoyance, "faulty", 0.7, true},
-	{CueAnnoyance, "crashing", 0.7, true}, {CueAnnoyance, "crashed", 0.6, true}, {CueAnnoyance, "crashes", 0.6, true}, {CueAnnoyance, "stop telling", 1.0, true}, {CueAnnoyance, "expected better", 1.0, true},
+	{CueAnnoyance, "crashing", 0.7, true}, {CueAnnoyance, "crashed", 0.6, true}, {CueAnnoyance, "crashes", 0.6, true},
+	{CueAnnoyance, "is down", 0.6, true}, {CueAnnoyance, "been down", 0.6, true}, {CueAnnoyance, "went down", 0.6, true}, {CueAnnoyance, "keeps dropping", 0.8, true}, {CueAnnoyance, "stop telling", 1.0, true}, {CueAnnoyance, "expected better", 1.0, true},
 	{CueAnnoyance, "disappointed", 0.8, true}, {CueAnnoyance, "you people", 1.0, true},
 	// thanks and approval
 	{CueThanks, "谢谢", 1.0, false}, {CueThanks, "感谢", 1.0, false}, {CueThanks, "解决了", 1.0, false},
