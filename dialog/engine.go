@@ -200,7 +200,7 @@ func (c *Conversation) Start() Action {
 			}
 		}
 	}
-	act := c.enter(c.f.Start, &parts, personal)
+	act := c.enter(c.f.Start, &parts, personal, "")
 	return c.finish(act, parts)
 }
 
@@ -402,7 +402,7 @@ func (c *Conversation) updateStrategy(r emotion.Reading, tr emotion.Trajectory) 
 func (c *Conversation) step(in Input, text string, parts *[]string) Action {
 	n := c.f.Nodes[c.node]
 	if n == nil {
-		return c.enter(c.f.Start, parts, nil)
+		return c.enter(c.f.Start, parts, nil, "")
 	}
 	if in.NoInput {
 		return c.retry(n, n.NoInput, "no_input", parts)
@@ -451,7 +451,7 @@ func (c *Conversation) collect(n *Node, v string, parts *[]string) Action {
 		return c.retry(n, n.NoMatch, "no_match", parts)
 	}
 	c.vars[cl.Var] = v
-	return c.enter(n.Next, parts, nil)
+	return c.enter(n.Next, parts, nil, "caller gave "+cl.Var)
 }
 
 func (c *Conversation) take(it *Intent, parts *[]string) Action {
@@ -464,7 +464,7 @@ func (c *Conversation) take(it *Intent, parts *[]string) Action {
 	if it.Goto == "" {
 		return Action{Type: Say}
 	}
-	return c.enter(it.Goto, parts, nil)
+	return c.enter(it.Goto, parts, nil, "caller asked for "+it.Name)
 }
 
 // retry handles silence and unrecognised answers: a retry line and the question
@@ -484,11 +484,11 @@ func (c *Conversation) retry(n *Node, r *Retry, kind string, parts *[]string) Ac
 	}
 	if c.retries[key] > maxTries && then != "" {
 		c.retries[key] = 0
-		return c.enter(then, parts, nil)
+		return c.enter(then, parts, nil, retryReason(kind, maxTries))
 	}
 	if c.retries[key] > maxTries {
 		// No fallback node: a human takes over rather than looping forever.
-		return c.handover(Handoff, "", "", 0, "handoff", "caller not understood after "+strconv.Itoa(maxTries)+" tries", false)
+		return c.handover(Handoff, "", "", 0, "handoff", retryReason(kind, maxTries), false)
 	}
 	switch {
 	case kind == "no_match" && c.feltThisTurn:
@@ -505,9 +505,31 @@ func (c *Conversation) retry(n *Node, r *Retry, kind string, parts *[]string) Ac
 	return Action{Type: Say}
 }
 
+// transferReason is the report's reason for a transfer node reached from first
+// because of why: the agent reads what happened, not only the node's name.
+func transferReason(why, first, node string) string {
+	switch {
+	case why == "":
+		return "the call flow reached " + node
+	case first == node:
+		return why
+	}
+	return why + "; the call flow went on to " + node
+}
+
+// retryReason is why retries handed the call on, as the agent's report says it.
+func retryReason(kind string, tries int) string {
+	if kind == "no_input" {
+		return "caller did not answer after " + strconv.Itoa(tries) + " prompts"
+	}
+	return "caller not understood after " + strconv.Itoa(tries) + " tries"
+}
+
 // enter walks from node name through say/webhook/branch nodes to the next node that
-// waits for the caller or ends the bot's part.
-func (c *Conversation) enter(name string, parts *[]string, afterFirst []string) Action {
+// waits for the caller or ends the bot's part. why is what led there (the caller's
+// intent, retries run out), for the report of a transfer it reaches.
+func (c *Conversation) enter(name string, parts *[]string, afterFirst []string, why string) Action {
+	first := name
 	var hook *WebhookCall
 	for range 32 {
 		n := c.f.Nodes[name]
@@ -546,7 +568,7 @@ func (c *Conversation) enter(name string, parts *[]string, afterFirst []string) 
 			name = n.Next
 			continue
 		case "transfer":
-			a := c.handover(Handoff, "", n.Queue, n.Priority, "", "caller asked for "+name, false)
+			a := c.handover(Handoff, "", n.Queue, n.Priority, "", transferReason(why, first, name), false)
 			a.Webhook = hook
 			return a
 		case "hangup":

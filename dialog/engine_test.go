@@ -40,6 +40,7 @@ type turn struct {
 	report     bool
 	soothed    bool // reply starts with the flow's soothe line for this call's variant
 	replyEnds  string
+	reason     string // the handoff report's reason
 }
 
 func say(text string, r emotion.Reading) Input {
@@ -153,11 +154,21 @@ func TestConversationTable(t *testing.T) {
 		{"zh no answer three times goes to an agent", "zh", nil, []turn{
 			{in: Input{NoInput: true}, typ: Say, node: "main", replyHas: []string{"请问您还在吗", "请问有什么可以帮您"}},
 			{in: Input{NoInput: true}, typ: Say, node: "main"},
-			{in: Input{NoInput: true}, typ: Handoff, queue: "agents", priority: 3},
+			{in: Input{NoInput: true}, typ: Handoff, queue: "agents", priority: 3, reason: "caller did not answer after 2 prompts"},
+		}},
+		// The report tells the agent why the call came: it said "caller asked for
+		// transfer_agent" for every one of these.
+		{"en not understood three times goes to an agent, and the report says so", "en", nil, []turn{
+			{in: say("up and running again", calm), typ: Say, node: "main", replyHas: []string{"didn't catch that"}},
+			{in: say("my router lights are blinking", calm), typ: Say, node: "main"},
+			{in: say("the modem is fine", calm), typ: Handoff, queue: "agents", reason: "caller not understood after 2 tries"},
+		}},
+		{"en asking for a person is what the report says", "en", nil, []turn{
+			{in: say("a real person please", calm), typ: Handoff, queue: "agents", reason: "caller asked for agent"},
 		}},
 		{"en DTMF 0 reaches an agent from anywhere", "en", nil, []turn{
 			{in: Input{DTMF: "2"}, typ: Say, node: "refund"},
-			{in: Input{DTMF: "0"}, typ: Handoff, queue: "agents"},
+			{in: Input{DTMF: "0"}, typ: Handoff, queue: "agents", reason: "caller asked for agent"},
 		}},
 		{"en garbled speech is a no-match", "en", nil, []turn{
 			{in: Input{ASRFailed: true}, typ: Say, node: "main", replyHas: []string{"didn't catch that"}},
@@ -229,6 +240,9 @@ func TestConversationTable(t *testing.T) {
 					if len(a.Endpoints) == 0 {
 						t.Errorf("%s: no endpoints for queue %q", where, a.Queue)
 					}
+				}
+				if tu.reason != "" && (a.Report == nil || a.Report.Reason != tu.reason) {
+					t.Errorf("%s: report %+v, want reason %q", where, a.Report, tu.reason)
 				}
 				if a.Type == Handoff || a.Type == Escalate {
 					if tu.in.Text != "" && tu.report && !strings.Contains(transcriptText(a.Report), tu.in.Text) {
