@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/calmline/calmline/emotion"
 	"github.com/calmline/calmline/internal/hanzi"
@@ -424,12 +425,21 @@ func (c *Conversation) step(in Input, text string, parts *[]string) Action {
 	if in.ASRFailed || (in.NoMatch && text == "") {
 		return c.retry(n, n.NoMatch, "no_match", parts)
 	}
+	// The intent whose keyword matched the most of what was said wins: "没有了"
+	// holds the 有 of "还有" (more) but says 没有了 (done); "a real person please"
+	// holds the "please" of a yes but asks for an agent. Ties go to the node's
+	// own intents, then to the order they are written in.
+	var best *Intent
+	bestLen := 0
 	for _, ins := range [][]*Intent{n.Intents, c.f.Global} {
 		for _, it := range ins {
-			if c.matches(it.Keywords, it.res, text) {
-				return c.take(it, parts)
+			if l := matchLen(it.kws, it.res, text); l > bestLen {
+				best, bestLen = it, l
 			}
 		}
+	}
+	if best != nil {
+		return c.take(best, parts)
 	}
 	if n.Type == "collect" && n.Collect != nil {
 		v := text
@@ -927,42 +937,47 @@ func (c *Conversation) forcedTopic(text string) *Topic {
 		topics = append(append([]*Topic{}, topics...), c.f.pack.ForcedHuman...)
 	}
 	for _, t := range topics {
-		if c.matches(t.Keywords, t.res, text) {
+		if matchLen(t.kws, t.res, text) > 0 {
 			return t
 		}
 	}
 	return nil
 }
 
-// matches reports whether text contains a keyword (any language: callers mix them)
-// or matches a regex. ASCII keywords match whole words; others match as substrings.
-func (c *Conversation) matches(kw map[string][]string, res []*regexp.Regexp, text string) bool {
+// matchKeywords is every language's keywords (callers mix languages) as
+// the caller's text is matched, made once when the flow loads.
+func matchKeywords(kw map[string][]string) []string {
+	var out []string
+	for _, lang := range keys(kw) {
+		for _, k := range kw[lang] {
+			if k = keyword(k); k != "" {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// matchLen is how much of text, in characters, the longest keyword (kws, from
+// matchKeywords) or regex match covers; 0 when none matches. ASCII keywords match
+// whole words, others as substrings.
+func matchLen(kws []string, res []*regexp.Regexp, text string) int {
 	if text == "" {
-		return false
+		return 0
 	}
 	padded := " " + text + " "
-	langs := keys(kw)
-	for _, lang := range langs {
-		for _, k := range kw[lang] {
-			k = keyword(k)
-			if k == "" {
-				continue
-			}
-			if isASCII(k) {
-				if strings.Contains(padded, " "+k+" ") {
-					return true
-				}
-			} else if strings.Contains(text, k) {
-				return true
-			}
+	best := 0
+	for _, k := range kws {
+		if isASCII(k) && strings.Contains(padded, " "+k+" ") || !isASCII(k) && strings.Contains(text, k) {
+			best = max(best, utf8.RuneCountInString(k))
 		}
 	}
 	for _, re := range res {
-		if re.MatchString(text) {
-			return true
+		if loc := re.FindStringIndex(text); loc != nil {
+			best = max(best, utf8.RuneCountInString(text[loc[0]:loc[1]]), 1)
 		}
 	}
-	return false
+	return best
 }
 
 // keyword is k as the caller's text is matched: normalised and, when it has

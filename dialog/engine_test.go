@@ -166,6 +166,28 @@ func TestConversationTable(t *testing.T) {
 		{"en asking for a person is what the report says", "en", nil, []turn{
 			{in: say("a real person please", calm), typ: Handoff, queue: "agents", reason: "caller asked for agent"},
 		}},
+		// The longest keyword wins: 没有了 holds the 有 of "more", "a real person
+		// please" the "please" of a yes.
+		{"zh 没有了 after anything else ends the call", "zh", nil, []turn{
+			{in: say("退款", calm), typ: Say, node: "refund"},
+			{in: say("好的", calm), typ: Say, node: "anything_else"},
+			{in: say("没有了", calm), typ: Hangup, node: "bye"},
+		}},
+		{"zh 还有一个问题 after anything else goes back to the menu", "zh", nil, []turn{
+			{in: say("退款", calm), typ: Say, node: "refund"},
+			{in: say("不需要", calm), typ: Say, node: "anything_else"},
+			{in: say("还有一个问题", calm), typ: Say, node: "main"},
+		}},
+		{"en a person asked for at a yes/no question", "en", nil, []turn{
+			{in: say("refund", calm), typ: Say, node: "refund"},
+			{in: say("a real person please", calm), typ: Handoff, queue: "agents", reason: "caller asked for agent"},
+		}},
+		{"en okay accepts, thanks a lot closes", "en", nil, []turn{
+			{in: say("where is my parcel", calm), typ: Say, node: "ask_order"},
+			{in: Input{DTMF: "12345678", Reading: calm}, typ: Say, node: "delivery_status"},
+			{in: say("okay thanks", calm), typ: Say, node: "anything_else", replyHas: []string{"link is on its way"}},
+			{in: say("thanks a lot", calm), typ: Hangup, node: "bye"},
+		}},
 		{"en DTMF 0 reaches an agent from anywhere", "en", nil, []turn{
 			{in: Input{DTMF: "2"}, typ: Say, node: "refund"},
 			{in: Input{DTMF: "0"}, typ: Handoff, queue: "agents", reason: "caller asked for agent"},

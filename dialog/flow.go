@@ -82,6 +82,7 @@ type Intent struct {
 	KeyPos   map[string]int      `yaml:"-"` // line of each key, for precise errors
 
 	res []*regexp.Regexp
+	kws []string // Keywords of every language as the caller's text is matched (keyword)
 }
 
 // Branch jumps elsewhere when the caller's profile matches, so a loyal customer can
@@ -183,6 +184,7 @@ type Topic struct {
 	KeyPos   map[string]int      `yaml:"-"` // line of each key, for precise errors
 
 	res []*regexp.Regexp
+	kws []string // Keywords of every language as the caller's text is matched (keyword)
 }
 
 // CompPolicy bounds automatic compensation: rules choose an offer, limits cap it.

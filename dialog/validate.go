@@ -156,6 +156,7 @@ func checkTopic(c *checker, t *Topic, queues map[string]*Queue) {
 		c.add(at(t.KeyPos, "queue", t.Pos), fmt.Sprintf("define it under queues: or use one of: %s", strings.Join(keys(queues), ", ")), "unknown queue %q", t.Queue)
 	}
 	t.res = compileAll(c, t.Regex, at(t.KeyPos, "regex", t.Pos))
+	t.kws = matchKeywords(t.Keywords)
 }
 
 func compileAll(c *checker, pats []string, pos int) []*regexp.Regexp {
@@ -349,6 +350,7 @@ func checkFlow(f *Flow, packs map[string]*Pack) []error {
 			c.add(at(in.KeyPos, "dtmf", in.Pos), "use digits, * or #", "dtmf %q is not a key", in.DTMF)
 		}
 		in.res = compileAll(c, in.Regex, at(in.KeyPos, "regex", in.Pos))
+		in.kws = matchKeywords(in.Keywords)
 		target(at(in.KeyPos, "goto", in.Pos), "intent "+strconvQuote(in.Name), in.Goto)
 		line(in.Say, "intent "+strconvQuote(in.Name))
 	}
