@@ -1,6 +1,7 @@
 package emotion
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"math"
@@ -143,6 +144,13 @@ func (m *Model) evidenceFolded(text, folded string) *TextEvidence {
 			masked[i] = ' '
 		}
 	})
+	if masked == nil && len(cues) == 0 && bareAnswer(lower) {
+		// 不用, 不需要, 不是: a bare answer to a yes/no question says nothing of how
+		// the caller feels, but the model learnt 不要 and 不用 from angry Weibo posts
+		// (不要脸, 不用你管) and read them angry. It reads the answer as nothing said;
+		// the voice, when there is one, still tells how it was said.
+		masked = bytes.Repeat([]byte{' '}, len(folded))
+	}
 	input := folded
 	if masked != nil {
 		input = string(masked)
@@ -228,6 +236,25 @@ func noEvidence() Reading {
 }
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
+
+// bareAnswers are Chinese replies to a yes/no question, with nothing else said.
+var bareAnswers = map[string]bool{"不用": true, "不用了": true, "不需要": true, "不需要了": true, "不要": true,
+	"不要了": true, "先不用": true, "先不用了": true, "先不要": true, "暂时不用": true, "暂时不需要": true, "不是": true,
+	"不是的": true, "不对": true, "没有": true, "没有了": true, "没了": true, "不了": true, "不办了": true, "先不办了": true}
+
+// bareAnswer reports whether lower is only a bare answer (bareAnswers), give or take
+// punctuation, a filler before it (嗯, 哦) and a particle after it (吧, 啊).
+func bareAnswer(lower string) bool {
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) {
+			return r
+		}
+		return -1
+	}, lower)
+	s = strings.TrimLeft(s, "嗯哦呃噢额那")
+	s = strings.TrimRight(s, "吧啊呀哈哦呢")
+	return bareAnswers[s]
+}
 
 // hasLetter reports whether s has a letter or a Han character left to read.
 func hasLetter(s string) bool {

@@ -141,6 +141,14 @@ func TestTextReadings(t *testing.T) {
 		{"Great, it's working again.", Satisfied, Calm, Calm, "en", []string{CueThanks}},
 		{"It's up and running again.", Satisfied, Calm, Calm, "en", []string{CueThanks}},
 		{"又能用了，谢谢", Satisfied, Calm, Calm, "zh", []string{CueThanks}},
+		// A bare answer to a yes/no question: the model read these angry/mild
+		// (不要 77-91% angry), and the dialog answered a declined offer with an apology.
+		{"不需要", Neutral, Calm, Calm, "zh", nil},
+		{"不用了", Neutral, Calm, Calm, "zh", nil},
+		{"嗯，先不用吧", Neutral, Calm, Calm, "zh", nil},
+		{"不是的", Neutral, Calm, Calm, "zh", nil},
+		{"不要！！！", Angry, Mild, Severe, "zh", []string{CueShouting}}, // shouted, it is read
+		{"不需要你们的道歉", Angry, Mild, Severe, "zh", nil},              // more than an answer
 		// …while a relapse still is one.
 		{"It stopped working again.", Angry, Mild, Severe, "en", []string{CueRepeat}},
 		{"It's up and running again but it crashed.", Angry, Mild, Severe, "en", []string{CueAnnoyance}},
