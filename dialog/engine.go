@@ -441,6 +441,20 @@ func (c *Conversation) step(in Input, text string, parts *[]string) Action {
 	if best != nil {
 		return c.take(best, parts)
 	}
+	if presenceCheck(text) && c.retries[c.node+"/here"] < maxPresence {
+		// "Hello?", 喂，听得到吗: the caller checks the line (often because the
+		// greeting reached them late), they did not fail to answer. They hear that
+		// the bot is there and the question again, and no try is spent.
+		c.retries[c.node+"/here"]++
+		if l := c.lib("here"); l != "" {
+			*parts = append(*parts, l)
+		}
+		if n.Say != nil {
+			*parts = append(*parts, c.say(n.Say, c.node))
+			c.prompt = len(*parts) - 1
+		}
+		return Action{Type: Say}
+	}
 	if n.Type == "collect" && n.Collect != nil {
 		v := text
 		if n.Collect.Kind == "digits" {
@@ -525,6 +539,36 @@ func transferReason(why, first, node string) string {
 		return why
 	}
 	return why + "; the call flow went on to " + node
+}
+
+// maxPresence is how often one node answers "hello?" before hearing it as an
+// answer that did not match: a recogniser that hears every noise as "hello" must
+// not keep the caller from the fallback.
+const maxPresence = 2
+
+// presencePhrases check that the line works; an utterance made only of them is
+// a presence check (presenceCheck).
+var presencePhrases = []string{"can you hear me", "are you there", "is anyone there", "is anybody there",
+	"anyone there", "hello there", "hi there", "hello", "hi", "hey", "听得到吗", "听得见吗", "能听到吗", "能听见吗", "听到了吗", "在不在",
+	"有人吗", "在吗", "你好", "您好", "喂", "哈喽"}
+
+// presenceCheck reports whether normalised text is only a presence check: "hello
+// hello", "hello can you hear me", 喂 你好 听得到吗.
+func presenceCheck(text string) bool {
+	rest, found := text, false
+	for _, p := range presencePhrases {
+		for {
+			i := strings.Index(rest, p)
+			if i < 0 {
+				break
+			}
+			if isASCII(p) && !(i == 0 || rest[i-1] == ' ') || isASCII(p) && i+len(p) < len(rest) && rest[i+len(p)] != ' ' {
+				break // "this", "high": not a whole word
+			}
+			rest, found = rest[:i]+" "+rest[i+len(p):], true
+		}
+	}
+	return found && strings.TrimSpace(rest) == ""
 }
 
 // retryReason is why retries handed the call on, as the agent's report says it.

@@ -192,6 +192,23 @@ func TestConversationTable(t *testing.T) {
 			{in: Input{DTMF: "2"}, typ: Say, node: "refund"},
 			{in: Input{DTMF: "0"}, typ: Handoff, queue: "agents", reason: "caller asked for agent"},
 		}},
+		// "Hello?" after the greeting checks the line: it is answered and spends no
+		// try, twice per node; then it counts like any answer that matched nothing.
+		{"en hello? is answered and spends no try", "en", nil, []turn{
+			{in: say("Hello?", calm), typ: Say, node: "main", replyHas: []string{"I can hear you", "How can I help"}, replyLacks: []string{"didn't catch"}},
+			{in: say("hello, can you hear me?", calm), typ: Say, node: "main", replyHas: []string{"I can hear you"}},
+			{in: say("hello", calm), typ: Say, node: "main", replyHas: []string{"didn't catch"}},
+			{in: say("hmm", calm), typ: Say, node: "main", replyHas: []string{"didn't catch"}},
+			{in: say("hmm", calm), typ: Handoff, queue: "agents", reason: "caller not understood after 2 tries"},
+		}},
+		{"zh 喂，听得到吗 is answered; at a collect node too", "zh", nil, []turn{
+			{in: say("喂，你好", calm), typ: Say, node: "main", replyHas: []string{"我在听", "请问有什么可以帮您"}, replyLacks: []string{"没有听清"}},
+			{in: say("我的快递到哪了", calm), typ: Say, node: "ask_order"},
+			{in: say("喂？听得到吗？", calm), typ: Say, node: "ask_order", replyHas: []string{"我在听", "订单号"}},
+		}},
+		{"en a greeting with a request is the request", "en", nil, []turn{
+			{in: say("hi, I want a refund", calm), typ: Say, node: "refund"},
+		}},
 		{"en garbled speech is a no-match", "en", nil, []turn{
 			{in: Input{ASRFailed: true}, typ: Say, node: "main", replyHas: []string{"didn't catch that"}},
 		}},
@@ -603,5 +620,29 @@ func TestTransferFailed(t *testing.T) {
 	}
 	if a := c.Turn(say("agent", angry)); a.Type != Handoff {
 		t.Errorf("caller asks for an agent during the hold: %v, want a handoff", a.Type)
+	}
+}
+
+func TestPresenceCheck(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"hello", true},
+		{"hello hello", true},
+		{"hello can you hear me", true},
+		{"hi there", true},
+		{"喂 你好 听得到吗", true},
+		{"喂", true},
+		{"", false},
+		{"this", false}, // holds "hi", not as a word
+		{"hi i want a refund", false},
+		{"hello i need help", false},
+		{"喂 我要退款", false},
+		{"high", false},
+	} {
+		if got := presenceCheck(tc.text); got != tc.want {
+			t.Errorf("presenceCheck(%q) = %v, want %v", tc.text, got, tc.want)
+		}
 	}
 }
