@@ -1,7 +1,6 @@
 package emotion
 
 import (
-	"slices"
 	"strings"
 	"unicode"
 
@@ -54,7 +53,7 @@ func (c *Call) Turn(text string, f *dsp.Features) Reading {
 		// Thanks said twice is no caller left unheard: only a turn that approves of
 		// nothing, or names a problem too, can be a repetition that counts.
 		cue, ok := c.repetition(folded)
-		if ok && (namesProblem(ev.Cues) || !slices.ContainsFunc(ev.Cues, func(c Cue) bool { return c.Kind == CueThanks })) {
+		if ok && (namesProblem(ev.Cues) || !hasKind(ev.Cues, CueThanks)) {
 			ev.Cues = append(ev.Cues, cue)
 		}
 	}

@@ -559,11 +559,8 @@ func repeatsGood(before, phrase, after string) bool {
 		if w == "you" || w == "much" || w == "lot" {
 			return strings.Contains(before, "thank") // "thank you again", not "you again"
 		}
-		if len(words) >= 2 {
-			prev := strings.ReplaceAll(words[len(words)-2], "’", "'")
-			return !englishNegators[prev] && !stoppers[prev]
-		}
-		return true
+		head := strings.Join(words[:len(words)-1], " ") // what comes before the good word
+		return !negatedBefore(head) && !stoppedBefore(head)
 	}
 	after = strings.TrimLeft(after, " ")
 	for _, g := range goodAfterRepeat[phrase] {
@@ -586,6 +583,11 @@ func firstClauseEnd(s string) int {
 func isProblem(c Cue) bool {
 	min, ok := problemKinds[c.Kind]
 	return ok && c.Weight > min
+}
+
+// hasKind reports whether any of cues is of kind.
+func hasKind(cues []Cue, kind string) bool {
+	return slices.ContainsFunc(cues, func(c Cue) bool { return c.Kind == kind })
 }
 
 // namesProblem reports whether any of cues names a problem.

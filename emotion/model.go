@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"unicode"
 
@@ -158,7 +157,7 @@ func (m *Model) evidenceFolded(text, folded string) *TextEvidence {
 	var buf [256]uint32
 	var p [textmodel.NumClasses]float64
 	var pos float64
-	if masked != nil && !hasLetter(input) && slices.ContainsFunc(cues, func(c Cue) bool { return c.Kind == CueIrony }) {
+	if masked != nil && !hasLetter(input) && hasKind(cues, CueIrony) {
 		// Every word was said in irony ("Oh great.", "Just perfect.", 服了你们): the
 		// model has nothing left to read, and what it says of empty text (mostly
 		// neutral) would outweigh the cue that does know. It abstains. (A feeling

@@ -148,7 +148,7 @@ func TestTextReadings(t *testing.T) {
 		{"嗯，先不用吧", Neutral, Calm, Calm, "zh", nil},
 		{"不是的", Neutral, Calm, Calm, "zh", nil},
 		{"不要！！！", Angry, Mild, Severe, "zh", []string{CueShouting}}, // shouted, it is read
-		{"不需要你们的道歉", Angry, Mild, Severe, "zh", nil},              // more than an answer
+		{"不需要你们的道歉", Angry, Mild, Severe, "zh", nil},                // more than an answer
 		// …while a relapse still is one.
 		{"It stopped working again.", Angry, Mild, Severe, "en", []string{CueRepeat}},
 		{"It's up and running again but it crashed.", Angry, Mild, Severe, "en", []string{CueAnnoyance}},
