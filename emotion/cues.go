@@ -357,7 +357,7 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 			if e.kind == CueThanks && outcomes[e.phrase] && (asked(lower[b:]) || problemAfter(lower[b:])) {
 				continue // "When will it be working again?" hopes for it; "说修好了，今天又坏了" it did not last
 			}
-			if e.kind == CueRepeat && repeatsGood(lower[:a], e.phrase, lower[b:]) {
+			if e.kind == CueRepeat && repeatsGood(lower[:a], e.phrase, lower[b:], e.word) {
 				continue // "thanks again", "it works again", 又能用了: nothing went wrong again
 			}
 			if e.phrase == "不满" && startsWithCount(lower[b:]) {
@@ -540,9 +540,10 @@ func stoppedBefore(before string) bool {
 	return len(words) > 0 && stoppers[words[len(words)-1]]
 }
 
-// repeatsGood reports whether a repetition word (phrase, between before and after)
-// repeats something good: thanks said again, a service working again.
-func repeatsGood(before, phrase, after string) bool {
+// repeatsGood reports whether a repetition word (phrase, between before and after;
+// word when it matches at word boundaries) repeats something good: thanks said
+// again, a service working again.
+func repeatsGood(before, phrase, after string, word bool) bool {
 	if phrase == "again" || phrase == "once again" {
 		words := strings.Fields(before)
 		if phrase == "again" && len(words) > 0 && words[len(words)-1] == "once" {
@@ -564,7 +565,7 @@ func repeatsGood(before, phrase, after string) bool {
 	}
 	after = strings.TrimLeft(after, " ")
 	for _, g := range goodAfterRepeat[phrase] {
-		if strings.HasPrefix(after, g) && (phrase == "又" || phrase == "再次" || phrase == "一直" || wordBoundary(after, len(g))) {
+		if strings.HasPrefix(after, g) && (!word || wordBoundary(after, len(g))) {
 			return true
 		}
 	}
