@@ -342,6 +342,11 @@ func TestCallLevels(t *testing.T) {
 		{"I want a refund", []Category{Neutral}, Calm, Mild, ""},
 		{"这个问题已经第三次出现了，你们到底有没有解决方案？", []Category{Angry}, Moderate, Severe, CueRepeat},
 		{"I want to cancel and I'm calling my lawyer!!!", []Category{Angry}, Severe, Severe, CueThreat},
+		// a repeated problem with no threat or shouting is a handoff, not the emergency path
+		{"说了多少次了，还是没有解决", []Category{Angry}, Moderate, Moderate, CueRepeat},
+		{"我还是没收到退款", []Category{Angry}, Moderate, Moderate, CueRepeat},
+		{"I still haven't received my refund", []Category{Angry}, Moderate, Moderate, CueRepeat},
+		{"The app keeps crashing and I've called five times, I'm filing a complaint", []Category{Angry}, Severe, Severe, CueThreat},
 		{"我要打12315投诉你们！！！", []Category{Angry}, Severe, Severe, CueThreat},
 		{"怎么还没发货", []Category{Angry}, Mild, Mild, ""},
 		{"我想改一下收货地址", []Category{Neutral}, Calm, Calm, ""},

@@ -179,6 +179,17 @@ var (
 
 const probFloor = 1e-4
 
+// Cue level boosts add at most maxCueLevel to the intensity, and at most
+// plainCueLevel when no cue escalates (a complaint threat or shouting). The text
+// model alone gives at most about 0.4, so without an escalating cue the words
+// reach moderate at most: "说了多少次了，还是没有解决" or "I still haven't received
+// my refund" is a repeated problem, which the policy answers with a handoff, not
+// the emergency path. An aroused voice can still take such a turn to severe.
+const (
+	maxCueLevel   = 0.5
+	plainCueLevel = 0.35
+)
+
 // fuse is the one place text evidence, voice and cues become a reading.
 func (m *Model) fuse(ev *TextEvidence, voice Acoustic) Reading {
 	return fuseWith(&m.fusion, ev, voice)
@@ -191,6 +202,7 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 	}
 	var logit [numCategories]float64
 	var arousalBoost, levelBoost float64
+	escalates := false
 	cues := make([]Cue, 0, 8)
 	if hasText {
 		for _, c := range Categories {
@@ -211,6 +223,9 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 			}
 			arousalBoost += eff.arousal * s
 			levelBoost += eff.level * s
+			if escalating(cue) {
+				escalates = true
+			}
 			cues = append(cues, Cue{Kind: cue.Kind, Text: cue.Text, Weight: round3(s), Note: eff.note})
 		}
 	}
@@ -277,7 +292,11 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 	}
 	neg := p[Angry] + p[Anxious] + p[Sad] + 0.5*p[Confused]
 	base := (1-voiceShare)*(w.LevelBase+w.LevelArousal*arousal) + voiceShare*(w.VoiceLevelBase+w.VoiceLevelArousal*arousal)
-	r.Intensity = clamp(neg*base+math.Min(levelBoost, 0.5), 0, 1)
+	cueCap := maxCueLevel
+	if !escalates {
+		cueCap = plainCueLevel
+	}
+	r.Intensity = clamp(neg*base+math.Min(levelBoost, cueCap), 0, 1)
 	r.Level = w.level(r.Intensity)
 	if (r.Category == Neutral || r.Category == Satisfied) && r.Level > Mild {
 		r.Level = Mild
@@ -286,6 +305,13 @@ func fuseWith(w *FusionWeights, ev *TextEvidence, voice Acoustic) Reading {
 	r.Cues = cues
 	r.Confidence = round3(r.Confidence)
 	return r
+}
+
+// escalating reports whether a text cue may take the reading to severe: a threat
+// to complain, leave or go to law (not the weak ones, refund and compensation, which
+// are requests as often as threats), or shouting.
+func escalating(c Cue) bool {
+	return (c.Kind == CueThreat && c.Weight >= 1) || c.Kind == CueShouting
 }
 
 // level maps an intensity to a Level by the thresholds.
