@@ -857,6 +857,9 @@ func scanEnglishNegation(lower, orig string, spans []span, dst []Cue) []Cue {
 			switch {
 			case englishNegators[w]:
 				negAt, negStart = wi, start
+			case stoppers[w] && w != "longer":
+				// "stopped working", "quit working": the good thing has ended
+				negAt, negStart = wi-2, start
 			case negAt >= 0 && wi-negAt <= 3 && englishPositives[w]:
 				if !overlapsKind(spans, negStart, i, CueNegation) {
 					dst = append(dst, Cue{Kind: CueNegation, Text: orig[negStart:i], Weight: 1.0})

@@ -208,6 +208,9 @@ func TestScanCues(t *testing.T) {
 		{"问题还是没有解决", map[string]int{CueRepeat: 1, CueNegation: 1}},
 		{"it's not working at all", map[string]int{CueNegation: 1, CueIntensifier: 1}},
 		{"I was not happy", map[string]int{CueNegation: 1}},
+		{"The product stopped working after two days", map[string]int{CueNegation: 1}}, // a good thing ended
+		{"my phone quit working", map[string]int{CueNegation: 1}},
+		{"Stop telling me to wait", map[string]int{CueAnnoyance: 1}}, // no good word after the stopper
 		{"WHY IS THIS BROKEN", map[string]int{CueShouting: 1, CueAnnoyance: 1}},
 		{"我对结果不满意", map[string]int{CueNegation: 1}},              // not also thanks for 满意
 		{"that was not helpful", map[string]int{CueNegation: 1}}, // negated approval is no thanks
