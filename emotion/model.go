@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -143,11 +144,13 @@ func (m *Model) evidenceFolded(text, folded string) *TextEvidence {
 			masked[i] = ' '
 		}
 	})
-	if masked == nil && len(cues) == 0 && bareAnswer(lower) {
+	if onlyKinds(cues, CueThanks, CuePolite) && calmReply(lower, masked) {
 		// 不用, 不需要, 不是: a bare answer to a yes/no question says nothing of how
-		// the caller feels, but the model learnt 不要 and 不用 from angry Weibo posts
-		// (不要脸, 不用你管) and read them angry. It reads the answer as nothing said;
-		// the voice, when there is one, still tells how it was said.
+		// the caller feels, and 没关系, 慢慢来, "take your time" say the caller is at
+		// ease; but the model learnt 不要, 不用 and 没 from angry Weibo posts (不要脸,
+		// 不用你管) and read them angry. It reads such a reply as nothing said, and
+		// the thanks in it (没事了) as thanks; the voice, when there is one, still
+		// tells how it was said.
 		masked = bytes.Repeat([]byte{' '}, len(folded))
 	}
 	input := folded
@@ -236,23 +239,64 @@ func noEvidence() Reading {
 
 func clamp(x, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, x)) }
 
-// bareAnswers are Chinese replies to a yes/no question, with nothing else said.
-var bareAnswers = map[string]bool{"不用": true, "不用了": true, "不需要": true, "不需要了": true, "不要": true,
-	"不要了": true, "先不用": true, "先不用了": true, "先不要": true, "暂时不用": true, "暂时不需要": true, "不是": true,
-	"不是的": true, "不对": true, "没有": true, "没有了": true, "没了": true, "不了": true, "不办了": true, "先不办了": true}
+// calmReplies are answers with nothing to read but ease: a bare answer to a
+// yes/no question (不用, 不是), or what a caller says to an apology or a wait
+// (没关系, 慢慢来, "no worries", "take your time").
+var calmReplies = map[string]bool{
+	"不用": true, "不用了": true, "不需要": true, "不需要了": true, "不要": true, "不要了": true, "先不用": true,
+	"先不用了": true, "先不要": true, "暂时不用": true, "暂时不需要": true, "不是": true, "不是的": true, "不对": true,
+	"没有": true, "没有了": true, "没了": true, "不了": true, "不办了": true, "先不办了": true,
+	"没关系": true, "没事": true, "没事了": true, "没事儿": true, "没事的": true, "不要紧": true, "不着急": true,
+	"不急": true, "慢慢来": true, "没问题": true, "不碍事": true, "好的": true, "行": true, "可以": true,
+	"never mind": true, "nevermind": true, "no worries": true, "no problem": true, "not a problem": true,
+	"no problem at all": true, "take your time": true, "no rush": true, "no hurry": true, "all good": true,
+	"that's ok": true, "that's okay": true, "that's fine": true, "that's alright": true, "thats ok": true,
+	"thats okay": true, "thats fine": true, "it's ok": true, "it's okay": true, "it's fine": true,
+	"it's alright": true, "its ok": true, "its okay": true, "its fine": true, "that is ok": true,
+	"that is okay": true, "that is fine": true, "it is ok": true, "it is okay": true, "it is fine": true,
+}
 
-// bareAnswer reports whether lower is only a bare answer (bareAnswers), give or take
-// punctuation, a filler before it (嗯, 哦) and a particle after it (吧, 啊).
-func bareAnswer(lower string) bool {
-	s := strings.Map(func(r rune) rune {
-		if unicode.IsLetter(r) {
-			return r
+// calmReply reports whether lower (with the ruled-out phrases of masked blanked,
+// when masked is not nil) is made only of calm replies, one per clause, give or
+// take a filler before each (嗯, 哦) and a particle after it (吧, 啊); a clause
+// blanked as ruled out (不用担心) or left with a filler alone counts as nothing.
+func calmReply(lower string, masked []byte) bool {
+	if len(lower) > 64 {
+		return false // longer than any few calm replies: something else was said
+	}
+	if masked != nil {
+		lower = strings.ToLower(string(masked))
+	}
+	found := false
+	for _, clause := range strings.FieldsFunc(lower, func(r rune) bool {
+		return strings.ContainsRune(",.;:!?~，。；：！？、～…", r)
+	}) {
+		s := strings.Join(strings.FieldsFunc(strings.ReplaceAll(clause, "’", "'"), func(r rune) bool {
+			return !unicode.IsLetter(r) && r != '\''
+		}), " ")
+		if !strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") {
+			s = strings.ReplaceAll(s, " ", "") // 没 事 is 没事
 		}
-		return -1
-	}, lower)
-	s = strings.TrimLeft(s, "嗯哦呃噢额那")
-	s = strings.TrimRight(s, "吧啊呀哈哦呢")
-	return bareAnswers[s]
+		s = strings.TrimRight(strings.TrimLeft(s, "嗯哦呃噢额那"), "吧啊呀哈哦呢")
+		if s == "" {
+			continue // a filler alone: 嗯，
+		}
+		if !calmReplies[s] {
+			return false
+		}
+		found = true
+	}
+	return found
+}
+
+// onlyKinds reports whether every cue is of one of kinds (true for none).
+func onlyKinds(cues []Cue, kinds ...string) bool {
+	for _, c := range cues {
+		if !slices.Contains(kinds, c.Kind) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasLetter reports whether s has a letter or a Han character left to read.

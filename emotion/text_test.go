@@ -149,6 +149,14 @@ func TestTextReadings(t *testing.T) {
 		{"不是的", Neutral, Calm, Calm, "zh", nil},
 		{"不要！！！", Angry, Mild, Severe, "zh", []string{CueShouting}}, // shouted, it is read
 		{"不需要你们的道歉", Angry, Mild, Severe, "zh", nil},                // more than an answer
+		// What a caller says to an apology or a wait: 没关系 read angry/mild (84%).
+		{"没关系", Neutral, Calm, Calm, "zh", nil},
+		{"嗯，没关系", Neutral, Calm, Calm, "zh", nil},
+		{"不用担心，没事了", Neutral, Calm, Calm, "zh", []string{CueThanks}},
+		{"没事，慢慢来", Neutral, Calm, Calm, "zh", nil},
+		{"Take your time.", Neutral, Calm, Calm, "en", nil},
+		{"No worries, take your time", Neutral, Calm, Calm, "en", nil},
+		{"没关系，你们这服务太差了", Angry, Mild, Severe, "zh", []string{CueAnnoyance}}, // more than a calm reply
 		// …while a relapse still is one.
 		{"It stopped working again.", Angry, Mild, Severe, "en", []string{CueRepeat}},
 		{"It's up and running again but it crashed.", Angry, Mild, Severe, "en", []string{CueAnnoyance}},
