@@ -91,6 +91,11 @@ var lexicon = sortLexicon([]lexEntry{
 	{CueRepeat, "always", 0.7, true}, {CueRepeat, "once again", 1.2, true},
 	{CueRepeat, "keeps", 0.8, true}, {CueRepeat, "you keep", 1.0, true}, {CueRepeat, "twice", 0.8, true},
 	{CueRepeat, "times already", 1.3, true}, {CueRepeat, "不止一次", 1.3, false}, {CueRepeat, "一次又一次", 1.5, false},
+	// saying it again: 遍 counts what was said (我再问一遍; not 再说一遍, which asks the agent to repeat)
+	{CueRepeat, "再问一遍", 1.0, false}, {CueRepeat, "多少遍", 1.5, false}, {CueRepeat, "好几遍", 1.3, false},
+	{CueRepeat, "几遍了", 1.3, false}, {CueRepeat, "说过了", 1.0, false}, {CueRepeat, "already said", 1.0, true},
+	{CueRepeat, "already explained", 1.0, true}, {CueRepeat, "told you before", 1.0, true},
+	{CueRepeat, "for the last time", 1.2, true},
 	// negated positives
 	{CueNegation, "不满意", 1.2, false}, {CueNegation, "不满", 1.2, false}, {CueNegation, "不好", 0.8, false}, {CueNegation, "不行", 0.8, false},
 	{CueNegation, "没解决", 1.2, false}, {CueNegation, "没有解决", 1.2, false}, {CueNegation, "不管用", 1.0, false},
@@ -369,6 +374,15 @@ func scanCuesIn(orig, lower string, dst []Cue, denied func(a, b int), contrast b
 			if e.kind == CueIntensifier && e.phrase == "太" && strings.HasSuffix(lower[:a], "不") {
 				continue // 不太 softens ("not quite"), it does not intensify
 			}
+			if e.kind == CueConfusion && !e.word {
+				if y := agentSubject(lower[:a], e.phrase); y >= 0 {
+					// 你们听不懂吗, 你到底懂不懂: the caller blames the agent; they are
+					// not lost. The span still holds 不懂 inside 听不懂 off.
+					spans = append(spans, span{a, b, CueConfusion}, span{y, b, CueAnnoyance})
+					dst = append(dst, Cue{Kind: CueAnnoyance, Text: src[y:b], Weight: 1.3})
+					continue
+				}
+			}
 			if e.kind == CueThanks {
 				praise = append(praise, praiseAt{len(dst), a, b, ironicPraise[e.phrase]})
 			}
@@ -532,6 +546,38 @@ func asked(after string) bool {
 func problemAfter(after string) bool {
 	after = strings.TrimPrefix(strings.TrimLeft(after, " "), "again")
 	return namesProblem(scanCuesIn(after, after, nil, nil, false))
+}
+
+// agentSubject returns where 你 (or 你们, 您) starts when it is the subject of a
+// Chinese phrase of understanding (听不懂, 不明白), a few characters before it in the
+// same clause: 你们听不懂吗, 你到底懂不懂, 你没听明白吗. It returns -1 when the
+// caller is the one who does not understand (我听不懂, 你说的我不明白, 你讲的听不懂).
+func agentSubject(before, phrase string) int {
+	if !strings.Contains(phrase, "懂") && !strings.Contains(phrase, "明白") {
+		return -1
+	}
+	clause := 0
+	if i := strings.LastIndexAny(before, ",.!?;:， "); i >= 0 {
+		clause = i + 1
+	}
+	for _, p := range []string{"。", "！", "？", "；", "："} {
+		if i := strings.LastIndex(before, p); i >= 0 && i+len(p) > clause {
+			clause = i + len(p)
+		}
+	}
+	y := strings.LastIndex(before[clause:], "你")
+	if z := strings.LastIndex(before[clause:], "您"); z > y {
+		y = z
+	}
+	if y < 0 {
+		return -1
+	}
+	y += clause
+	rest := strings.TrimPrefix(before[y+len("你"):], "们")
+	if utf8.RuneCountInString(rest) > 4 || strings.ContainsAny(rest, "我说讲的话") {
+		return -1
+	}
+	return y
 }
 
 // stoppedBefore reports whether the word just before a phrase is a stopper.

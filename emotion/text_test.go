@@ -217,6 +217,15 @@ func TestScanCues(t *testing.T) {
 		{"it's not working at all", map[string]int{CueNegation: 1, CueIntensifier: 1}},
 		{"I was not happy", map[string]int{CueNegation: 1}},
 		{"The product stopped working after two days", map[string]int{CueNegation: 1}}, // a good thing ended
+		{"你们听不懂吗", map[string]int{CueAnnoyance: 1}},                                    // the agent does not understand: blame
+		{"你到底懂不懂", map[string]int{CueAnnoyance: 1, CueIntensifier: 1}},
+		{"我听不懂", map[string]int{CueConfusion: 1}}, // the caller does
+		{"你说的我不明白", map[string]int{CueConfusion: 1}},
+		{"你讲的听不懂", map[string]int{CueConfusion: 1}},
+		{"我再问一遍，我的钱什么时候退", map[string]int{CueRepeat: 1}},
+		{"我已经说过了", map[string]int{CueRepeat: 1}},
+		{"你能再说一遍吗", map[string]int{}}, // asks the agent to repeat
+		{"I already explained this to the last agent", map[string]int{CueRepeat: 1}},
 		{"my phone quit working", map[string]int{CueNegation: 1}},
 		{"Stop telling me to wait", map[string]int{CueAnnoyance: 1}}, // no good word after the stopper
 		{"WHY IS THIS BROKEN", map[string]int{CueShouting: 1, CueAnnoyance: 1}},
