@@ -557,10 +557,7 @@ func agentSubject(before, phrase string) int {
 		return -1
 	}
 	clause := 0
-	if i := strings.LastIndexAny(before, ",.!?;:， "); i >= 0 {
-		clause = i + 1
-	}
-	for _, p := range []string{"。", "！", "？", "；", "："} {
+	for _, p := range []string{",", ".", "!", "?", ";", ":", "，", "。", "！", "？", "；", "："} {
 		if i := strings.LastIndex(before, p); i >= 0 && i+len(p) > clause {
 			clause = i + len(p)
 		}
@@ -888,6 +885,7 @@ func wordBoundary(s string, i int) bool {
 func scanEnglishNegation(lower, orig string, spans []span, dst []Cue) []Cue {
 	negAt := -1 // word index of the last negator
 	negStart := 0
+	negWindow := 3 // how many words after it a good word is still denied
 	wi := 0
 	start := -1
 	for i := 0; i <= len(lower); i++ {
@@ -902,11 +900,11 @@ func scanEnglishNegation(lower, orig string, spans []span, dst []Cue) []Cue {
 			w := strings.ReplaceAll(lower[start:i], "’", "'")
 			switch {
 			case englishNegators[w]:
-				negAt, negStart = wi, start
+				negAt, negStart, negWindow = wi, start, 3
 			case stoppers[w] && w != "longer":
-				// "stopped working", "quit working": the good thing has ended
-				negAt, negStart = wi-2, start
-			case negAt >= 0 && wi-negAt <= 3 && englishPositives[w]:
+				// "stopped working", "quit working": the good thing right after it has ended
+				negAt, negStart, negWindow = wi, start, 1
+			case negAt >= 0 && wi-negAt <= negWindow && englishPositives[w]:
 				if !overlapsKind(spans, negStart, i, CueNegation) {
 					dst = append(dst, Cue{Kind: CueNegation, Text: orig[negStart:i], Weight: 1.0})
 				}

@@ -227,6 +227,8 @@ func TestScanCues(t *testing.T) {
 		{"你能再说一遍吗", map[string]int{}}, // asks the agent to repeat
 		{"I already explained this to the last agent", map[string]int{CueRepeat: 1}},
 		{"my phone quit working", map[string]int{CueNegation: 1}},
+		{"Stopped working yesterday", map[string]int{CueNegation: 1}},
+		{"你们 听不懂 吗", map[string]int{CueAnnoyance: 1}},                // a recogniser's spaces are no clause break
 		{"Stop telling me to wait", map[string]int{CueAnnoyance: 1}}, // no good word after the stopper
 		{"WHY IS THIS BROKEN", map[string]int{CueShouting: 1, CueAnnoyance: 1}},
 		{"我对结果不满意", map[string]int{CueNegation: 1}},              // not also thanks for 满意
@@ -300,7 +302,7 @@ func TestScanCues(t *testing.T) {
 		{"我一直很满意", map[string]int{CueThanks: 1}},
 		{"It works again", map[string]int{CueThanks: 1}},
 		{"It's not working again", map[string]int{CueNegation: 1, CueRepeat: 1}},
-		{"It stopped working again", map[string]int{CueRepeat: 1}},
+		{"It stopped working again", map[string]int{CueNegation: 1, CueRepeat: 1}},
 		{"You again?", map[string]int{CueRepeat: 1}},
 		{"Again, nothing happened", map[string]int{CueRepeat: 1}},
 		{"又坏了", map[string]int{CueRepeat: 1, CueAnnoyance: 1}},
