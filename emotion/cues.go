@@ -556,12 +556,7 @@ func agentSubject(before, phrase string) int {
 	if !strings.Contains(phrase, "懂") && !strings.Contains(phrase, "明白") {
 		return -1
 	}
-	clause := 0
-	for _, p := range []string{",", ".", "!", "?", ";", ":", "，", "。", "！", "？", "；", "："} {
-		if i := strings.LastIndex(before, p); i >= 0 && i+len(p) > clause {
-			clause = i + len(p)
-		}
-	}
+	clause := lastClauseStart(before)
 	y := strings.LastIndex(before[clause:], "你")
 	if z := strings.LastIndex(before[clause:], "您"); z > y {
 		y = z
@@ -615,12 +610,26 @@ func repeatsGood(before, phrase, after string, word bool) bool {
 	return false
 }
 
+// clauseBreaks are the punctuation marks that end a clause, in both languages.
+const clauseBreaks = ",.!?;:~，。！？；：～…"
+
 // firstClauseEnd is where the first clause of s ends (its first punctuation), or len(s).
 func firstClauseEnd(s string) int {
-	if i := strings.IndexAny(s, ",.!?;:~，。！？；：～…"); i >= 0 {
+	if i := strings.IndexAny(s, clauseBreaks); i >= 0 {
 		return i
 	}
 	return len(s)
+}
+
+// lastClauseStart is where the last clause of s starts (after its last
+// punctuation), or 0.
+func lastClauseStart(s string) int {
+	i := strings.LastIndexAny(s, clauseBreaks)
+	if i < 0 {
+		return 0
+	}
+	_, n := utf8.DecodeRuneInString(s[i:])
+	return i + n
 }
 
 // isProblem reports whether c is of a kind that names a problem, strongly enough.

@@ -269,7 +269,7 @@ func calmReply(lower string, masked []byte) bool {
 	}
 	found := false
 	for _, clause := range strings.FieldsFunc(lower, func(r rune) bool {
-		return strings.ContainsRune(",.;:!?~，。；：！？、～…", r)
+		return strings.ContainsRune(clauseBreaks, r) || r == '、'
 	}) {
 		s := strings.Join(strings.FieldsFunc(strings.ReplaceAll(clause, "’", "'"), func(r rune) bool {
 			return !unicode.IsLetter(r) && r != '\''
